@@ -1,0 +1,363 @@
+package builtins
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// AppConfig is an Application's configuration as the script gave it.
+// Unset optional strings are empty; package runtime resolves them against
+// the command line and the environment.
+type AppConfig struct {
+	BrokerAddress       string // "" when not given
+	ConsumerGroup       string // "" when not given (runtime: env, then "quixstreams-default")
+	AutoOffsetReset     string // "earliest" or "latest"
+	CommitInterval      time.Duration
+	ConsumerExtraConfig map[string]string
+	ProducerExtraConfig map[string]string
+	Loglevel            string // "" when loglevel=None
+	AutoCreateTopics    bool
+	ConsumerPollTimeout time.Duration
+}
+
+// Application is the script's Application object.
+//
+//	Application(broker_address=None, consumer_group=None, auto_offset_reset="latest",
+//	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
+//	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0)
+type Application struct {
+	cfg    AppConfig
+	pos    string
+	topics map[string]*Topic
+	order  []string // topic names in declaration order
+	roots  map[string]*engine.Node
+	rootOf []string // source topics in the order of their first dataframe
+
+	run *RunRequest
+}
+
+// RunRequest is what app.run() asked to run.
+type RunRequest struct {
+	Pos string
+	// Sources are the source topics whose pipelines run: every dataframe's
+	// for app.run(), the given dataframe's for app.run(sdf).
+	Sources []*engine.Source
+}
+
+var (
+	_ starlark.HasAttrs = (*Application)(nil)
+)
+
+// NewApplication implements the Application(...) builtin.
+func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	reg, err := registry(thread)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	var (
+		broker, group         starlark.Value = starlark.None, starlark.None
+		offsetReset                          = "latest"
+		commitInterval        starlark.Value = starlark.Float(5.0)
+		consumerX, producerX  starlark.Value = starlark.None, starlark.None
+		loglevel              starlark.Value = starlark.String("INFO")
+		autoCreate                           = true
+		pollTimeout           starlark.Value = starlark.Float(1.0)
+	)
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"broker_address?", &broker,
+		"consumer_group?", &group,
+		"auto_offset_reset?", &offsetReset,
+		"commit_interval?", &commitInterval,
+		"consumer_extra_config?", &consumerX,
+		"producer_extra_config?", &producerX,
+		"loglevel?", &loglevel,
+		"auto_create_topics?", &autoCreate,
+		"consumer_poll_timeout?", &pollTimeout,
+	); err != nil {
+		return nil, err
+	}
+	app := &Application{
+		pos:    callerPos(thread),
+		topics: map[string]*Topic{},
+		roots:  map[string]*engine.Node{},
+	}
+	c := &app.cfg
+	if c.BrokerAddress, err = optString(b.Name(), "broker_address", broker); err != nil {
+		return nil, err
+	}
+	if c.ConsumerGroup, err = optString(b.Name(), "consumer_group", group); err != nil {
+		return nil, err
+	}
+	switch offsetReset {
+	case "earliest", "latest":
+		c.AutoOffsetReset = offsetReset
+	default:
+		return nil, fmt.Errorf("%s: auto_offset_reset must be \"earliest\" or \"latest\", not %q", b.Name(), offsetReset)
+	}
+	if c.CommitInterval, err = seconds(b.Name(), "commit_interval", commitInterval, true); err != nil {
+		return nil, err
+	}
+	if c.ConsumerPollTimeout, err = seconds(b.Name(), "consumer_poll_timeout", pollTimeout, false); err != nil {
+		return nil, err
+	}
+	if c.ConsumerExtraConfig, err = extraConfig(b.Name(), "consumer_extra_config", consumerX); err != nil {
+		return nil, err
+	}
+	if c.ProducerExtraConfig, err = extraConfig(b.Name(), "producer_extra_config", producerX); err != nil {
+		return nil, err
+	}
+	if c.Loglevel, err = optString(b.Name(), "loglevel", loglevel); err != nil {
+		return nil, err
+	}
+	switch strings.ToUpper(c.Loglevel) {
+	case "", "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL":
+		c.Loglevel = strings.ToUpper(c.Loglevel)
+	default:
+		return nil, fmt.Errorf("%s: loglevel must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL or None, not %q", b.Name(), c.Loglevel)
+	}
+	c.AutoCreateTopics = autoCreate
+	reg.Apps = append(reg.Apps, app)
+	return app, nil
+}
+
+func optString(fn, name string, v starlark.Value) (string, error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return "", nil
+	case starlark.String:
+		return string(v), nil
+	}
+	return "", fmt.Errorf("%s: %s must be a str or None, not %s", fn, name, v.Type())
+}
+
+func seconds(fn, name string, v starlark.Value, allowZero bool) (time.Duration, error) {
+	var f float64
+	switch v := v.(type) {
+	case starlark.Int:
+		f = float64(v.Float())
+	case starlark.Float:
+		f = float64(v)
+	default:
+		return 0, fmt.Errorf("%s: %s must be a number of seconds, not %s", fn, name, v.Type())
+	}
+	if math.IsNaN(f) || f < 0 || (!allowZero && f == 0) || f > 1e9 {
+		return 0, fmt.Errorf("%s: %s=%v is out of range", fn, name, f)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// extraConfig converts a dict of librdkafka settings into strings.
+func extraConfig(fn, name string, v starlark.Value) (map[string]string, error) {
+	if v == starlark.None {
+		return nil, nil
+	}
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s must be a dict, not %s", fn, name, v.Type())
+	}
+	out := make(map[string]string, d.Len())
+	for _, kv := range d.Items() {
+		k, ok := kv[0].(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s keys must be str, not %s", fn, name, kv[0].Type())
+		}
+		switch val := kv[1].(type) {
+		case starlark.String:
+			out[string(k)] = string(val)
+		case starlark.Bool:
+			out[string(k)] = fmt.Sprint(bool(val))
+		case starlark.Int, starlark.Float:
+			out[string(k)] = val.String()
+		default:
+			return nil, fmt.Errorf("%s: %s[%q] must be a str, int, float or bool, not %s", fn, name, string(k), val.Type())
+		}
+	}
+	return out, nil
+}
+
+// Config returns the application's configuration.
+func (a *Application) Config() AppConfig { return a.cfg }
+
+// Pos returns where the script created the application.
+func (a *Application) Pos() string { return a.pos }
+
+// Topics returns every topic the script declared, in declaration order.
+func (a *Application) Topics() []*Topic {
+	out := make([]*Topic, len(a.order))
+	for i, n := range a.order {
+		out[i] = a.topics[n]
+	}
+	return out
+}
+
+// Run returns what app.run() asked for, or nil if it was not called.
+func (a *Application) Run() *RunRequest { return a.run }
+
+func (a *Application) String() string        { return fmt.Sprintf("<Application at %s>", a.pos) }
+func (a *Application) Type() string          { return "Application" }
+func (a *Application) Freeze()               {}
+func (a *Application) Truth() starlark.Bool  { return true }
+func (a *Application) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: Application") }
+
+var appMethods = map[string]*starlark.Builtin{
+	"topic":     starlark.NewBuiltin("Application.topic", appTopic),
+	"dataframe": starlark.NewBuiltin("Application.dataframe", appDataframe),
+	"run":       starlark.NewBuiltin("Application.run", appRun),
+}
+
+func (a *Application) Attr(name string) (starlark.Value, error) {
+	if m, ok := appMethods[name]; ok {
+		return m.BindReceiver(a), nil
+	}
+	return nil, nil
+}
+
+func (a *Application) AttrNames() []string { return methodNames(appMethods) }
+
+func methodNames(m map[string]*starlark.Builtin) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// appTopic implements
+//
+//	app.topic(name, value_deserializer="json", key_deserializer="bytes",
+//	          value_serializer="json", key_serializer="bytes")
+//
+// A topic declared twice under one name keeps the last declaration.
+func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	app := b.Receiver().(*Application)
+	var name string
+	vd := deserializerArg{serde.JSON{}}
+	kd := deserializerArg{serde.Bytes{}}
+	vs := serializerArg{serde.JSON{}}
+	ks := serializerArg{serde.Bytes{}}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
+		"name", &name,
+		"value_deserializer?", &vd,
+		"key_deserializer?", &kd,
+		"value_serializer?", &vs,
+		"key_serializer?", &ks,
+	); err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, fmt.Errorf("%s: name must not be empty", b.Name())
+	}
+	t := &Topic{
+		pos: callerPos(thread),
+		t: &engine.Topic{
+			Name:              name,
+			KeyDeserializer:   kd.d,
+			ValueDeserializer: vd.d,
+			KeySerializer:     ks.s,
+			ValueSerializer:   vs.s,
+		},
+	}
+	if _, ok := app.topics[name]; !ok {
+		app.order = append(app.order, name)
+	}
+	app.topics[name] = t
+	return t, nil
+}
+
+// appDataframe implements app.dataframe(topic): a StreamingDataFrame fed by
+// topic. Several dataframes on one topic share its messages, each as a
+// branch of its own.
+func appDataframe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	app := b.Receiver().(*Application)
+	var t *Topic
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "topic", &t); err != nil {
+		return nil, err
+	}
+	if _, ok := app.topics[t.Name()]; !ok {
+		return nil, fmt.Errorf("%s: topic %q was not declared by this application's app.topic()", b.Name(), t.Name())
+	}
+	root, ok := app.roots[t.Name()]
+	if !ok {
+		root = engine.NewRoot()
+		app.roots[t.Name()] = root
+		app.rootOf = append(app.rootOf, t.Name())
+	}
+	return &DataFrame{app: app, topic: t, node: root}, nil
+}
+
+// appRun implements app.run(dataframe=None). It records the request; the
+// pipeline runs after the script has loaded. app.run() runs every
+// dataframe of the application; app.run(sdf) runs the dataframes fed by
+// sdf's source topic, every branch included.
+func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	app := b.Receiver().(*Application)
+	var sdf starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dataframe?", &sdf); err != nil {
+		return nil, err
+	}
+	if app.run != nil {
+		return nil, fmt.Errorf("%s: app.run() was already called at %s", b.Name(), app.run.Pos)
+	}
+	req := &RunRequest{Pos: callerPos(thread)}
+	var topics []string
+	switch s := sdf.(type) {
+	case starlark.NoneType:
+		topics = app.rootOf
+	case *DataFrame:
+		if s.app != app {
+			return nil, fmt.Errorf("%s: the dataframe belongs to another Application", b.Name())
+		}
+		topics = []string{s.topic.Name()}
+	default:
+		return nil, fmt.Errorf("%s: dataframe must be a StreamingDataFrame, not %s", b.Name(), sdf.Type())
+	}
+	if len(topics) == 0 {
+		return nil, fmt.Errorf("%s: the application has no dataframe; create one with app.dataframe(topic)", b.Name())
+	}
+	for _, n := range topics {
+		req.Sources = append(req.Sources, &engine.Source{Topic: app.topics[n].t, Root: app.roots[n]})
+	}
+	app.run = req
+	return starlark.None, nil
+}
+
+// Topic is the script's Topic object, from app.topic().
+type Topic struct {
+	pos string
+	t   *engine.Topic
+}
+
+var _ starlark.HasAttrs = (*Topic)(nil)
+
+// Name returns the topic name.
+func (t *Topic) Name() string { return t.t.Name }
+
+// Engine returns the topic as the engine uses it.
+func (t *Topic) Engine() *engine.Topic { return t.t }
+
+func (t *Topic) String() string        { return fmt.Sprintf("<Topic %q>", t.t.Name) }
+func (t *Topic) Type() string          { return "Topic" }
+func (t *Topic) Freeze()               {}
+func (t *Topic) Truth() starlark.Bool  { return true }
+func (t *Topic) Hash() (uint32, error) { return starlark.String(t.t.Name).Hash() }
+
+func (t *Topic) Attr(name string) (starlark.Value, error) {
+	if name == "name" {
+		return starlark.String(t.t.Name), nil
+	}
+	return nil, nil
+}
+
+func (t *Topic) AttrNames() []string { return []string{"name"} }

@@ -1,0 +1,160 @@
+package builtins
+
+import (
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// Serializer is a serializer object, as created by JSONSerializer() and
+// friends. It can be passed wherever a serializer name is accepted.
+type Serializer struct {
+	class string
+	s     serde.Serializer
+}
+
+// Deserializer is a deserializer object, as created by JSONDeserializer()
+// and friends.
+type Deserializer struct {
+	class string
+	d     serde.Deserializer
+}
+
+var (
+	_ starlark.Value = (*Serializer)(nil)
+	_ starlark.Value = (*Deserializer)(nil)
+)
+
+func (s *Serializer) String() string        { return s.class + "()" }
+func (s *Serializer) Type() string          { return s.class }
+func (s *Serializer) Freeze()               {}
+func (s *Serializer) Truth() starlark.Bool  { return true }
+func (s *Serializer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", s.class) }
+
+func (d *Deserializer) String() string        { return d.class + "()" }
+func (d *Deserializer) Type() string          { return d.class }
+func (d *Deserializer) Freeze()               {}
+func (d *Deserializer) Truth() starlark.Bool  { return true }
+func (d *Deserializer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", d.class) }
+
+// serdeClasses are the serializer classes of Quix Streams, by the codec they
+// wrap.
+var serdeClasses = []struct {
+	prefix string
+	codec  interface {
+		serde.Serializer
+		serde.Deserializer
+	}
+}{
+	{"JSON", serde.JSON{}},
+	{"String", serde.String{}},
+	{"Integer", serde.Int{}},
+	{"Double", serde.Double{}},
+	{"Bytes", serde.Bytes{}},
+}
+
+// serdeConstructors returns the builtins JSONSerializer(), JSONDeserializer(column_name=None), ...
+//
+//	JSONSerializer()                     JSONDeserializer(column_name=None)
+//	StringSerializer(codec="utf_8")      StringDeserializer(column_name=None, codec="utf_8")
+//	IntegerSerializer()                  IntegerDeserializer(column_name=None)
+//	DoubleSerializer()                   DoubleDeserializer(column_name=None)
+//	BytesSerializer()                    BytesDeserializer(column_name=None)
+func serdeConstructors() starlark.StringDict {
+	out := starlark.StringDict{}
+	for _, c := range serdeClasses {
+		codec := c.codec
+		isString := c.prefix == "String"
+		sname := c.prefix + "Serializer"
+		out[sname] = starlark.NewBuiltin(sname, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			codecName := "utf_8"
+			var pairs []any
+			if isString {
+				pairs = append(pairs, "codec?", &codecName)
+			}
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
+				return nil, err
+			}
+			if err := checkCodec(b.Name(), codecName); err != nil {
+				return nil, err
+			}
+			return &Serializer{class: b.Name(), s: codec}, nil
+		})
+		dname := c.prefix + "Deserializer"
+		out[dname] = starlark.NewBuiltin(dname, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var column starlark.Value = starlark.None
+			codecName := "utf_8"
+			pairs := []any{"column_name?", &column}
+			if isString {
+				pairs = append(pairs, "codec?", &codecName)
+			}
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
+				return nil, err
+			}
+			if err := checkCodec(b.Name(), codecName); err != nil {
+				return nil, err
+			}
+			var d serde.Deserializer = codec
+			switch col := column.(type) {
+			case starlark.NoneType:
+			case starlark.String:
+				d = serde.WithColumn(codec, string(col))
+			default:
+				return nil, fmt.Errorf("%s: column_name must be a str or None, not %s", b.Name(), column.Type())
+			}
+			return &Deserializer{class: b.Name(), d: d}, nil
+		})
+	}
+	return out
+}
+
+// checkCodec accepts the names Python gives UTF-8; qstar strings are UTF-8.
+func checkCodec(fn, name string) error {
+	switch strings.ToLower(strings.ReplaceAll(name, "-", "_")) {
+	case "utf_8", "utf8", "u8":
+		return nil
+	}
+	return fmt.Errorf("%s: codec %q is not supported; qstar strings are UTF-8 (\"utf_8\")", fn, name)
+}
+
+// serializerArg is an Unpacker for a serializer argument: a name such as
+// "json" or a serializer object.
+type serializerArg struct{ s serde.Serializer }
+
+func (a *serializerArg) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case starlark.String:
+		s, err := serde.SerializerByName(string(v))
+		if err != nil {
+			return err
+		}
+		a.s = s
+	case *Serializer:
+		a.s = v.s
+	default:
+		return fmt.Errorf("want a serializer name or object, got %s", v.Type())
+	}
+	return nil
+}
+
+// deserializerArg is an Unpacker for a deserializer argument.
+type deserializerArg struct{ d serde.Deserializer }
+
+func (a *deserializerArg) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case starlark.String:
+		d, err := serde.DeserializerByName(string(v))
+		if err != nil {
+			return err
+		}
+		a.d = d
+	case *Deserializer:
+		a.d = v.d
+	default:
+		return fmt.Errorf("want a deserializer name or object, got %s", v.Type())
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package builtins
+
+import (
+	"go.starlark.net/lib/json"
+	"go.starlark.net/lib/math"
+	"go.starlark.net/starlark"
+)
+
+// Predeclared returns the names every script sees: the Quix Streams API
+// (Application, the serializer classes), timedelta, the json and math
+// modules, and __name__ = "__main__" so that a migrated
+// `if __name__ == "__main__":` block runs.
+func Predeclared() starlark.StringDict {
+	d := starlark.StringDict{
+		"Application": starlark.NewBuiltin("Application", NewApplication),
+		"timedelta":   starlark.NewBuiltin("timedelta", NewTimedelta),
+		"json":        json.Module,
+		"math":        math.Module,
+		"__name__":    starlark.String("__main__"),
+	}
+	for k, v := range serdeConstructors() {
+		d[k] = v
+	}
+	return d
+}

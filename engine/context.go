@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"io"
+
+	"go.starlark.net/starlark"
+)
+
+// Context is one task's processing state: its Starlark thread, the message
+// being processed, and scratch space reused across messages. A Context
+// belongs to one goroutine.
+type Context struct {
+	// Thread runs every user callback of this task.
+	Thread *starlark.Thread
+	// Message is the input message being processed.
+	Message *Message
+
+	producer Producer
+	stdout   io.Writer // shared by tasks; each Write is one whole line
+	buf      []byte
+	out      OutMessage
+	args1    [1]starlark.Value
+	args4    [4]starlark.Value
+}
+
+// NewContext returns a Context whose outputs go to p and whose print
+// operations write to stdout (which must accept concurrent whole-line
+// writes).
+func NewContext(thread *starlark.Thread, p Producer, stdout io.Writer) *Context {
+	return &Context{Thread: thread, producer: p, stdout: stdout}
+}
+
+const contextKey = "qstar.engine.context"
+
+// FromThread returns the Context running on thread, or nil outside
+// processing (for example while a script loads).
+func FromThread(thread *starlark.Thread) *Context {
+	c, _ := thread.Local(contextKey).(*Context)
+	return c
+}
+
+func (c *Context) bind() {
+	if c.Thread != nil {
+		c.Thread.SetLocal(contextKey, c)
+	}
+}

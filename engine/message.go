@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// Header is one Kafka message header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one consumed Kafka message. The engine owns it once Poll
+// returns it.
+type Message struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte // nil: no key
+	Value     []byte // nil: no value (tombstone)
+	Timestamp int64  // milliseconds since the epoch
+	Headers   []Header
+}
+
+// TopicPartition names one partition of a topic.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+func (tp TopicPartition) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
+
+// Offset is a position to commit: the offset of the next message to read.
+type Offset struct {
+	TopicPartition
+	Offset int64
+}
+
+// Row is one record flowing through a pipeline: the deserialized value and
+// key, the timestamp in milliseconds, and the headers (nil when none).
+type Row struct {
+	Value     starlark.Value
+	Key       starlark.Value
+	Timestamp int64
+	Headers   []Header
+}
+
+// OutMessage is one message to produce. The producer copies Key and Value
+// before Produce returns.
+type OutMessage struct {
+	Topic     string
+	Partition int32 // -1: chosen by the partitioner from the key
+	Key       []byte
+	Value     []byte
+	Timestamp int64 // milliseconds; 0: set by the producer
+	Headers   []Header
+}
+
+// Consumer is the engine's view of a Kafka consumer in a consumer group.
+// Its methods are called from one goroutine.
+type Consumer interface {
+	// Subscribe joins the group for topics; r is called from inside Poll
+	// on every assignment change.
+	Subscribe(topics []string, r Rebalancer) error
+	// Poll waits up to timeout for a message; (nil, nil) on timeout.
+	Poll(timeout time.Duration) (*Message, error)
+	// Commit commits offsets synchronously.
+	Commit(offsets []Offset) error
+	// Close leaves the group. Close may call r.Revoked.
+	Close() error
+}
+
+// Rebalancer receives assignment changes. Its methods run on the goroutine
+// that calls Consumer.Poll or Consumer.Close.
+type Rebalancer interface {
+	Assigned(tps []TopicPartition) error
+	Revoked(tps []TopicPartition) error
+	Lost(tps []TopicPartition) error
+}
+
+// Producer is the engine's view of a Kafka producer. Produce is safe for
+// concurrent use by tasks.
+type Producer interface {
+	// Produce queues m for delivery. A delivery failure is reported by the
+	// next Flush.
+	Produce(m *OutMessage) error
+	// Flush waits until every queued message is delivered or failed, and
+	// returns the first failure since the previous Flush.
+	Flush(timeout time.Duration) error
+}
+
+// Topic is a topic as the pipeline sees it: its name and codecs. A nil codec
+// means the topic is not read (or not written) by the pipeline.
+type Topic struct {
+	Name              string
+	KeyDeserializer   serde.Deserializer
+	ValueDeserializer serde.Deserializer
+	KeySerializer     serde.Serializer
+	ValueSerializer   serde.Serializer
+}
+
+func (t *Topic) deserialize(m *Message) (Row, error) {
+	r := Row{Key: starlark.None, Value: starlark.None, Timestamp: m.Timestamp, Headers: m.Headers}
+	var err error
+	if m.Key != nil {
+		if r.Key, err = t.KeyDeserializer.Deserialize(m.Key); err != nil {
+			return r, &DeserializeError{Message: m, Part: "key", Err: err}
+		}
+	}
+	if m.Value != nil {
+		if r.Value, err = t.ValueDeserializer.Deserialize(m.Value); err != nil {
+			return r, &DeserializeError{Message: m, Part: "value", Err: err}
+		}
+	}
+	return r, nil
+}

@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// Func computes a value from a row: a user's Starlark callable (Callback)
+// or a native expression.
+type Func interface {
+	Call(c *Context, r *Row) (starlark.Value, error)
+}
+
+// Callback calls a Starlark callable with the row's value, or with value,
+// key, timestamp and headers when Metadata is set.
+type Callback struct {
+	Fn       starlark.Callable
+	Metadata bool
+}
+
+// Call implements Func. The argument tuple is the Context's scratch, reused
+// for every call of the task.
+func (cb *Callback) Call(c *Context, r *Row) (starlark.Value, error) {
+	if !cb.Metadata {
+		c.args1[0] = r.Value
+		v, err := starlark.Call(c.Thread, cb.Fn, c.args1[:], nil)
+		c.args1[0] = nil
+		return v, err
+	}
+	c.args4 = [4]starlark.Value{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), HeadersValue(r.Headers)}
+	v, err := starlark.Call(c.Thread, cb.Fn, c.args4[:], nil)
+	c.args4 = [4]starlark.Value{}
+	return v, err
+}
+
+// HeadersValue returns headers as Quix Streams passes them to callbacks: a
+// list of (name, value) tuples, or None when there are none.
+func HeadersValue(hs []Header) starlark.Value {
+	if hs == nil {
+		return starlark.None
+	}
+	l := make([]starlark.Value, len(hs))
+	for i, h := range hs {
+		l[i] = starlark.Tuple{starlark.String(h.Key), starlark.Bytes(h.Value)}
+	}
+	return starlark.NewList(l)
+}
+
+func fail(c *Context, op, pos string, err error) error {
+	if _, ok := err.(*ProcessingError); ok {
+		return err
+	}
+	pe := &ProcessingError{Op: op, Pos: pos, Err: err}
+	if m := c.Message; m != nil {
+		pe.Topic, pe.Partition, pe.Offset = m.Topic, m.Partition, m.Offset
+	}
+	return pe
+}
+
+// Apply replaces the value with fn's result; with expand, each item of
+// fn's result (any iterable; a str expands to its characters) becomes a
+// record of its own.
+func Apply(fn Func, expand bool) Op { return &applyOp{fn: fn, expand: expand} }
+
+type applyOp struct {
+	fn     Func
+	expand bool
+}
+
+func (o *applyOp) Name() string { return "apply" }
+
+func (o *applyOp) Compose(pos string, next Step) Step {
+	if !o.expand {
+		return func(c *Context, r Row) error {
+			v, err := o.fn.Call(c, &r)
+			if err != nil {
+				return fail(c, "apply", pos, err)
+			}
+			r.Value = v
+			return next(c, r)
+		}
+	}
+	return func(c *Context, r Row) error {
+		v, err := o.fn.Call(c, &r)
+		if err != nil {
+			return fail(c, "apply", pos, err)
+		}
+		if s, ok := v.(starlark.String); ok {
+			v = chars(string(s)) // Python iterates a str by character
+		}
+		iterable, ok := v.(starlark.Iterable)
+		if !ok {
+			return fail(c, "apply", pos, fmt.Errorf("expand=True needs an iterable result, got %s", v.Type()))
+		}
+		it := iterable.Iterate()
+		defer it.Done()
+		var item starlark.Value
+		for it.Next(&item) {
+			r.Value = item
+			if err := next(c, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// Update calls fn for its effect and passes the (possibly mutated) value on.
+func Update(fn Func) Op { return &updateOp{fn: fn} }
+
+type updateOp struct{ fn Func }
+
+func (o *updateOp) Name() string { return "update" }
+
+func (o *updateOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		if _, err := o.fn.Call(c, &r); err != nil {
+			return fail(c, "update", pos, err)
+		}
+		return next(c, r)
+	}
+}
+
+// Filter passes the record on only when fn's result is truthy.
+func Filter(fn Func) Op { return &filterOp{fn: fn} }
+
+type filterOp struct{ fn Func }
+
+func (o *filterOp) Name() string { return "filter" }
+
+func (o *filterOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		v, err := o.fn.Call(c, &r)
+		if err != nil {
+			return fail(c, "filter", pos, err)
+		}
+		if !v.Truth() {
+			return nil
+		}
+		return next(c, r)
+	}
+}
+
+// ToTopic produces each record to topic, with the record's timestamp and
+// headers, and passes it on. The message key is the record's key, or
+// key's result when key is not nil; a None key produces a message without
+// a key.
+func ToTopic(topic *Topic, key Func) Op { return &toTopicOp{topic: topic, key: key} }
+
+type toTopicOp struct {
+	topic *Topic
+	key   Func
+}
+
+func (o *toTopicOp) Name() string { return "to_topic" }
+
+func (o *toTopicOp) Compose(pos string, next Step) Step {
+	t := o.topic
+	// json writes None as "null"; for the other formats None means a
+	// message without a value (a tombstone), as librdkafka sends Python's None.
+	_, valueIsJSON := t.ValueSerializer.(serde.JSON)
+	return func(c *Context, r Row) error {
+		key := r.Key
+		if o.key != nil {
+			k, err := o.key.Call(c, &r)
+			if err != nil {
+				return fail(c, "to_topic", pos, err)
+			}
+			key = k
+		}
+		buf := c.buf[:0]
+		var err error
+		m := &c.out
+		*m = OutMessage{Topic: t.Name, Partition: -1, Timestamp: r.Timestamp, Headers: r.Headers}
+		keyLen := -1
+		if key != starlark.None {
+			if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
+				return fail(c, "to_topic", pos, fmt.Errorf("key for topic %q: %w", t.Name, err))
+			}
+			keyLen = len(buf)
+		}
+		if r.Value != starlark.None || valueIsJSON {
+			start := len(buf)
+			if buf, err = t.ValueSerializer.Serialize(buf, r.Value); err != nil {
+				return fail(c, "to_topic", pos, fmt.Errorf("value for topic %q: %w", t.Name, err))
+			}
+			m.Value = buf[start:len(buf):len(buf)]
+		}
+		if keyLen >= 0 {
+			m.Key = buf[:keyLen:keyLen]
+		}
+		c.buf = buf
+		if err := c.producer.Produce(m); err != nil {
+			return fail(c, "to_topic", pos, err)
+		}
+		return next(c, r)
+	}
+}
+
+// Print writes each record's value, key and timestamp to the task's stdout
+// as one line, and passes it on.
+func Print() Op { return printOp{} }
+
+type printOp struct{}
+
+func (printOp) Name() string { return "print" }
+
+func (printOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		line := make([]byte, 0, 128)
+		line = append(line, `{"value": `...)
+		line = append(line, r.Value.String()...)
+		line = append(line, `, "key": `...)
+		line = append(line, r.Key.String()...)
+		line = append(line, `, "timestamp": `...)
+		line = strconv.AppendInt(line, r.Timestamp, 10)
+		line = append(line, "}\n"...)
+		if _, err := c.stdout.Write(line); err != nil {
+			return fail(c, "print", pos, err)
+		}
+		return next(c, r)
+	}
+}
+
+func chars(s string) starlark.Tuple {
+	t := make(starlark.Tuple, 0, len(s))
+	for _, r := range s {
+		t = append(t, starlark.String(string(r)))
+	}
+	return t
+}

@@ -1,0 +1,121 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// TopicSpec describes a topic to create.
+type TopicSpec struct {
+	Name              string
+	NumPartitions     int
+	ReplicationFactor int
+	Config            map[string]string
+}
+
+// Admin manages topics.
+type Admin struct {
+	a *ckafka.AdminClient
+}
+
+// NewAdmin connects an admin client. extra is passed to librdkafka.
+func NewAdmin(brokers string, extra map[string]string) (*Admin, error) {
+	cm, err := buildConfig(nil, extra, map[string]string{"bootstrap.servers": brokers}, []string{"bootstrap.servers"})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: admin: %w", err)
+	}
+	// Extra consumer/producer settings may not apply to an admin client;
+	// librdkafka only warns about them.
+	a, err := ckafka.NewAdminClient(cm)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: new admin client: %w", err)
+	}
+	return &Admin{a: a}, nil
+}
+
+// Close closes the client.
+func (a *Admin) Close() { a.a.Close() }
+
+// Partitions returns the number of partitions of each existing topic among
+// names; missing topics are absent from the result.
+func (a *Admin) Partitions(ctx context.Context, names []string) (map[string]int, error) {
+	out := make(map[string]int, len(names))
+	timeout := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	md, err := a.a.GetMetadata(nil, true, int(timeout.Milliseconds()))
+	if err != nil {
+		return nil, fmt.Errorf("kafka: read metadata: %w", err)
+	}
+	for _, n := range names {
+		if t, ok := md.Topics[n]; ok && t.Error.Code() == ckafka.ErrNoError && len(t.Partitions) > 0 {
+			out[n] = len(t.Partitions)
+		}
+	}
+	return out, nil
+}
+
+// EnsureTopics creates the topics of specs that do not exist yet and
+// returns the names it created. Topics that exist are left as they are.
+func (a *Admin) EnsureTopics(ctx context.Context, specs []TopicSpec) ([]string, error) {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	existing, err := a.Partitions(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var create []ckafka.TopicSpecification
+	for _, s := range specs {
+		if _, ok := existing[s.Name]; ok {
+			continue
+		}
+		create = append(create, ckafka.TopicSpecification{
+			Topic:             s.Name,
+			NumPartitions:     max(s.NumPartitions, 1),
+			ReplicationFactor: max(s.ReplicationFactor, 1),
+			Config:            s.Config,
+		})
+	}
+	if len(create) == 0 {
+		return nil, nil
+	}
+	res, err := a.a.CreateTopics(ctx, create, ckafka.SetAdminOperationTimeout(30*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("kafka: create topics: %w", err)
+	}
+	var created []string
+	var errs []error
+	for _, r := range res {
+		switch r.Error.Code() {
+		case ckafka.ErrNoError:
+			created = append(created, r.Topic)
+		case ckafka.ErrTopicAlreadyExists:
+		default:
+			errs = append(errs, fmt.Errorf("create topic %q: %w", r.Topic, r.Error))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return created, fmt.Errorf("kafka: %w", err)
+	}
+	// Wait until the new topics are visible in metadata, so that a
+	// consumer subscribing right away is assigned their partitions.
+	for len(created) > 0 {
+		got, err := a.Partitions(ctx, created)
+		if err == nil && len(got) == len(created) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return created, fmt.Errorf("kafka: waiting for new topics %v: %w", created, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return created, nil
+}

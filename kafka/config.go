@@ -1,0 +1,46 @@
+package kafka
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// forcedConsumerKeys may not be set through extra consumer configuration:
+// qstar's delivery guarantee depends on them.
+var forcedConsumerKeys = []string{"group.id", "enable.auto.commit", "enable.auto.offset.store"}
+
+// buildConfig merges base, then extra (librdkafka names and string values),
+// then forced, and rejects extra keys listed in reject.
+func buildConfig(base, extra, forced map[string]string, reject []string) (*ckafka.ConfigMap, error) {
+	cm := ckafka.ConfigMap{
+		// No KIP-714 client telemetry: it only logs noise against brokers
+		// that do not collect it.
+		"enable.metrics.push": "false",
+	}
+	for k, v := range base {
+		cm[k] = v
+	}
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, r := range reject {
+			if k == r {
+				return nil, fmt.Errorf("extra config %q is managed by qstar and cannot be set", k)
+			}
+		}
+		if strings.HasPrefix(k, "go.") {
+			return nil, fmt.Errorf("extra config %q is a confluent-kafka-go setting and cannot be set", k)
+		}
+		cm[k] = extra[k]
+	}
+	for k, v := range forced {
+		cm[k] = v
+	}
+	return &cm, nil
+}

@@ -1,0 +1,300 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// Header is one message header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one consumed message.
+type Message struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	Timestamp int64 // milliseconds since the epoch
+	Headers   []Header
+}
+
+// TopicPartition names a partition; Offset is used by Commit.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// RebalanceHandler receives assignment changes, from inside Poll or Close.
+type RebalanceHandler interface {
+	Assigned(tps []TopicPartition) error
+	Revoked(tps []TopicPartition) error
+	Lost(tps []TopicPartition) error
+}
+
+// ConsumerConfig configures a consumer in a consumer group.
+type ConsumerConfig struct {
+	Brokers string
+	GroupID string
+	// AutoOffsetReset is "earliest" or "latest" (Quix Streams' default).
+	AutoOffsetReset string
+	// Extra is passed to librdkafka after the defaults; it cannot set
+	// group.id, enable.auto.commit, enable.auto.offset.store or
+	// auto.offset.reset.
+	Extra  map[string]string
+	Logger *slog.Logger
+}
+
+func (c *ConsumerConfig) validate() error {
+	if c.Brokers == "" {
+		return errors.New("kafka: consumer: no broker address")
+	}
+	if c.GroupID == "" {
+		return errors.New("kafka: consumer: empty consumer group")
+	}
+	switch c.AutoOffsetReset {
+	case "earliest", "latest":
+	case "":
+		c.AutoOffsetReset = "latest"
+	default:
+		return fmt.Errorf("kafka: consumer: auto_offset_reset must be \"earliest\" or \"latest\", not %q", c.AutoOffsetReset)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Consumer is a consumer-group member. Use it from one goroutine.
+type Consumer struct {
+	c       *ckafka.Consumer
+	log     *slog.Logger
+	handler RebalanceHandler
+	cbErr   error // first error returned by the handler
+}
+
+// NewConsumer creates a consumer with Quix Streams' defaults.
+func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	base := map[string]string{
+		"partition.assignment.strategy": "cooperative-sticky",
+	}
+	forced := map[string]string{
+		"bootstrap.servers":        cfg.Brokers,
+		"group.id":                 cfg.GroupID,
+		"enable.auto.commit":       "false",
+		"enable.auto.offset.store": "false",
+		"auto.offset.reset":        cfg.AutoOffsetReset,
+	}
+	reject := append([]string{"bootstrap.servers"}, forcedConsumerKeys...)
+	cm, err := buildConfig(base, cfg.Extra, forced, reject)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: consumer: %w", err)
+	}
+	c, err := ckafka.NewConsumer(cm)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: new consumer: %w", err)
+	}
+	return &Consumer{c: c, log: cfg.Logger}, nil
+}
+
+// Subscribe joins the group for topics.
+func (c *Consumer) Subscribe(topics []string, h RebalanceHandler) error {
+	c.handler = h
+	return c.c.SubscribeTopics(topics, c.rebalance)
+}
+
+// rebalance runs inside Poll and Close. librdkafka performs the
+// (incremental) assign or unassign itself after it returns.
+func (c *Consumer) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
+	if c.handler == nil {
+		return nil
+	}
+	var err error
+	switch e := ev.(type) {
+	case ckafka.AssignedPartitions:
+		err = c.handler.Assigned(fromC(e.Partitions))
+	case ckafka.RevokedPartitions:
+		if c.c.AssignmentLost() {
+			err = c.handler.Lost(fromC(e.Partitions))
+		} else {
+			err = c.handler.Revoked(fromC(e.Partitions))
+		}
+	}
+	if err != nil && c.cbErr == nil {
+		c.cbErr = err
+	}
+	return nil
+}
+
+func fromC(tps []ckafka.TopicPartition) []TopicPartition {
+	out := make([]TopicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = TopicPartition{Topic: *tp.Topic, Partition: tp.Partition, Offset: int64(tp.Offset)}
+	}
+	return out
+}
+
+// Poll waits up to timeout for a message. It returns (nil, nil) on timeout.
+// Transient client errors (a broker going away) are logged and retried by
+// librdkafka; fatal ones are returned.
+func (c *Consumer) Poll(timeout time.Duration) (*Message, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms < 0 {
+			ms = 0
+		}
+		ev := c.c.Poll(ms)
+		if c.cbErr != nil {
+			err := c.cbErr
+			c.cbErr = nil
+			return nil, err
+		}
+		switch e := ev.(type) {
+		case nil:
+			return nil, nil
+		case *ckafka.Message:
+			if e.TopicPartition.Error != nil {
+				return nil, fmt.Errorf("kafka: consume %s[%d]: %w", *e.TopicPartition.Topic, e.TopicPartition.Partition, e.TopicPartition.Error)
+			}
+			return fromCMessage(e), nil
+		case ckafka.Error:
+			if e.IsFatal() {
+				return nil, fmt.Errorf("kafka: consumer: %w", e)
+			}
+			c.log.Warn("kafka consumer error", "error", e.Error())
+		}
+		if ms == 0 {
+			return nil, nil
+		}
+	}
+}
+
+func fromCMessage(m *ckafka.Message) *Message {
+	out := &Message{
+		Topic:     *m.TopicPartition.Topic,
+		Partition: m.TopicPartition.Partition,
+		Offset:    int64(m.TopicPartition.Offset),
+		Key:       m.Key,
+		Value:     m.Value,
+	}
+	if m.TimestampType != ckafka.TimestampNotAvailable {
+		out.Timestamp = m.Timestamp.UnixMilli()
+	}
+	if len(m.Headers) > 0 {
+		out.Headers = make([]Header, len(m.Headers))
+		for i, h := range m.Headers {
+			out.Headers[i] = Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return out
+}
+
+// Commit synchronously commits offsets (each the next offset to read).
+func (c *Consumer) Commit(offsets []TopicPartition) error {
+	tps := make([]ckafka.TopicPartition, len(offsets))
+	for i, o := range offsets {
+		topic := o.Topic
+		tps[i] = ckafka.TopicPartition{Topic: &topic, Partition: o.Partition, Offset: ckafka.Offset(o.Offset)}
+	}
+	res, err := c.c.CommitOffsets(tps)
+	if err != nil {
+		return fmt.Errorf("kafka: commit: %w", err)
+	}
+	for _, tp := range res {
+		if tp.Error != nil {
+			return fmt.Errorf("kafka: commit %s[%d]: %w", *tp.Topic, tp.Partition, tp.Error)
+		}
+	}
+	return nil
+}
+
+// Close leaves the group; the handler's Revoked runs for the remaining
+// assignment.
+func (c *Consumer) Close() error {
+	if err := c.c.Close(); err != nil {
+		return fmt.Errorf("kafka: close consumer: %w", err)
+	}
+	if c.cbErr != nil {
+		return c.cbErr
+	}
+	return nil
+}
+
+// Reader reads every partition of one topic without a consumer group, for
+// tools such as `qstar consume`. Use it from one goroutine.
+type Reader struct {
+	c *ckafka.Consumer
+}
+
+// NewReader assigns all partitions of topic, from the beginning or from
+// the end.
+func NewReader(brokers, topic string, fromBeginning bool, extra map[string]string) (*Reader, error) {
+	forced := map[string]string{
+		"bootstrap.servers":  brokers,
+		"group.id":           "qstar-reader",
+		"enable.auto.commit": "false",
+	}
+	cm, err := buildConfig(nil, extra, forced, []string{"bootstrap.servers", "group.id", "enable.auto.commit"})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: reader: %w", err)
+	}
+	c, err := ckafka.NewConsumer(cm)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: new consumer: %w", err)
+	}
+	md, err := c.GetMetadata(&topic, false, 10000)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("kafka: metadata of %q: %w", topic, err)
+	}
+	t, ok := md.Topics[topic]
+	if !ok || t.Error.Code() != ckafka.ErrNoError || len(t.Partitions) == 0 {
+		c.Close()
+		return nil, fmt.Errorf("kafka: topic %q does not exist", topic)
+	}
+	start := ckafka.OffsetEnd
+	if fromBeginning {
+		start = ckafka.OffsetBeginning
+	}
+	tps := make([]ckafka.TopicPartition, len(t.Partitions))
+	for i, p := range t.Partitions {
+		tps[i] = ckafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: start}
+	}
+	if err := c.Assign(tps); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("kafka: assign %q: %w", topic, err)
+	}
+	return &Reader{c: c}, nil
+}
+
+// Poll waits up to timeout for a message; (nil, nil) on timeout.
+func (r *Reader) Poll(timeout time.Duration) (*Message, error) {
+	ev := r.c.Poll(int(timeout.Milliseconds()))
+	switch e := ev.(type) {
+	case *ckafka.Message:
+		if e.TopicPartition.Error != nil {
+			return nil, fmt.Errorf("kafka: read: %w", e.TopicPartition.Error)
+		}
+		return fromCMessage(e), nil
+	case ckafka.Error:
+		if e.IsFatal() {
+			return nil, fmt.Errorf("kafka: read: %w", e)
+		}
+	}
+	return nil, nil
+}
+
+// Close closes the reader.
+func (r *Reader) Close() error { return r.c.Close() }

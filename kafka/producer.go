@@ -1,0 +1,165 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// ProducerConfig configures a producer.
+type ProducerConfig struct {
+	Brokers string
+	// Extra is passed to librdkafka after qstar's defaults
+	// (partitioner=murmur2, enable.idempotence=true), which it may override.
+	Extra  map[string]string
+	Logger *slog.Logger
+}
+
+// OutMessage is one message to produce.
+type OutMessage struct {
+	Topic     string
+	Partition int32 // -1: the partitioner chooses from the key
+	Key       []byte
+	Value     []byte
+	Timestamp int64 // milliseconds; 0: now
+	Headers   []Header
+}
+
+// Producer sends messages asynchronously and reports delivery failures on
+// Flush. It is safe for concurrent use.
+type Producer struct {
+	p    *ckafka.Producer
+	log  *slog.Logger
+	done chan struct{}
+
+	mu       sync.Mutex
+	firstErr error // first delivery failure since the last Flush
+}
+
+// NewProducer creates a producer with Quix Streams' defaults.
+func NewProducer(cfg ProducerConfig) (*Producer, error) {
+	if cfg.Brokers == "" {
+		return nil, errors.New("kafka: producer: no broker address")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	base := map[string]string{
+		"partitioner":        "murmur2",
+		"enable.idempotence": "true",
+		// Batching: librdkafka's default linger (5 ms) and batch size keep
+		// latency low; a checkpoint's Flush sends whatever is queued.
+		"linger.ms": "5",
+	}
+	forced := map[string]string{"bootstrap.servers": cfg.Brokers}
+	cm, err := buildConfig(base, cfg.Extra, forced, []string{"bootstrap.servers"})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: producer: %w", err)
+	}
+	// Delivery reports carry only the error and position: no copy of the
+	// key and value back into Go.
+	_ = cm.SetKey("go.delivery.report.fields", "none")
+	p, err := ckafka.NewProducer(cm)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: new producer: %w", err)
+	}
+	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{})}
+	go pr.events()
+	return pr, nil
+}
+
+func (p *Producer) events() {
+	defer close(p.done)
+	for ev := range p.p.Events() {
+		switch e := ev.(type) {
+		case *ckafka.Message:
+			if err := e.TopicPartition.Error; err != nil {
+				p.record(fmt.Errorf("kafka: deliver to %s[%d]: %w", *e.TopicPartition.Topic, e.TopicPartition.Partition, err))
+			}
+		case ckafka.Error:
+			if e.IsFatal() {
+				p.record(fmt.Errorf("kafka: producer: %w", e))
+				continue
+			}
+			switch e.Code() {
+			case ckafka.ErrAllBrokersDown, ckafka.ErrDestroy:
+				// Ignored as Quix Streams does: librdkafka retries.
+			default:
+				p.log.Warn("kafka producer error", "error", e.Error())
+			}
+		}
+	}
+}
+
+func (p *Producer) record(err error) {
+	p.mu.Lock()
+	if p.firstErr == nil {
+		p.firstErr = err
+	}
+	p.mu.Unlock()
+}
+
+// Produce queues m. Key and value are copied before it returns. When
+// librdkafka's queue is full it waits for room, up to a minute.
+func (p *Producer) Produce(m *OutMessage) error {
+	topic := m.Topic
+	partition := m.Partition
+	if partition < 0 {
+		partition = ckafka.PartitionAny
+	}
+	cm := &ckafka.Message{
+		TopicPartition: ckafka.TopicPartition{Topic: &topic, Partition: partition},
+		Key:            m.Key,
+		Value:          m.Value,
+	}
+	if m.Timestamp != 0 {
+		cm.Timestamp = time.UnixMilli(m.Timestamp)
+	}
+	if len(m.Headers) > 0 {
+		cm.Headers = make([]ckafka.Header, len(m.Headers))
+		for i, h := range m.Headers {
+			cm.Headers[i] = ckafka.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := p.p.Produce(cm, nil)
+		if err == nil {
+			return nil
+		}
+		var ke ckafka.Error
+		if !errors.As(err, &ke) || ke.Code() != ckafka.ErrQueueFull || time.Now().After(deadline) {
+			return fmt.Errorf("kafka: produce to %q: %w", topic, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Flush waits until every queued message is delivered or failed, then
+// returns (and clears) the first delivery failure since the last Flush.
+func (p *Producer) Flush(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for p.p.Len() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kafka: flush: %d messages still undelivered after %s", p.p.Len(), timeout)
+		}
+		p.p.Flush(100)
+	}
+	p.mu.Lock()
+	err := p.firstErr
+	p.firstErr = nil
+	p.mu.Unlock()
+	return err
+}
+
+// Close flushes for up to timeout and closes the producer.
+func (p *Producer) Close(timeout time.Duration) error {
+	err := p.Flush(timeout)
+	p.p.Close()
+	<-p.done
+	return err
+}

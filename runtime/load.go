@@ -1,0 +1,131 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.starlark.net/resolve"
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/qstar-dev/qstar/builtins"
+)
+
+// fileOptions lets scripts use the Python features Quix Streams apps rely
+// on: reassigning globals (`sdf = sdf.apply(...)`), top-level if/for,
+// while loops, sets and recursion.
+var fileOptions = &syntax.FileOptions{
+	Set:             true,
+	While:           true,
+	TopLevelControl: true,
+	GlobalReassign:  true,
+	Recursion:       true,
+}
+
+// Script is a loaded script: its globals and the application it runs.
+type Script struct {
+	Filename string
+	Globals  starlark.StringDict
+	App      *builtins.Application
+}
+
+// LoadError is a script that failed to load. Error() reads
+// "file:line:col: message", followed by the Starlark backtrace when the
+// failure happened while the script ran.
+type LoadError struct {
+	Msg string
+	Err error
+}
+
+func (e *LoadError) Error() string { return e.Msg }
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// LoadFile reads and loads the script at path. Output of print() goes to
+// stdout.
+func LoadFile(path string, stdout io.Writer) (*Script, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read script: %w", err)
+	}
+	return Load(path, src, stdout)
+}
+
+// Load runs a script's source, recording its pipelines, and returns the
+// application whose app.run() it called.
+func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
+	predeclared := builtins.Predeclared()
+	src, err := blankImports(filename, src, predeclared)
+	if err != nil {
+		return nil, &LoadError{Msg: err.Error(), Err: err}
+	}
+	reg := &builtins.Registry{}
+	thread := &starlark.Thread{Name: "load " + filename, Print: printTo(stdout)}
+	builtins.SetRegistry(thread, reg)
+	globals, err := starlark.ExecFileOptions(fileOptions, thread, filename, src, predeclared)
+	if err != nil {
+		return nil, loadError(err)
+	}
+	var ran []*builtins.Application
+	for _, app := range reg.Apps {
+		if app.Run() != nil {
+			ran = append(ran, app)
+		}
+	}
+	switch {
+	case len(reg.Apps) == 0:
+		return nil, &LoadError{Msg: fmt.Sprintf("%s: the script creates no Application", filename)}
+	case len(ran) == 0:
+		return nil, &LoadError{Msg: fmt.Sprintf("%s: the script never calls app.run(); add app.run() after the pipeline (app created at %s)", filename, reg.Apps[0].Pos())}
+	case len(ran) > 1:
+		return nil, &LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)}
+	}
+	return &Script{Filename: filename, Globals: globals, App: ran[0]}, nil
+}
+
+func printTo(w io.Writer) func(*starlark.Thread, string) {
+	return func(_ *starlark.Thread, msg string) {
+		_, _ = io.WriteString(w, msg+"\n")
+	}
+}
+
+// loadError formats a Starlark error as "file:line:col: message".
+func loadError(err error) error {
+	var (
+		se   syntax.Error
+		list resolve.ErrorList
+		ee   *starlark.EvalError
+	)
+	switch {
+	case errors.As(err, &se):
+		return &LoadError{Msg: se.Error(), Err: err}
+	case errors.As(err, &list):
+		msgs := make([]string, len(list))
+		for i, e := range list {
+			msgs[i] = e.Error()
+		}
+		return &LoadError{Msg: strings.Join(msgs, "\n"), Err: err}
+	case errors.As(err, &ee):
+		return &LoadError{Msg: EvalErrorText(ee), Err: err}
+	}
+	return &LoadError{Msg: err.Error(), Err: err}
+}
+
+// EvalErrorText renders a Starlark evaluation error as
+// "file:line:col: message" at the innermost script frame, then the
+// backtrace.
+func EvalErrorText(ee *starlark.EvalError) string {
+	pos := ""
+	for i := len(ee.CallStack) - 1; i >= 0; i-- {
+		if p := ee.CallStack[i].Pos; p.Filename() != "<builtin>" && p.IsValid() {
+			pos = p.String()
+			break
+		}
+	}
+	if pos == "" {
+		return ee.Backtrace()
+	}
+	return pos + ": " + ee.Msg + "\n" + ee.Backtrace()
+}

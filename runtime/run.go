@@ -1,0 +1,218 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/kafka"
+)
+
+// Environment variables of Quix Streams 2.5.1 that qstar reads.
+const (
+	EnvBrokerAddress = "Quix__Broker__Address"
+	// EnvConsumerGroup is spelled with a single "_" before Group, as the
+	// reference reads it (its docstring says Quix__Consumer__Group).
+	EnvConsumerGroup = "Quix__Consumer_Group"
+)
+
+// DefaultConsumerGroup is Quix Streams' default consumer group.
+const DefaultConsumerGroup = "quixstreams-default"
+
+// Options configures Run.
+type Options struct {
+	// Broker overrides the script's broker_address (the --broker flag).
+	Broker string
+	// DataDir is the embedded broker's data directory, used when no broker
+	// is configured anywhere. Default ".qstar/broker".
+	DataDir string
+	// StopWhenIdle, when positive, stops the run once no message has
+	// arrived for that long and everything is committed.
+	StopWhenIdle time.Duration
+	// Stdout receives sdf.print() and print() output. Default os.Stdout.
+	Stdout io.Writer
+	// Logger receives the run's logs. Its level is the script's loglevel
+	// unless Level is set.
+	Logger *slog.Logger
+	// Level is set to the script's loglevel when not nil.
+	Level *slog.LevelVar
+	// Getenv reads the environment. Default os.Getenv.
+	Getenv func(string) string
+}
+
+// DefaultDataDir is where the embedded broker keeps its data.
+const DefaultDataDir = ".qstar/broker"
+
+func (o *Options) defaults() {
+	if o.DataDir == "" {
+		o.DataDir = DefaultDataDir
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+}
+
+// ResolveBroker returns the broker address to use, first found wins: the
+// flag, the script's broker_address, the Quix__Broker__Address variable.
+// It returns "" when none is set (use the embedded broker).
+func ResolveBroker(flag, script string, getenv func(string) string) string {
+	switch {
+	case flag != "":
+		return flag
+	case script != "":
+		return script
+	}
+	return getenv(EnvBrokerAddress)
+}
+
+// Broker connects to the configured broker, or opens the embedded one on
+// dataDir. The returned close function stops an embedded broker this call
+// started.
+func Broker(addr, dataDir string, log *slog.Logger) (string, func(), error) {
+	if addr != "" {
+		return addr, func() {}, nil
+	}
+	emb, err := kafka.OpenEmbedded(dataDir, "127.0.0.1:0", log)
+	if err != nil {
+		return "", nil, err
+	}
+	if emb.Broker != nil {
+		log.Info("started the embedded broker", "address", emb.Addr, "data_dir", dataDir)
+	} else {
+		log.Info("using the embedded broker of another qstar process", "address", emb.Addr, "data_dir", dataDir)
+	}
+	return emb.Addr, emb.Close, nil
+}
+
+// Run runs the script's application until ctx is done, the run is idle for
+// Options.StopWhenIdle, or it fails.
+func Run(ctx context.Context, s *Script, opts Options) error {
+	opts.defaults()
+	cfg := s.App.Config()
+	log := opts.Logger
+	if opts.Level != nil && cfg.Loglevel != "" {
+		opts.Level.Set(slogLevel(cfg.Loglevel))
+	}
+	group := cfg.ConsumerGroup
+	if group == "" {
+		group = opts.Getenv(EnvConsumerGroup)
+	}
+	if group == "" {
+		group = DefaultConsumerGroup
+	}
+	addr, closeBroker, err := Broker(ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv), opts.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer closeBroker()
+	log.Info("starting", "script", s.Filename, "broker", addr, "consumer_group", group,
+		"auto_offset_reset", cfg.AutoOffsetReset, "commit_interval", cfg.CommitInterval)
+
+	if err := setupTopics(ctx, s.App, addr, cfg, log); err != nil {
+		return err
+	}
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Logger: log})
+	if err != nil {
+		return err
+	}
+	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{
+		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset,
+		Extra: cfg.ConsumerExtraConfig, Logger: log,
+	})
+	if err != nil {
+		_ = prod.Close(time.Second)
+		return err
+	}
+	stdout := &lineWriter{w: opts.Stdout}
+	start := time.Now()
+	stats, runErr := engine.Run(ctx, engine.Config{
+		Sources:        s.App.Run().Sources,
+		Consumer:       consumer{cons},
+		Producer:       producer{prod},
+		CommitInterval: cfg.CommitInterval,
+		PollTimeout:    cfg.ConsumerPollTimeout,
+		StopWhenIdle:   opts.StopWhenIdle,
+		Logger:         log,
+		Stdout:         stdout,
+		NewThread: func(tp engine.TopicPartition) *starlark.Thread {
+			return &starlark.Thread{Name: tp.String(), Print: printTo(stdout)}
+		},
+	})
+	// After a failure nothing more is committed; what was produced after
+	// the last checkpoint may be delivered or not (at-least-once).
+	closeErr := prod.Close(10 * time.Second)
+	if runErr != nil {
+		return runErr
+	}
+	if closeErr != nil {
+		return fmt.Errorf("close producer: %w", closeErr)
+	}
+	log.Info("stopped", "consumed", stats.Consumed, "checkpoints", stats.Checkpoints, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// setupTopics creates the application's topics that do not exist, with
+// Quix Streams' TopicManager defaults (1 partition, replication factor 1),
+// when auto_create_topics is on; and checks that every source topic exists.
+func setupTopics(ctx context.Context, app *builtins.Application, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var names []string
+	var specs []kafka.TopicSpec
+	for _, t := range app.Topics() {
+		names = append(names, t.Name())
+		specs = append(specs, kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1})
+	}
+	if cfg.AutoCreateTopics {
+		created, err := admin.EnsureTopics(ctx, specs)
+		if err != nil {
+			return err
+		}
+		for _, n := range created {
+			log.Info("created topic", "topic", n, "partitions", 1, "replication_factor", 1)
+		}
+		return nil
+	}
+	existing, err := admin.Partitions(ctx, names)
+	if err != nil {
+		return err
+	}
+	var missing []error
+	for _, n := range names {
+		if _, ok := existing[n]; !ok {
+			missing = append(missing, fmt.Errorf("topic %q does not exist (auto_create_topics=False)", n))
+		}
+	}
+	return errors.Join(missing...)
+}
+
+func slogLevel(l string) slog.Level {
+	switch l {
+	case "DEBUG":
+		return slog.LevelDebug
+	case "WARNING", "WARN":
+		return slog.LevelWarn
+	case "ERROR", "CRITICAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,122 @@
+package serde
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+)
+
+// Serializer encodes a pipeline value into message bytes.
+type Serializer interface {
+	// Serialize appends the encoding of v to dst and returns the extended
+	// slice. It does not retain dst. A value it cannot encode yields an *Error.
+	Serialize(dst []byte, v starlark.Value) ([]byte, error)
+	// Name is the option name the serializer is known by ("json", "int", ...).
+	Name() string
+}
+
+// Deserializer decodes message bytes into a pipeline value.
+type Deserializer interface {
+	// Deserialize decodes b. It does not retain b. Bad input yields an *Error.
+	Deserialize(b []byte) (starlark.Value, error)
+	// Name is the option name the deserializer is known by.
+	Name() string
+}
+
+// Error is a serialization or deserialization failure. The engine wraps it
+// with the topic, partition and offset of the message.
+type Error struct {
+	Op     string // "serialize" or "deserialize"
+	Format string // "json", "int", ...
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s %s: %s", e.Format, e.Op, e.Msg)
+}
+
+func serializeErr(format, msg string, args ...any) *Error {
+	return &Error{Op: "serialize", Format: format, Msg: fmt.Sprintf(msg, args...)}
+}
+
+func deserializeErr(format, msg string, args ...any) *Error {
+	return &Error{Op: "deserialize", Format: format, Msg: fmt.Sprintf(msg, args...)}
+}
+
+// The option names Quix Streams accepts for app.topic(...) serializer
+// arguments, mapped to the codecs. Aliases ("string", "integer") are the
+// reference's own.
+var (
+	serializers = map[string]Serializer{
+		"json":    JSON{},
+		"bytes":   Bytes{},
+		"str":     String{},
+		"string":  String{},
+		"int":     Int{},
+		"integer": Int{},
+		"double":  Double{},
+	}
+	deserializers = map[string]Deserializer{
+		"json":    JSON{},
+		"bytes":   Bytes{},
+		"str":     String{},
+		"string":  String{},
+		"int":     Int{},
+		"integer": Int{},
+		"double":  Double{},
+	}
+)
+
+// SerializerByName returns the serializer known by name, as in
+// app.topic(value_serializer="json").
+func SerializerByName(name string) (Serializer, error) {
+	if s, ok := serializers[name]; ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown serializer option %q; valid options are %s", name, options(serializers))
+}
+
+// DeserializerByName returns the deserializer known by name, as in
+// app.topic(value_deserializer="json").
+func DeserializerByName(name string) (Deserializer, error) {
+	if d, ok := deserializers[name]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("unknown deserializer option %q; valid options are %s", name, options(deserializers))
+}
+
+func options[T any](m map[string]T) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, fmt.Sprintf("%q", n))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// WithColumn wraps d so that each decoded value v becomes {name: v}, as
+// Quix Streams' column_name= deserializer argument does.
+func WithColumn(d Deserializer, name string) Deserializer {
+	return column{d: d, name: starlark.String(name)}
+}
+
+type column struct {
+	d    Deserializer
+	name starlark.String
+}
+
+func (c column) Name() string { return c.d.Name() }
+
+func (c column) Deserialize(b []byte) (starlark.Value, error) {
+	v, err := c.d.Deserialize(b)
+	if err != nil {
+		return nil, err
+	}
+	d := starlark.NewDict(1)
+	if err := d.SetKey(c.name, v); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
