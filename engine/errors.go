@@ -43,12 +43,13 @@ func (e *ProcessingError) Error() string {
 	if e.Pos != "" {
 		fmt.Fprintf(&b, "%s: ", e.Pos)
 	}
-	fmt.Fprintf(&b, "%s failed on the message at topic %q partition %d offset %d: ", e.Op, e.Topic, e.Partition, e.Offset)
+	fmt.Fprintf(&b, "%s failed on the message at topic %q partition %d offset %d:", e.Op, e.Topic, e.Partition, e.Offset)
 	var ee *starlark.EvalError
 	if errors.As(e.Err, &ee) {
 		b.WriteString("\n")
 		b.WriteString(ee.Backtrace())
 	} else {
+		b.WriteString(" ")
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()

@@ -118,14 +118,21 @@ func loadError(err error) error {
 // backtrace.
 func EvalErrorText(ee *starlark.EvalError) string {
 	pos := ""
+	frames := 0
 	for i := len(ee.CallStack) - 1; i >= 0; i-- {
 		if p := ee.CallStack[i].Pos; p.Filename() != "<builtin>" && p.IsValid() {
-			pos = p.String()
-			break
+			if pos == "" {
+				pos = p.String()
+			}
+			frames++
 		}
 	}
-	if pos == "" {
+	switch {
+	case pos == "":
 		return ee.Backtrace()
+	case frames == 1:
+		// A builtin called at top level: the position says it all.
+		return pos + ": " + ee.Msg
 	}
 	return pos + ": " + ee.Msg + "\n" + ee.Backtrace()
 }

@@ -1,0 +1,194 @@
+package runtime
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// TestLoadErrors pins the text of load-time errors: file:line:col first.
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"syntax", "app = Application()\nx = (\n", "job.star:3:1: got end of file, want primary expression"},
+		{"undefined", "app = Application()\nsdf = foo\n", "job.star:2:7: undefined: foo"},
+		{"bad import", "from quixstreams import Application, Foo\n", `job.star:1:1: cannot import "Foo" from "quixstreams"`},
+		{"import module", "import os\n", `job.star:1:1: cannot import "os"`},
+		{"from other module", "from os import path\n", `job.star:1:1: cannot import from "os"`},
+		{"bad kwarg", "app = Application(auto_offset_reset=\"middle\")\n", `job.star:1:18: Application: auto_offset_reset must be "earliest" or "latest", not "middle"`},
+		{"unknown kwarg", "app = Application(brokers=\"x\")\n", `job.star:1:18: Application: unexpected keyword argument "brokers"`},
+		{"no run", "app = Application()\n", "job.star: the script never calls app.run()"},
+		{"no app", "x = 1\n", "job.star: the script creates no Application"},
+		{"arity", "app = Application()\nt = app.topic(\"in\")\nsdf = app.dataframe(t).apply(lambda a, b: a)\napp.run()\n",
+			"job.star:3:29: StreamingDataFrame.apply: lambda must accept 1 argument(s) (value)"},
+		{"arity metadata", "app = Application()\nt = app.topic(\"in\")\ndef f(v):\n    return v\nsdf = app.dataframe(t).apply(f, metadata=True)\napp.run()\n",
+			"job.star:5:29: StreamingDataFrame.apply: f must accept 4 argument(s)"},
+		{"not callable", "app = Application()\nt = app.topic(\"in\")\nsdf = app.dataframe(t).filter(3)\napp.run()\n",
+			"job.star:3:30: StreamingDataFrame.filter: want a function, got int"},
+		{"bad serializer", "app = Application()\nt = app.topic(\"in\", value_deserializer=\"yaml\")\n",
+			`job.star:2:14: Application.topic: for parameter "value_deserializer": unknown deserializer option "yaml"`},
+		{"run twice", "app = Application()\nt = app.topic(\"in\")\nsdf = app.dataframe(t)\napp.run()\napp.run()\n",
+			"job.star:5:8: Application.run: app.run() was already called at job.star:4:8"},
+		{"no dataframe", "app = Application()\napp.run()\n", "job.star:2:8: Application.run: the application has no dataframe"},
+		{"undeclared topic", "app = Application()\nother = Application()\nt = other.topic(\"x\")\nsdf = app.dataframe(t)\n",
+			`job.star:4:20: Application.dataframe: topic "x" was not declared`},
+		{"error in function", "def f():\n    return 1 // 0\napp = Application()\nx = f()\n",
+			"job.star:2:14: floored division by zero\nTraceback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("job.star", []byte(tc.src), &bytes.Buffer{})
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("got:\n%s\nwant prefix:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestImportsKeepLineNumbers pins that blanked imports (one-line,
+// parenthesized over several lines, aliased) keep later line numbers.
+func TestImportsKeepLineNumbers(t *testing.T) {
+	src := `from quixstreams import (
+    Application,
+    JSONSerializer,
+)
+from datetime import timedelta
+import json
+from quixstreams import Application as App
+app = App()
+x = undefined_name
+`
+	_, err := Load("job.star", []byte(src), &bytes.Buffer{})
+	if err == nil || !strings.HasPrefix(err.Error(), "job.star:9:5: undefined: undefined_name") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestApplicationDefaults pins Quix Streams' Application and app.topic
+// defaults.
+func TestApplicationDefaults(t *testing.T) {
+	s, err := Load("job.star", []byte(`
+app = Application()
+t = app.topic("in")
+app.run(app.dataframe(t))
+`), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.App.Config()
+	want := builtins.AppConfig{
+		AutoOffsetReset:     "latest",
+		CommitInterval:      5 * time.Second,
+		Loglevel:            "INFO",
+		AutoCreateTopics:    true,
+		ConsumerPollTimeout: time.Second,
+	}
+	if cfg.AutoOffsetReset != want.AutoOffsetReset || cfg.CommitInterval != want.CommitInterval ||
+		cfg.Loglevel != want.Loglevel || cfg.AutoCreateTopics != want.AutoCreateTopics ||
+		cfg.ConsumerPollTimeout != want.ConsumerPollTimeout || cfg.ConsumerGroup != "" || cfg.BrokerAddress != "" {
+		t.Errorf("config %+v, want %+v", cfg, want)
+	}
+	topic := s.App.Topics()[0].Engine()
+	if topic.ValueDeserializer != (serde.JSON{}) || topic.KeyDeserializer != (serde.Bytes{}) ||
+		topic.ValueSerializer != (serde.JSON{}) || topic.KeySerializer != (serde.Bytes{}) {
+		t.Errorf("topic codecs %+v, want json values and bytes keys", topic)
+	}
+}
+
+func TestApplicationArguments(t *testing.T) {
+	s, err := Load("job.star", []byte(`
+app = Application(
+    broker_address="k:9092",
+    consumer_group="g",
+    auto_offset_reset="earliest",
+    commit_interval=0.5,
+    consumer_extra_config={"fetch.min.bytes": 1, "check.crcs": True},
+    producer_extra_config={"linger.ms": "20"},
+    loglevel="debug",
+    auto_create_topics=False,
+    consumer_poll_timeout=2,
+)
+t = app.topic("in", value_deserializer=IntegerDeserializer(), key_serializer="str")
+app.run(app.dataframe(t))
+`), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.App.Config()
+	if cfg.BrokerAddress != "k:9092" || cfg.ConsumerGroup != "g" || cfg.CommitInterval != 500*time.Millisecond ||
+		cfg.ConsumerExtraConfig["fetch.min.bytes"] != "1" || cfg.ConsumerExtraConfig["check.crcs"] != "true" ||
+		cfg.ProducerExtraConfig["linger.ms"] != "20" || cfg.Loglevel != "DEBUG" || cfg.AutoCreateTopics ||
+		cfg.ConsumerPollTimeout != 2*time.Second {
+		t.Errorf("config %+v", cfg)
+	}
+	topic := s.App.Topics()[0].Engine()
+	if topic.ValueDeserializer != (serde.Int{}) || topic.KeySerializer != (serde.String{}) {
+		t.Errorf("codecs %+v", topic)
+	}
+}
+
+// TestRunSelectsSources pins app.run(): every dataframe's source topic;
+// app.run(sdf): only sdf's.
+func TestRunSelectsSources(t *testing.T) {
+	for _, tc := range []struct {
+		run  string
+		want []string
+	}{
+		{"app.run()", []string{"a", "b"}},
+		{"app.run(sb)", []string{"b"}},
+	} {
+		s, err := Load("job.star", []byte(`
+app = Application()
+sa = app.dataframe(app.topic("a"))
+sb = app.dataframe(app.topic("b")).apply(lambda v: v)
+`+tc.run+"\n"), &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, src := range s.App.Run().Sources {
+			got = append(got, src.Topic.Name)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: sources %v, want %v", tc.run, got, tc.want)
+		}
+	}
+}
+
+func TestResolveBroker(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == EnvBrokerAddress {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct{ flag, script, env, want string }{
+		{"f:1", "s:1", "e:1", "f:1"},
+		{"", "s:1", "e:1", "s:1"},
+		{"", "", "e:1", "e:1"},
+		{"", "", "", ""},
+	} {
+		if got := ResolveBroker(tc.flag, tc.script, env(tc.env)); got != tc.want {
+			t.Errorf("ResolveBroker(%q, %q, env %q) = %q, want %q", tc.flag, tc.script, tc.env, got, tc.want)
+		}
+	}
+}
+
+// FuzzLoad: the loader never panics on any source.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("from quixstreams import Application\napp = Application()\nt = app.topic(\"x\")\napp.run(app.dataframe(t))\n"))
+	f.Add([]byte("from quixstreams import (\n"))
+	f.Add([]byte("import json as j, math\nx = j.encode(1)\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		_, _ = Load("fuzz.star", src, &bytes.Buffer{})
+	})
+}

@@ -1,0 +1,226 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// qstarBin is the qstar binary built once for the CLI tests.
+var qstarBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "qstar-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	qstarBin = filepath.Join(dir, "qstar")
+	build := exec.Command("go", "build", "-o", qstarBin, "../cmd/qstar")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build qstar:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// qstar runs the binary with stdin and returns stdout; it fails the test
+// on a non-zero exit.
+func qstar(t *testing.T, dir, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(qstarBin, args...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("qstar %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	t.Logf("qstar %s stderr:\n%s", strings.Join(args, " "), stderr.String())
+	return stdout.String()
+}
+
+// cleanEnv drops Quix__ variables so the host environment cannot redirect
+// a test to another broker.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "Quix__") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// startBrokerProcess runs `qstar broker` and returns its address.
+func startBrokerProcess(t *testing.T, dir string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(qstarBin, "broker", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "broker-data"))
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("broker printed no address: %v", err)
+	}
+	return strings.TrimSpace(line), cmd
+}
+
+const cliJob = `from quixstreams import Application
+
+app = Application(consumer_group="cli", auto_offset_reset="earliest")
+inp = app.topic("in")
+out = app.topic("out")
+
+sdf = app.dataframe(inp)
+sdf = sdf.apply(lambda v: {"n": v["n"] * 10})
+sdf = sdf.filter(lambda v: v["n"] > 0)
+sdf.to_topic(out)
+app.run(sdf)
+`
+
+// TestCLIEndToEnd is the spine's acceptance path: a standalone broker,
+// produce, run until idle, consume; the output records are the job's
+// results with keys and timestamps preserved.
+func TestCLIEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(cliJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, broker := startBrokerProcess(t, dir)
+	qstar(t, dir, `{"key":"a","value":{"n":1},"timestamp":1000}
+{"key":"b","value":{"n":2},"timestamp":2000}
+{"value":{"n":0},"timestamp":3000}
+`, "produce", "in", "--broker", addr)
+	qstar(t, dir, "", "run", "job.star", "--broker", addr, "--stop-when-idle", "2s")
+	got := parseRecords(t, strings.NewReader(qstar(t, dir, "", "consume", "out", "--broker", addr, "--from-beginning", "--stop-when-idle", "1s")))
+	want := parseRecords(t, strings.NewReader(`{"topic":"out","key":"a","value":{"n":10},"timestamp":1000}
+{"topic":"out","key":"b","value":{"n":20},"timestamp":2000}
+`))
+	diffRecords(t, got, want)
+
+	// A second run finds the offsets committed: nothing is processed twice.
+	qstar(t, dir, "", "run", "job.star", "--broker", addr, "--stop-when-idle", "1s")
+	if again := consumeTopic(t, addr, "out"); len(again) != 2 {
+		t.Errorf("after a second run the output has %d records, want 2", len(again))
+	}
+
+	// The broker stops on SIGINT.
+	_ = broker.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- broker.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("broker exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("broker did not stop within 10s of SIGINT")
+	}
+}
+
+// TestCLIEmbeddedBroker pins that commands without --broker share the
+// embedded broker through its data directory, across processes.
+func TestCLIEmbeddedBroker(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(cliJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	qstar(t, dir, `{"key":"k","value":{"n":4},"timestamp":5000,"headers":{"h":"v"}}`+"\n", "produce", "in", "--data-dir", "d")
+	qstar(t, dir, "", "run", "job.star", "--data-dir", "d", "--stop-when-idle", "1s")
+	out := qstar(t, dir, "", "consume", "out", "--data-dir", "d", "--from-beginning", "--stop-when-idle", "1s")
+	want := `{"topic":"out","partition":0,"offset":0,"timestamp":5000,"key":"k","value":{"n":40},"headers":{"h":"v"}}` + "\n"
+	if out != want {
+		t.Errorf("consume printed\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestCLIRunStopsOnSignal pins graceful shutdown: SIGTERM stops a running
+// job within a few seconds with exit code 0.
+func TestCLIRunStopsOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(cliJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startBrokerProcess(t, dir)
+	cmd := exec.Command(qstarBin, "run", "job.star", "--broker", addr)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for !strings.Contains(stderr.String(), "partitions assigned") {
+		if ctx.Err() != nil {
+			t.Fatalf("job never got its partitions:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to stop", d)
+	}
+}
+
+// TestCLIErrors pins exit codes and messages for usage and script errors.
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "bad.star"), []byte("app = Application()\nx = (\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"run"}, 2, "want 1 argument(s), got 0"},
+		{[]string{"nope"}, 2, `unknown command "nope"`},
+		{[]string{"run", "bad.star"}, 1, "bad.star:3:1: got end of file"},
+		{[]string{"run", "missing.star"}, 1, "no such file"},
+		{[]string{"produce", "t", "--value-format", "xml"}, 2, "--value-format must be json or str"},
+	} {
+		cmd := exec.Command(qstarBin, tc.args...)
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("qstar %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
+		}
+	}
+	for _, c := range []string{"run", "broker", "produce", "consume", "version"} {
+		out := qstar(t, dir, "", c, "--help")
+		if !strings.Contains(out, "Usage: qstar "+c) {
+			t.Errorf("qstar %s --help printed %q", c, out)
+		}
+	}
+}

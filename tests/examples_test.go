@@ -1,0 +1,63 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qstar-dev/qstar/runtime"
+)
+
+// TestExamples runs every script in scripts/examples against its own kfake
+// broker: it produces NAME.input.jsonl, runs NAME.star until idle, and
+// checks every topic named in NAME.want.jsonl record by record (key,
+// value bytes, timestamp).
+func TestExamples(t *testing.T) {
+	scripts, err := filepath.Glob("../scripts/examples/*.star")
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no example scripts: %v", err)
+	}
+	for _, script := range scripts {
+		name := strings.TrimSuffix(filepath.Base(script), ".star")
+		if strings.HasPrefix(name, "test_") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			base := strings.TrimSuffix(script, ".star")
+			input := readRecords(t, base+".input.jsonl")
+			want := readRecords(t, base+".want.jsonl")
+			addr := startBroker(t)
+			produceRecords(t, addr, input)
+
+			var stdout bytes.Buffer
+			s, err := runtime.LoadFile(script, &stdout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = runtime.Run(context.Background(), s, runtime.Options{
+				Broker: addr, StopWhenIdle: time.Second, Stdout: &stdout,
+				Logger: testLogger(t), Getenv: noEnv,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var topics []string
+			seen := map[string]bool{}
+			for _, w := range want {
+				if !seen[w.Topic] {
+					seen[w.Topic] = true
+					topics = append(topics, w.Topic)
+				}
+			}
+			var got []record
+			for _, topic := range topics {
+				got = append(got, consumeTopic(t, addr, topic)...)
+			}
+			diffRecords(t, got, want)
+			t.Logf("stdout:\n%s", stdout.String())
+		})
+	}
+}
