@@ -63,13 +63,13 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	var (
-		broker, group         starlark.Value = starlark.None, starlark.None
-		offsetReset                          = "latest"
-		commitInterval        starlark.Value = starlark.Float(5.0)
-		consumerX, producerX  starlark.Value = starlark.None, starlark.None
-		loglevel              starlark.Value = starlark.String("INFO")
-		autoCreate                           = true
-		pollTimeout           starlark.Value = starlark.Float(1.0)
+		broker, group        starlark.Value = starlark.None, starlark.None
+		offsetReset                         = "latest"
+		commitInterval       starlark.Value = starlark.Float(5.0)
+		consumerX, producerX starlark.Value = starlark.None, starlark.None
+		loglevel             starlark.Value = starlark.String("INFO")
+		autoCreate                          = true
+		pollTimeout          starlark.Value = starlark.Float(1.0)
 	)
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())

@@ -382,5 +382,5 @@ def keep(v):
 
 type nullProducer struct{}
 
-func (nullProducer) Produce(*OutMessage) error  { return nil }
+func (nullProducer) Produce(*OutMessage) error { return nil }
 func (nullProducer) Flush(time.Duration) error { return nil }
