@@ -119,3 +119,34 @@ func (a *Admin) EnsureTopics(ctx context.Context, specs []TopicSpec) ([]string, 
 	}
 	return created, nil
 }
+
+// EndOffsets returns the sum over topic's partitions of their high
+// watermarks: the number of messages ever written to a topic that was
+// never compacted or truncated.
+func (a *Admin) EndOffsets(ctx context.Context, topic string) (int64, error) {
+	parts, err := a.Partitions(ctx, []string{topic})
+	if err != nil {
+		return 0, err
+	}
+	n, ok := parts[topic]
+	if !ok {
+		return 0, fmt.Errorf("kafka: topic %q does not exist", topic)
+	}
+	req := make(map[ckafka.TopicPartition]ckafka.OffsetSpec, n)
+	for p := 0; p < n; p++ {
+		t := topic
+		req[ckafka.TopicPartition{Topic: &t, Partition: int32(p)}] = ckafka.LatestOffsetSpec
+	}
+	res, err := a.a.ListOffsets(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("kafka: list offsets of %q: %w", topic, err)
+	}
+	var total int64
+	for tp, info := range res.ResultInfos {
+		if info.Error.Code() != ckafka.ErrNoError {
+			return 0, fmt.Errorf("kafka: list offsets of %s[%d]: %w", *tp.Topic, tp.Partition, info.Error)
+		}
+		total += int64(info.Offset)
+	}
+	return total, nil
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBenchSmoke runs the whole benchmark with a small message count so
+// that `make bench` cannot rot: every job must run and write exactly the
+// records it should (checkOutput), and the results table must be written
+// between the markers. It asserts no timing.
+func TestBenchSmoke(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qstar")
+	if out, err := exec.Command("go", "build", "-o", bin, "../qstar").CombinedOutput(); err != nil {
+		t.Fatalf("build qstar: %v\n%s", err, out)
+	}
+	self := filepath.Join(dir, "qstar-bench")
+	if out, err := exec.Command("go", "build", "-o", self, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build qstar-bench: %v\n%s", err, out)
+	}
+	doc := filepath.Join(dir, "bench.md")
+	if err := os.WriteFile(doc, []byte("# x\n"+beginMark+"\nold\n"+endMark+"\nafter\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-qstar", bin, "-messages", "3000", "-partitions", "2", "-idle", "700ms", "-write", doc)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("qstar-bench: %v\n%s", err, out)
+	}
+	raw, _ := os.ReadFile(doc)
+	got := string(raw)
+	for _, want := range []string{"| baseline |", "| starlark |", "-messages 3000", "after\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("benchmarks doc lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "old") {
+		t.Errorf("the old table was not replaced:\n%s", got)
+	}
+}

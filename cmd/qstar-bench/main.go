@@ -1,0 +1,300 @@
+// Command qstar-bench measures qstar jobs against raw confluent-kafka-go
+// pass-through on the same broker, in the same run, and writes the results
+// into docs/benchmarks.md.
+//
+//	qstar-bench -qstar bin/qstar -messages 1000000 -write docs/benchmarks.md
+//
+// It starts `qstar broker` as a separate process (in-memory), produces the
+// input once (JSON values of ~100 bytes, 1,000 distinct keys, 8
+// partitions), then runs each job as a child process that stops after
+// -idle without new messages. Throughput is messages / (wall time - idle),
+// so the idle wait that ends every job is not counted; CPU seconds and peak
+// RSS come from the child's rusage.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/qstar-dev/qstar/kafka"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "passthrough" {
+		if err := passthroughMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "qstar-bench passthrough:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := benchMain(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "qstar-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// job is one measured pipeline. script is a qstar job with %[1]s for the
+// input topic, %[2]s for the output topic and %[3]s for the consumer group.
+type job struct {
+	name   string
+	what   string
+	script string
+	// passing is the fraction of input messages the job writes out.
+	passing func(n int) int64
+}
+
+var jobs = []job{
+	{
+		name: "starlark",
+		what: "JSON `apply(lambda)` → `filter(lambda)` → `to_topic`",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp)
+sdf = sdf.apply(lambda v: {"id": v["id"], "customer": v["customer"], "amount": v["amount"], "amount_eur": v["amount"] * 0.92, "amount_cents": v["amount"] * 100})
+sdf = sdf.filter(lambda v: v["amount"] >= 10)
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 {
+			var c int64
+			for i := 0; i < n; i++ {
+				if amountCents(i) >= 1000 {
+					c++
+				}
+			}
+			return c
+		},
+	},
+}
+
+// amountCents is message i's amount in cents: 0 .. 99999.
+func amountCents(i int) int { return (i * 7919) % 100000 }
+
+func message(i int) (key, value []byte) {
+	c := amountCents(i)
+	key = []byte(fmt.Sprintf("c-%04d", i%1000))
+	value = []byte(fmt.Sprintf(`{"id":%d,"customer":"c-%04d","amount":%d.%02d,"currency":"EUR","country":"DE","ts":%d,"ok":true}`,
+		i, i%1000, c/100, c%100, 1700000000000+int64(i)))
+	return key, value
+}
+
+type result struct {
+	name, what string
+	messages   int64
+	wall       time.Duration // minus the idle wait
+	cpu        time.Duration
+	maxRSS     int64 // KiB
+}
+
+func (r result) rate() float64 { return float64(r.messages) / r.wall.Seconds() }
+
+func benchMain(args []string) error {
+	fs := flag.NewFlagSet("qstar-bench", flag.ContinueOnError)
+	qstar := fs.String("qstar", "bin/qstar", "the qstar `binary` to measure")
+	n := fs.Int("messages", 1_000_000, "input messages")
+	partitions := fs.Int("partitions", 8, "input partitions")
+	idle := fs.Duration("idle", 2*time.Second, "each job stops after this long without new messages")
+	write := fs.String("write", "", "rewrite the results table in this markdown `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	addr, stop, err := startBroker(*qstar)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(os.Stderr, "broker %s; producing %d messages to %d partitions\n", addr, *n, *partitions)
+	if err := produceInput(addr, "bench-input", *n, *partitions, log); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "qstar-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	var results []result
+	base, err := measure(exec.Command(self, "passthrough", "-broker", addr, "-input", "bench-input",
+		"-output", "bench-out-baseline", "-group", "bench-baseline", "-idle", idle.String()), *idle)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	base.name, base.what, base.messages = "baseline", "raw confluent-kafka-go consume → produce (no qstar)", int64(*n)
+	if err := checkOutput(addr, "bench-out-baseline", int64(*n)); err != nil {
+		return err
+	}
+	results = append(results, base)
+	for _, j := range jobs {
+		out := "bench-out-" + j.name
+		script := filepath.Join(dir, j.name+".star")
+		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name)), 0o644); err != nil {
+			return err
+		}
+		r, err := measure(exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String()), *idle)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", j.name, err)
+		}
+		r.name, r.what, r.messages = j.name, j.what, int64(*n)
+		if err := checkOutput(addr, out, j.passing(*n)); err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	table := render(results, base)
+	fmt.Print(table)
+	if *write != "" {
+		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)
+		return rewrite(*write, header(cmdline)+table)
+	}
+	return nil
+}
+
+// startBroker runs `qstar broker` in memory as a separate process.
+func startBroker(qstar string) (string, func(), error) {
+	cmd := exec.Command(qstar, "broker", "--listen", "127.0.0.1:0", "--data-dir", "")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("start broker: %w", err)
+	}
+	stop := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("broker printed no address: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
+}
+
+func produceInput(addr, topic string, n, partitions int, log *slog.Logger) error {
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: partitions, ReplicationFactor: 1}}); err != nil {
+		return err
+	}
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: log})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		k, v := message(i)
+		if err := p.Produce(&kafka.OutMessage{Topic: topic, Partition: -1, Key: k, Value: v, Timestamp: 1700000000000 + int64(i)}); err != nil {
+			return err
+		}
+	}
+	return p.Close(5 * time.Minute)
+}
+
+func measure(cmd *exec.Cmd, idle time.Duration) (result, error) {
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return result{}, fmt.Errorf("%v\n%s", err, stderr.String())
+	}
+	wall := time.Since(start) - idle
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	r := result{wall: wall}
+	if ru != nil {
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		r.maxRSS = ru.Maxrss
+	}
+	return r, nil
+}
+
+func checkOutput(addr, topic string, want int64) error {
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := admin.EndOffsets(ctx, topic)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("topic %s has %d messages, want %d", topic, got, want)
+	}
+	return nil
+}
+
+func header(cmdline string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("Measured %s on %s (%d cores, %s, %s) with:\n\n    %s\n\n",
+		time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), cpuModel(), runtime.Version(), cmdline)
+}
+
+func cpuModel() string {
+	raw, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if _, v, ok := strings.Cut(line, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}
+
+func render(rs []result, base result) string {
+	var b strings.Builder
+	b.WriteString("| job | what | messages | msg/s | ratio to baseline | CPU s per 1M msgs | peak RSS |\n")
+	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.2f | %.2f | %d MiB |\n",
+			r.name, r.what, r.messages, r.rate(), r.rate()/base.rate(),
+			r.cpu.Seconds()*1e6/float64(r.messages), r.maxRSS/1024)
+	}
+	return b.String()
+}
+
+const (
+	beginMark = "<!-- bench:begin -->"
+	endMark   = "<!-- bench:end -->"
+)
+
+// rewrite replaces the text between the bench markers of path.
+func rewrite(path, body string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(raw)
+	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
+	if i < 0 || j < i {
+		return errors.New(path + " has no " + beginMark + " ... " + endMark + " section")
+	}
+	s = s[:i+len(beginMark)] + "\n" + body + s[j:]
+	return os.WriteFile(path, []byte(s), 0o644)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/qstar-dev/qstar/kafka"
+)
+
+// passthroughMain is the baseline: consume -> produce with the Kafka
+// clients alone, the same client settings and commit cadence (every 5 s,
+// after a flush) as qstar, stopping after -idle without new messages.
+func passthroughMain(args []string) error {
+	fs := flag.NewFlagSet("passthrough", flag.ContinueOnError)
+	broker := fs.String("broker", "", "bootstrap servers")
+	input := fs.String("input", "", "input topic")
+	output := fs.String("output", "", "output topic")
+	group := fs.String("group", "", "consumer group")
+	idle := fs.Duration("idle", 2*time.Second, "stop after this long without messages")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: *broker, Logger: log})
+	if err != nil {
+		return err
+	}
+	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: *broker, GroupID: *group, AutoOffsetReset: "earliest", Logger: log})
+	if err != nil {
+		return err
+	}
+	h := &positions{next: map[[2]any]int64{}}
+	if err := c.Subscribe([]string{*input}, h); err != nil {
+		return err
+	}
+	commit := func() error {
+		if err := p.Flush(time.Minute); err != nil {
+			return err
+		}
+		var tps []kafka.TopicPartition
+		for k, off := range h.next {
+			tps = append(tps, kafka.TopicPartition{Topic: k[0].(string), Partition: k[1].(int32), Offset: off})
+		}
+		if len(tps) == 0 {
+			return nil
+		}
+		return c.Commit(tps)
+	}
+	last, lastCommit := time.Now(), time.Now()
+	out := kafka.OutMessage{Topic: *output, Partition: -1}
+	for time.Since(last) < *idle {
+		m, err := c.Poll(100 * time.Millisecond)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			last = time.Now()
+			out.Key, out.Value, out.Timestamp, out.Headers = m.Key, m.Value, m.Timestamp, nil
+			if err := p.Produce(&out); err != nil {
+				return err
+			}
+			h.next[[2]any{m.Topic, m.Partition}] = m.Offset + 1
+		}
+		if time.Since(lastCommit) >= 5*time.Second {
+			if err := commit(); err != nil {
+				return err
+			}
+			lastCommit = time.Now()
+		}
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	if err := c.Close(); err != nil {
+		return err
+	}
+	if err := p.Close(time.Minute); err != nil {
+		return errors.Join(fmt.Errorf("close producer"), err)
+	}
+	return nil
+}
+
+// positions tracks the next offset per partition.
+type positions struct{ next map[[2]any]int64 }
+
+func (*positions) Assigned([]kafka.TopicPartition) error { return nil }
+func (*positions) Revoked([]kafka.TopicPartition) error  { return nil }
+func (*positions) Lost([]kafka.TopicPartition) error     { return nil }
