@@ -1,0 +1,194 @@
+package kafka
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestBuildConfigRejectsManagedKeys(t *testing.T) {
+	for _, key := range []string{"group.id", "enable.auto.commit", "enable.auto.offset.store", "bootstrap.servers", "go.events.channel.enable"} {
+		_, err := NewConsumer(ConsumerConfig{Brokers: "x:1", GroupID: "g", Extra: map[string]string{key: "1"}})
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("extra %q: got %v", key, err)
+		}
+	}
+	if _, err := NewConsumer(ConsumerConfig{Brokers: "x:1", GroupID: "g", AutoOffsetReset: "middle"}); err == nil {
+		t.Error("auto_offset_reset=middle accepted")
+	}
+}
+
+// TestEmbeddedAttach pins the data-directory protocol: the first opener
+// starts the broker, a second attaches to its address, and after the first
+// closes the directory can be opened again, with its topics persisted.
+func TestEmbeddedAttach(t *testing.T) {
+	dir := t.TempDir()
+	first, err := OpenEmbedded(dir, "127.0.0.1:0", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Broker == nil {
+		t.Fatal("first open did not start a broker")
+	}
+	second, err := OpenEmbedded(dir, "127.0.0.1:0", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Broker != nil || second.Addr != first.Addr {
+		t.Fatalf("second open: broker %v addr %s, want to attach to %s", second.Broker, second.Addr, first.Addr)
+	}
+	admin, err := NewAdmin(first.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: "kept", NumPartitions: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+	first.Close()
+
+	third, err := OpenEmbedded(dir, "127.0.0.1:0", quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if third.Broker == nil {
+		t.Fatal("reopen after close did not start a broker")
+	}
+	admin, err = NewAdmin(third.Addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	parts, err := admin.Partitions(ctx, []string{"kept"})
+	if err != nil || parts["kept"] != 3 {
+		t.Errorf("after restart topic kept has %v partitions (%v), want 3", parts["kept"], err)
+	}
+}
+
+// TestRoundTrip produces and reads back key, value, timestamp and headers,
+// including a message without a key.
+func TestRoundTrip(t *testing.T) {
+	b, err := StartBroker(BrokerConfig{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	admin, err := NewAdmin(b.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: "rt", NumPartitions: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProducer(ProducerConfig{Brokers: b.Addr(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []OutMessage{
+		{Topic: "rt", Partition: -1, Key: []byte("k"), Value: []byte("v1"), Timestamp: 1234, Headers: []Header{{"h", []byte("x")}}},
+		{Topic: "rt", Partition: -1, Value: []byte("v2"), Timestamp: 5678},
+	}
+	for i := range msgs {
+		if err := p.Produce(&msgs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := admin.EndOffsets(ctx, "rt"); err != nil || n != 2 {
+		t.Errorf("EndOffsets = %d, %v; want 2", n, err)
+	}
+	r, err := NewReader(b.Addr(), "rt", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []*Message
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < 2 && time.Now().Before(deadline) {
+		m, err := r.Poll(100 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != nil {
+			got = append(got, m)
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("read %d messages, want 2", len(got))
+	}
+	if string(got[0].Key) != "k" || string(got[0].Value) != "v1" || got[0].Timestamp != 1234 ||
+		len(got[0].Headers) != 1 || got[0].Headers[0].Key != "h" || string(got[0].Headers[0].Value) != "x" {
+		t.Errorf("first message %+v", got[0])
+	}
+	if got[1].Key != nil || got[1].Headers != nil || got[1].Timestamp != 5678 {
+		t.Errorf("second message %+v: want no key, no headers", got[1])
+	}
+}
+
+// TestFlushReportsDeliveryFailure pins that a message librdkafka cannot
+// deliver is reported by Flush: the engine relies on it to never commit
+// past lost outputs.
+func TestFlushReportsDeliveryFailure(t *testing.T) {
+	b, err := StartBroker(BrokerConfig{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	admin, err := NewAdmin(b.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: "one", NumPartitions: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewProducer(ProducerConfig{Brokers: b.Addr(), Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(time.Second)
+	if err := p.Produce(&OutMessage{Topic: "one", Partition: 7, Value: []byte("x")}); err != nil {
+		return // rejected synchronously: also never silently lost
+	}
+	err = p.Flush(30 * time.Second)
+	if err == nil || !strings.Contains(err.Error(), "one[7]") {
+		t.Errorf("Flush = %v, want a delivery error for one[7]", err)
+	}
+	if err := p.Flush(time.Second); err != nil {
+		t.Errorf("the failure was reported twice: %v", err)
+	}
+}
+
+func TestSplitListen(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		host string
+		port int
+		ok   bool
+	}{
+		{"127.0.0.1:9092", "127.0.0.1", 9092, true},
+		{":0", "0.0.0.0", 0, true},
+		{"localhost", "", 0, false},
+		{"h:99999", "", 0, false},
+	} {
+		h, p, err := splitListen(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && (h != tc.host || p != tc.port)) {
+			t.Errorf("splitListen(%q) = %q, %d, %v", tc.in, h, p, err)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package tests
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/qstar-dev/qstar"
+
+// TestLayering pins the dependency direction of DESIGN.md: engine, builtins
+// and serde never reach the packages above them or the Kafka client, even
+// indirectly; and only package kafka imports confluent-kafka-go or kfake.
+func TestLayering(t *testing.T) {
+	transitive := map[string][]string{
+		"serde":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
+		"engine":   {mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
+		"builtins": {mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
+		"kafka":    {mod + "/engine", mod + "/builtins", mod + "/runtime"},
+	}
+	for pkg, bad := range transitive {
+		for _, dep := range goList(t, "-deps", mod+"/"+pkg) {
+			for _, b := range bad {
+				if strings.HasPrefix(dep, b) || strings.Contains(dep, "/"+b) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+	// Direct imports of every package in the module.
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}: {{join .Imports " "}}`, mod+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ": ")
+		for _, imp := range strings.Fields(imports) {
+			if (strings.Contains(imp, "confluent-kafka-go") || strings.Contains(imp, "franz-go")) && pkg != mod+"/kafka" {
+				t.Errorf("%s imports %s; only %s/kafka may", pkg, imp, mod)
+			}
+		}
+	}
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list %v: %v\n%s", args, err, out)
+	}
+	return strings.Fields(string(out))
+}
