@@ -114,22 +114,17 @@ func sdfApply(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 // sdfUpdate implements sdf.update(func, metadata=False): func is called for
 // its effect (usually mutating the value); the value passes on.
 func sdfUpdate(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	d := b.Receiver().(*DataFrame)
-	var fn starlark.Value
-	var metadata bool
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "metadata?", &metadata); err != nil {
-		return nil, err
-	}
-	cb, err := callback(b.Name(), fn, metadata)
-	if err != nil {
-		return nil, err
-	}
-	return d.then(thread, engine.Update(cb)), nil
+	return callbackOp(thread, b, args, kwargs, engine.Update)
 }
 
 // sdfFilter implements sdf.filter(func, metadata=False): records pass when
 // func's result is truthy.
 func sdfFilter(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return callbackOp(thread, b, args, kwargs, engine.Filter)
+}
+
+// callbackOp adds the operation op(func) for a method taking (func, metadata=False).
+func callbackOp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, op func(engine.Func) engine.Op) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
 	var fn starlark.Value
 	var metadata bool
@@ -140,7 +135,7 @@ func sdfFilter(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if err != nil {
 		return nil, err
 	}
-	return d.then(thread, engine.Filter(cb)), nil
+	return d.then(thread, op(cb)), nil
 }
 
 // sdfToTopic implements sdf.to_topic(topic, key=None): produce each record

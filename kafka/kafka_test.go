@@ -11,6 +11,28 @@ import (
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// brokerWithTopic starts an in-memory broker with one topic and returns its
+// address and an admin client, both closed when the test ends.
+func brokerWithTopic(t *testing.T, topic string, partitions int) (string, *Admin) {
+	t.Helper()
+	b, err := StartBroker(BrokerConfig{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	admin, err := NewAdmin(b.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: topic, NumPartitions: partitions}}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Addr(), admin
+}
+
 func TestBuildConfigRejectsManagedKeys(t *testing.T) {
 	for _, key := range []string{"group.id", "enable.auto.commit", "enable.auto.offset.store", "bootstrap.servers", "go.events.channel.enable"} {
 		_, err := NewConsumer(ConsumerConfig{Brokers: "x:1", GroupID: "g", Extra: map[string]string{key: "1"}})
@@ -76,22 +98,10 @@ func TestEmbeddedAttach(t *testing.T) {
 // TestRoundTrip produces and reads back key, value, timestamp and headers,
 // including a message without a key.
 func TestRoundTrip(t *testing.T) {
-	b, err := StartBroker(BrokerConfig{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	admin, err := NewAdmin(b.Addr(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	addr, admin := brokerWithTopic(t, "rt", 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: "rt", NumPartitions: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProducer(ProducerConfig{Brokers: b.Addr(), Logger: quiet()})
+	p, err := NewProducer(ProducerConfig{Brokers: addr, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 	if n, err := admin.EndOffsets(ctx, "rt"); err != nil || n != 2 {
 		t.Errorf("EndOffsets = %d, %v; want 2", n, err)
 	}
-	r, err := NewReader(b.Addr(), "rt", true, nil)
+	r, err := NewReader(addr, "rt", true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,22 +152,8 @@ func TestRoundTrip(t *testing.T) {
 // deliver is reported by Flush: the engine relies on it to never commit
 // past lost outputs.
 func TestFlushReportsDeliveryFailure(t *testing.T) {
-	b, err := StartBroker(BrokerConfig{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	admin, err := NewAdmin(b.Addr(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, []TopicSpec{{Name: "one", NumPartitions: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := NewProducer(ProducerConfig{Brokers: b.Addr(), Logger: quiet()})
+	addr, _ := brokerWithTopic(t, "one", 1)
+	p, err := NewProducer(ProducerConfig{Brokers: addr, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

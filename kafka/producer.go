@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -35,6 +36,11 @@ type Producer struct {
 	p    *ckafka.Producer
 	log  *slog.Logger
 	done chan struct{}
+
+	// outstanding counts messages produced whose delivery report has not
+	// been handled yet; Flush waits for it to reach zero, so a failure is
+	// always recorded before Flush reads it.
+	outstanding atomic.Int64
 
 	mu       sync.Mutex
 	firstErr error // first delivery failure since the last Flush
@@ -80,6 +86,7 @@ func (p *Producer) events() {
 			if err := e.TopicPartition.Error; err != nil {
 				p.record(fmt.Errorf("kafka: deliver to %s[%d]: %w", *e.TopicPartition.Topic, e.TopicPartition.Partition, err))
 			}
+			p.outstanding.Add(-1)
 		case ckafka.Error:
 			if e.IsFatal() {
 				p.record(fmt.Errorf("kafka: producer: %w", e))
@@ -127,10 +134,12 @@ func (p *Producer) Produce(m *OutMessage) error {
 	}
 	deadline := time.Now().Add(time.Minute)
 	for {
+		p.outstanding.Add(1)
 		err := p.p.Produce(cm, nil)
 		if err == nil {
 			return nil
 		}
+		p.outstanding.Add(-1)
 		var ke ckafka.Error
 		if !errors.As(err, &ke) || ke.Code() != ckafka.ErrQueueFull || time.Now().After(deadline) {
 			return fmt.Errorf("kafka: produce to %q: %w", topic, err)
@@ -143,11 +152,16 @@ func (p *Producer) Produce(m *OutMessage) error {
 // returns (and clears) the first delivery failure since the last Flush.
 func (p *Producer) Flush(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	for p.p.Len() > 0 {
+	for p.outstanding.Load() > 0 {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kafka: flush: %d messages still undelivered after %s", p.p.Len(), timeout)
+			return fmt.Errorf("kafka: flush: %d messages still undelivered after %s", p.outstanding.Load(), timeout)
 		}
-		p.p.Flush(100)
+		if p.p.Len() > 0 {
+			p.p.Flush(100)
+		} else {
+			// Reports are queued for the events goroutine.
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 	p.mu.Lock()
 	err := p.firstErr

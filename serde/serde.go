@@ -45,51 +45,43 @@ func deserializeErr(format, msg string, args ...any) *Error {
 	return &Error{Op: "deserialize", Format: format, Msg: fmt.Sprintf(msg, args...)}
 }
 
-// The option names Quix Streams accepts for app.topic(...) serializer
-// arguments, mapped to the codecs. Aliases ("string", "integer") are the
-// reference's own.
-var (
-	serializers = map[string]Serializer{
-		"json":    JSON{},
-		"bytes":   Bytes{},
-		"str":     String{},
-		"string":  String{},
-		"int":     Int{},
-		"integer": Int{},
-		"double":  Double{},
-	}
-	deserializers = map[string]Deserializer{
-		"json":    JSON{},
-		"bytes":   Bytes{},
-		"str":     String{},
-		"string":  String{},
-		"int":     Int{},
-		"integer": Int{},
-		"double":  Double{},
-	}
-)
+// codecs maps the option names Quix Streams accepts for app.topic(...)
+// serializer arguments to the codecs. Aliases ("string", "integer") are
+// the reference's own.
+var codecs = map[string]interface {
+	Serializer
+	Deserializer
+}{
+	"json":    JSON{},
+	"bytes":   Bytes{},
+	"str":     String{},
+	"string":  String{},
+	"int":     Int{},
+	"integer": Int{},
+	"double":  Double{},
+}
 
 // SerializerByName returns the serializer known by name, as in
 // app.topic(value_serializer="json").
 func SerializerByName(name string) (Serializer, error) {
-	if s, ok := serializers[name]; ok {
-		return s, nil
+	if c, ok := codecs[name]; ok {
+		return c, nil
 	}
-	return nil, fmt.Errorf("unknown serializer option %q; valid options are %s", name, options(serializers))
+	return nil, fmt.Errorf("unknown serializer option %q; valid options are %s", name, options())
 }
 
 // DeserializerByName returns the deserializer known by name, as in
 // app.topic(value_deserializer="json").
 func DeserializerByName(name string) (Deserializer, error) {
-	if d, ok := deserializers[name]; ok {
-		return d, nil
+	if c, ok := codecs[name]; ok {
+		return c, nil
 	}
-	return nil, fmt.Errorf("unknown deserializer option %q; valid options are %s", name, options(deserializers))
+	return nil, fmt.Errorf("unknown deserializer option %q; valid options are %s", name, options())
 }
 
-func options[T any](m map[string]T) string {
-	names := make([]string, 0, len(m))
-	for n := range m {
+func options() string {
+	names := make([]string, 0, len(codecs))
+	for n := range codecs {
 		names = append(names, fmt.Sprintf("%q", n))
 	}
 	sort.Strings(names)
