@@ -34,6 +34,7 @@ type AppConfig struct {
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0)
 type Application struct {
+	reg    *Registry
 	cfg    AppConfig
 	pos    string
 	topics map[string]*Topic
@@ -88,6 +89,7 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	app := &Application{
+		reg:    reg,
 		pos:    callerPos(thread),
 		topics: map[string]*Topic{},
 		roots:  map[string]*engine.Node{},

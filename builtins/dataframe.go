@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -12,29 +14,37 @@ import (
 // graph. Each method adds an operation after it and returns a new
 // StreamingDataFrame; the receiver is unchanged.
 type DataFrame struct {
-	app   *Application
-	topic *Topic // the source topic
-	node  *engine.Node
+	app    *Application
+	topic  *Topic // the source topic
+	node   *engine.Node
+	frozen bool
 }
 
-var _ starlark.HasAttrs = (*DataFrame)(nil)
+var (
+	_ starlark.HasAttrs  = (*DataFrame)(nil)
+	_ starlark.Mapping   = (*DataFrame)(nil)
+	_ starlark.HasSetKey = (*DataFrame)(nil)
+)
 
 func (d *DataFrame) String() string {
 	return fmt.Sprintf("<StreamingDataFrame on topic %q>", d.topic.Name())
 }
 func (d *DataFrame) Type() string         { return "StreamingDataFrame" }
-func (d *DataFrame) Freeze()              {}
+func (d *DataFrame) Freeze()              { d.frozen = true }
 func (d *DataFrame) Truth() starlark.Bool { return true }
 func (d *DataFrame) Hash() (uint32, error) {
 	return 0, fmt.Errorf("unhashable type: StreamingDataFrame")
 }
 
 var dataframeMethods = map[string]*starlark.Builtin{
-	"apply":    starlark.NewBuiltin("StreamingDataFrame.apply", sdfApply),
-	"update":   starlark.NewBuiltin("StreamingDataFrame.update", sdfUpdate),
-	"filter":   starlark.NewBuiltin("StreamingDataFrame.filter", sdfFilter),
-	"to_topic": starlark.NewBuiltin("StreamingDataFrame.to_topic", sdfToTopic),
-	"print":    starlark.NewBuiltin("StreamingDataFrame.print", sdfPrint),
+	"apply":         starlark.NewBuiltin("StreamingDataFrame.apply", sdfApply),
+	"update":        starlark.NewBuiltin("StreamingDataFrame.update", sdfUpdate),
+	"filter":        starlark.NewBuiltin("StreamingDataFrame.filter", sdfFilter),
+	"to_topic":      starlark.NewBuiltin("StreamingDataFrame.to_topic", sdfToTopic),
+	"print":         starlark.NewBuiltin("StreamingDataFrame.print", sdfPrint),
+	"set_timestamp": starlark.NewBuiltin("StreamingDataFrame.set_timestamp", sdfSetTimestamp),
+	"contains":      starlark.NewBuiltin("StreamingDataFrame.contains", sdfContains),
+	"test":          starlark.NewBuiltin("StreamingDataFrame.test", sdfTest),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {
@@ -47,7 +57,88 @@ func (d *DataFrame) Attr(name string) (starlark.Value, error) {
 func (d *DataFrame) AttrNames() []string { return methodNames(dataframeMethods) }
 
 func (d *DataFrame) then(thread *starlark.Thread, op engine.Op) *DataFrame {
-	return &DataFrame{app: d.app, topic: d.topic, node: d.node.Then(op, callerPos(thread))}
+	return d.thenAt(callerPos(thread), op)
+}
+
+func (d *DataFrame) thenAt(pos string, op engine.Op) *DataFrame {
+	return &DataFrame{app: d.app, topic: d.topic, node: d.node.Then(op, pos)}
+}
+
+// Get implements sdf[key]:
+//   - sdf["a"]: the column a, a StreamingSeries;
+//   - sdf[["a", "b"]]: a dataframe of only those columns, in that order;
+//   - sdf[series]: a dataframe of the records where series is truthy;
+//   - sdf[sdf2]: the same, where sdf2 is sdf followed by apply() steps.
+func (d *DataFrame) Get(k starlark.Value) (starlark.Value, bool, error) {
+	pos := d.app.reg.pos()
+	switch k := k.(type) {
+	case starlark.String:
+		return &Series{expr: engine.Column(engine.Value(), string(k), pos), reg: d.app.reg}, true, nil
+	case *starlark.List, starlark.Tuple:
+		var cols []string
+		iter := starlark.Iterate(k)
+		defer iter.Done()
+		var x starlark.Value
+		for iter.Next(&x) {
+			s, ok := x.(starlark.String)
+			if !ok {
+				return nil, false, fmt.Errorf("StreamingDataFrame[...]: column names must be str, got %s", x.Type())
+			}
+			cols = append(cols, string(s))
+		}
+		return d.thenAt(pos, engine.Project(cols)), true, nil
+	case *Series:
+		return d.thenAt(pos, engine.Filter(k.expr)), true, nil
+	case *DataFrame:
+		e, err := d.diff(k)
+		if err != nil {
+			return nil, false, fmt.Errorf("StreamingDataFrame[...]: %v", err)
+		}
+		return d.thenAt(pos, engine.Filter(e)), true, nil
+	}
+	return nil, false, fmt.Errorf("StreamingDataFrame[...]: unsupported key type %s; use a column name (str), a list of column names, or a condition such as sdf[\"a\"] > 5", k.Type())
+}
+
+// diff returns the apply() steps that lead from d to other as an
+// expression, and removes them from the graph: they run as part of the
+// expression, not as a branch.
+func (d *DataFrame) diff(other *DataFrame) (*engine.Expr, error) {
+	e, err := engine.ChainExpr(d.node, other.node)
+	if err != nil {
+		return nil, err
+	}
+	engine.FirstAfter(d.node, other.node).Detach()
+	return e, nil
+}
+
+// SetKey implements sdf["x"] = value: a constant, a StreamingSeries, or a
+// dataframe derived from sdf by apply() steps. It changes sdf in place,
+// as Quix Streams does.
+func (d *DataFrame) SetKey(k, v starlark.Value) error {
+	if d.frozen {
+		return fmt.Errorf("cannot assign a column to a StreamingDataFrame defined before the script finished loading")
+	}
+	name, ok := k.(starlark.String)
+	if !ok {
+		return fmt.Errorf("StreamingDataFrame[...] = ...: the column name must be a str, not %s", k.Type())
+	}
+	pos := d.app.reg.pos()
+	var fn engine.Func
+	switch v := v.(type) {
+	case *Series:
+		fn = v.expr
+	case *DataFrame:
+		e, err := d.diff(v)
+		if err != nil {
+			return fmt.Errorf("StreamingDataFrame[%q] = ...: %v", string(name), err)
+		}
+		fn = e
+	default:
+		v.Freeze()
+		fn = engine.Const(v)
+	}
+	d.node = d.node.Then(engine.Assign(string(name), fn), pos)
+	return nil
 }
 
 // callback unpacks a user function argument and checks, where the callable
@@ -100,8 +191,11 @@ func checkArity(f *starlark.Function, n int) error {
 func sdfApply(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
 	var fn starlark.Value
-	var expand, metadata bool
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "expand?", &expand, "metadata?", &metadata); err != nil {
+	var expand, metadata, stateful bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "stateful?", &stateful, "expand?", &expand, "metadata?", &metadata); err != nil {
+		return nil, err
+	}
+	if err := checkStateful(b.Name(), stateful); err != nil {
 		return nil, err
 	}
 	cb, err := callback(b.Name(), fn, metadata)
@@ -127,8 +221,11 @@ func sdfFilter(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 func callbackOp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, op func(engine.Func) engine.Op) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
 	var fn starlark.Value
-	var metadata bool
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "metadata?", &metadata); err != nil {
+	var metadata, stateful bool
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "stateful?", &stateful, "metadata?", &metadata); err != nil {
+		return nil, err
+	}
+	if err := checkStateful(b.Name(), stateful); err != nil {
 		return nil, err
 	}
 	cb, err := callback(b.Name(), fn, metadata)
@@ -171,4 +268,147 @@ func sdfPrint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	return d.then(thread, engine.Print()), nil
+}
+
+// checkStateful rejects stateful=True until state stores are available.
+func checkStateful(fn string, stateful bool) error {
+	if stateful {
+		return fmt.Errorf("%s: stateful=True is not available yet: state stores are not built", fn)
+	}
+	return nil
+}
+
+// sdfSetTimestamp implements sdf.set_timestamp(func): the record's
+// timestamp becomes func(value, key, timestamp, headers), for later
+// operations and for produced messages.
+func sdfSetTimestamp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	d := b.Receiver().(*DataFrame)
+	var fn starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn); err != nil {
+		return nil, err
+	}
+	cb, err := callback(b.Name(), fn, true)
+	if err != nil {
+		return nil, err
+	}
+	return d.then(thread, engine.SetTimestamp(cb)), nil
+}
+
+// sdfContains implements sdf.contains(key): a StreamingSeries that is True
+// when the value has the column key (for a str value: the substring).
+func sdfContains(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	d := b.Receiver().(*DataFrame)
+	var key starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &key); err != nil {
+		return nil, err
+	}
+	key.Freeze()
+	return &Series{reg: d.app.reg, expr: engine.Unary(fmt.Sprintf("contains(%s)", key), engine.Value(), func(v starlark.Value) (starlark.Value, error) {
+		ok, err := engine.In(key, v)
+		return starlark.Bool(ok), err
+	})}, nil
+}
+
+// sdfTest implements sdf.test(value, key=None, timestamp=0, headers=None):
+// it runs the operations from the source topic to sdf on one record, on
+// the calling thread, and returns the records that reach sdf as a list of
+// (value, key, timestamp, headers) tuples. to_topic() steps serialize but
+// produce nothing; print() steps print.
+func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	d := b.Receiver().(*DataFrame)
+	row, err := unpackTestRow(b, args, kwargs)
+	if err != nil {
+		return nil, err
+	}
+	var out []starlark.Value
+	step := engine.ComposeChain(d.node, func(_ *engine.Context, r engine.Row) error {
+		out = append(out, starlark.Tuple{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), engine.HeadersValue(r.Headers)})
+		return nil
+	})
+	c := engine.NewContext(thread, discardProducer{}, threadPrinter{thread})
+	c.Message = &engine.Message{Topic: d.topic.Name(), Timestamp: row.Timestamp, Headers: row.Headers}
+	restore := bindContext(thread, c)
+	defer restore()
+	if err := step(c, row); err != nil {
+		return nil, err
+	}
+	return starlark.NewList(out), nil
+}
+
+func bindContext(thread *starlark.Thread, c *engine.Context) func() { return engine.Bind(thread, c) }
+
+// unpackTestRow reads (value, key=None, timestamp=0, headers=None). The
+// value is deep-copied so that the pipeline may mutate it.
+func unpackTestRow(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (engine.Row, error) {
+	var value, key, headers starlark.Value = nil, starlark.None, starlark.None
+	var ts int64
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "value", &value, "key?", &key, "timestamp?", &ts, "headers?", &headers); err != nil {
+		return engine.Row{}, err
+	}
+	v, err := engine.DeepCopy(value)
+	if err != nil {
+		return engine.Row{}, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	hs, err := unpackHeaders(headers)
+	if err != nil {
+		return engine.Row{}, fmt.Errorf("%s: headers: %v", b.Name(), err)
+	}
+	return engine.Row{Value: v, Key: key, Timestamp: ts, Headers: hs}, nil
+}
+
+// unpackHeaders accepts None, a list of (name, value) tuples or a dict;
+// values are bytes or str.
+func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
+	var pairs []starlark.Tuple
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, nil
+	case *starlark.Dict:
+		pairs = v.Items()
+	case starlark.Iterable:
+		it := v.Iterate()
+		defer it.Done()
+		var x starlark.Value
+		for it.Next(&x) {
+			t, ok := x.(starlark.Tuple)
+			if !ok || len(t) != 2 {
+				return nil, fmt.Errorf("want (name, value) pairs, got %s", x.Type())
+			}
+			pairs = append(pairs, t)
+		}
+	default:
+		return nil, fmt.Errorf("want None, a dict or a list of (name, value) pairs, got %s", v.Type())
+	}
+	hs := make([]engine.Header, 0, len(pairs))
+	for _, p := range pairs {
+		name, ok := p[0].(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("header names must be str, got %s", p[0].Type())
+		}
+		switch val := p[1].(type) {
+		case starlark.Bytes:
+			hs = append(hs, engine.Header{Key: string(name), Value: []byte(val)})
+		case starlark.String:
+			hs = append(hs, engine.Header{Key: string(name), Value: []byte(val)})
+		default:
+			return nil, fmt.Errorf("header values must be bytes or str, got %s", p[1].Type())
+		}
+	}
+	return hs, nil
+}
+
+// discardProducer accepts what sdf.test() would produce.
+type discardProducer struct{}
+
+func (discardProducer) Produce(*engine.OutMessage) error { return nil }
+func (discardProducer) Flush(time.Duration) error        { return nil }
+
+// threadPrinter sends print() output of sdf.test() to the thread's Print.
+type threadPrinter struct{ thread *starlark.Thread }
+
+func (p threadPrinter) Write(b []byte) (int, error) {
+	if p.thread.Print != nil {
+		p.thread.Print(p.thread, strings.TrimSuffix(string(b), "\n"))
+	}
+	return len(b), nil
 }

@@ -10,13 +10,36 @@ import (
 // loading thread with SetRegistry.
 type Registry struct {
 	Apps []*Application
+	// Thread is the thread running script code that may build pipelines:
+	// the loading thread, or the thread of the test function being run.
+	// Operations without a thread argument (sdf["a"], sdf["x"] = ...)
+	// read their script position from it.
+	Thread *starlark.Thread
+	// Building is true while script code builds pipelines: while the
+	// script loads and while a test function runs. Rewritten comparisons
+	// in function bodies build series only then (see runtime's rewrite).
+	Building Flag
+}
+
+// pos returns the position the script is executing at on r.Thread: for an
+// index expression, the position of its "[".
+func (r *Registry) pos() string {
+	if r == nil || r.Thread == nil || r.Thread.CallStackDepth() == 0 {
+		return ""
+	}
+	return r.Thread.CallFrame(0).Pos.String()
 }
 
 const registryKey = "qstar.builtins.registry"
 
 // SetRegistry attaches r to thread, so that builtins called on it register
 // what they create.
-func SetRegistry(thread *starlark.Thread, r *Registry) { thread.SetLocal(registryKey, r) }
+func SetRegistry(thread *starlark.Thread, r *Registry) {
+	thread.SetLocal(registryKey, r)
+	r.Thread = thread
+}
+
+type builtinFunc = func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)
 
 func registry(thread *starlark.Thread) (*Registry, error) {
 	r, ok := thread.Local(registryKey).(*Registry)

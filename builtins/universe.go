@@ -12,13 +12,17 @@ import (
 // `if __name__ == "__main__":` block runs.
 func Predeclared() starlark.StringDict {
 	d := starlark.StringDict{
-		"Application": starlark.NewBuiltin("Application", NewApplication),
-		"timedelta":   starlark.NewBuiltin("timedelta", NewTimedelta),
-		"json":        json.Module,
-		"math":        math.Module,
-		"__name__":    starlark.String("__main__"),
+		"Application":     starlark.NewBuiltin("Application", NewApplication),
+		"timedelta":       starlark.NewBuiltin("timedelta", NewTimedelta),
+		"json":            json.Module,
+		"math":            math.Module,
+		"__name__":        starlark.String("__main__"),
+		"message_context": starlark.NewBuiltin("message_context", messageContext),
 	}
 	for k, v := range serdeConstructors() {
+		d[k] = v
+	}
+	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}
 	return d

@@ -14,6 +14,9 @@ type Context struct {
 	Thread *starlark.Thread
 	// Message is the input message being processed.
 	Message *Message
+	// Row is the record a user callback is being called with; nil
+	// between callbacks. message_context() reads it.
+	Row *Row
 
 	producer Producer
 	stdout   io.Writer // shared by tasks; each Write is one whole line
@@ -43,4 +46,13 @@ func (c *Context) bind() {
 	if c.Thread != nil {
 		c.Thread.SetLocal(contextKey, c)
 	}
+}
+
+// Bind makes c the Context of thread until restore is called, which puts
+// back the previous one. sdf.test() uses it to run a pipeline on the
+// calling thread.
+func Bind(thread *starlark.Thread, c *Context) (restore func()) {
+	prev := thread.Local(contextKey)
+	thread.SetLocal(contextKey, c)
+	return func() { thread.SetLocal(contextKey, prev) }
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 
 	"go.starlark.net/starlark"
@@ -24,6 +25,7 @@ type Op interface {
 type Node struct {
 	op       Op
 	pos      string
+	parent   *Node
 	children []*Node
 }
 
@@ -32,7 +34,7 @@ func NewRoot() *Node { return &Node{} }
 
 // Then adds a child running op, declared at pos, and returns it.
 func (n *Node) Then(op Op, pos string) *Node {
-	child := &Node{op: op, pos: pos}
+	child := &Node{op: op, pos: pos, parent: n}
 	n.children = append(n.children, child)
 	return child
 }
@@ -45,6 +47,36 @@ func (n *Node) Pos() string { return n.pos }
 
 // Children returns the nodes fed by n, in declaration order.
 func (n *Node) Children() []*Node { return n.children }
+
+// Parent returns the node n follows; nil for a root.
+func (n *Node) Parent() *Node { return n.parent }
+
+// Detach removes n from its parent's children, so that composing the
+// graph no longer runs it. It is used for nodes that a script created only
+// to use as an expression (sdf[sdf.apply(f)]).
+func (n *Node) Detach() {
+	if p := n.parent; p != nil {
+		for i, c := range p.children {
+			if c == n {
+				p.children = append(p.children[:i:i], p.children[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// ComposeChain composes only the operations on the path from the root to
+// n, ending in sink: what reaches n reaches sink. Branches off the path do
+// not run. It serves sdf.test().
+func ComposeChain(n *Node, sink Step) Step {
+	step := sink
+	for ; n != nil; n = n.parent {
+		if n.op != nil {
+			step = n.op.Compose(n.pos, step)
+		}
+	}
+	return step
+}
 
 // Compose turns the graph below root into one Step. It runs once per
 // pipeline, never per message.
@@ -138,4 +170,57 @@ func deepCopy(v starlark.Value, depth int) (starlark.Value, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// ChainExpr turns the operations after from, up to and including to, into
+// an expression yielding the value they produce: the "diff" Quix Streams
+// computes for sdf[sdf2] and sdf["x"] = sdf2. Every operation must be an
+// apply without expand; from must be an ancestor of to.
+func ChainExpr(from, to *Node) (*Expr, error) {
+	var fns []Func
+	for n := to; n != from; n = n.parent {
+		if n == nil || n.op == nil {
+			return nil, errors.New("the StreamingDataFrame is not derived from this one (no common parent)")
+		}
+		a, ok := n.op.(*applyOp)
+		if !ok || a.expand {
+			name := n.op.Name()
+			if ok {
+				name = "apply(expand=True)"
+			}
+			return nil, fmt.Errorf("only apply() without expand can be used as a column or a filter; the StreamingDataFrame has %s at %s", name, n.pos)
+		}
+		fns = append(fns, a.fn)
+	}
+	if len(fns) == 0 {
+		return nil, errors.New("the StreamingDataFrame is the same as this one: nothing to compute")
+	}
+	for i, j := 0, len(fns)-1; i < j; i, j = i+1, j-1 {
+		fns[i], fns[j] = fns[j], fns[i]
+	}
+	return &Expr{
+		Desc: fmt.Sprintf("<%d apply step(s)>", len(fns)),
+		eval: func(c *Context, r *Row) (starlark.Value, error) {
+			row := *r
+			for _, fn := range fns {
+				v, err := fn.Call(c, &row)
+				if err != nil {
+					return nil, err
+				}
+				row.Value = v
+			}
+			return row.Value, nil
+		},
+	}, nil
+}
+
+// FirstAfter returns the node on the path from `from` to `to` that
+// directly follows from, or nil.
+func FirstAfter(from, to *Node) *Node {
+	for n := to; n != nil; n = n.parent {
+		if n.parent == from {
+			return n
+		}
+	}
+	return nil
 }

@@ -104,7 +104,9 @@ type Topic struct {
 	ValueSerializer   serde.Serializer
 }
 
-func (t *Topic) deserialize(m *Message) (Row, error) {
+// Deserialize decodes m into a Row with the topic's codecs; a nil key or value
+// becomes None without calling the codec.
+func (t *Topic) Deserialize(m *Message) (Row, error) {
 	r := Row{Key: starlark.None, Value: starlark.None, Timestamp: m.Timestamp, Headers: m.Headers}
 	var err error
 	if m.Key != nil {

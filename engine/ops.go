@@ -25,6 +25,8 @@ type Callback struct {
 // Call implements Func. The argument tuple is the Context's scratch, reused
 // for every call of the task.
 func (cb *Callback) Call(c *Context, r *Row) (starlark.Value, error) {
+	c.Row = r
+	defer func() { c.Row = nil }()
 	if !cb.Metadata {
 		c.args1[0] = r.Value
 		v, err := starlark.Call(c.Thread, cb.Fn, c.args1[:], nil)
@@ -232,4 +234,93 @@ func chars(s string) starlark.Tuple {
 		t = append(t, starlark.String(string(r)))
 	}
 	return t
+}
+
+// Assign sets value[column] = fn(row) and passes the value on, as
+// Quix Streams' sdf[column] = series does. The value must be a dict.
+func Assign(column string, fn Func) Op { return &assignOp{column: starlark.String(column), fn: fn} }
+
+type assignOp struct {
+	column starlark.String
+	fn     Func
+}
+
+func (o *assignOp) Name() string { return "column assignment" }
+
+func (o *assignOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		v, err := o.fn.Call(c, &r)
+		if err != nil {
+			return fail(c, "column assignment", pos, err)
+		}
+		d, ok := r.Value.(starlark.HasSetKey)
+		if !ok {
+			return fail(c, "column assignment", pos, fmt.Errorf("cannot set column %s: the message value is a %s, not a dict", o.column, r.Value.Type()))
+		}
+		if err := d.SetKey(o.column, v); err != nil {
+			return fail(c, "column assignment", pos, fmt.Errorf("cannot set column %s: %w", o.column, err))
+		}
+		return next(c, r)
+	}
+}
+
+// Project replaces the value with a dict of the given columns, in the
+// given order. A missing column is an error, as Python's KeyError is in
+// Quix Streams.
+func Project(columns []string) Op {
+	keys := make([]starlark.String, len(columns))
+	for i, c := range columns {
+		keys[i] = starlark.String(c)
+	}
+	return &projectOp{keys: keys}
+}
+
+type projectOp struct{ keys []starlark.String }
+
+func (o *projectOp) Name() string { return "projection" }
+
+func (o *projectOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		m, ok := r.Value.(starlark.Mapping)
+		if !ok {
+			return fail(c, "projection", pos, fmt.Errorf("cannot select columns: the message value is a %s, not a dict", r.Value.Type()))
+		}
+		out := starlark.NewDict(len(o.keys))
+		for _, k := range o.keys {
+			v, found, err := m.Get(k)
+			if err != nil || !found {
+				return fail(c, "projection", pos, &ColumnError{Column: string(k), Value: r.Value})
+			}
+			_ = out.SetKey(k, v) // a new dict and a str key cannot fail
+		}
+		r.Value = out
+		return next(c, r)
+	}
+}
+
+// SetTimestamp replaces the record's timestamp with fn's result (an int of
+// milliseconds); later operations and produced messages use it.
+func SetTimestamp(fn Func) Op { return &setTimestampOp{fn: fn} }
+
+type setTimestampOp struct{ fn Func }
+
+func (o *setTimestampOp) Name() string { return "set_timestamp" }
+
+func (o *setTimestampOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		v, err := o.fn.Call(c, &r)
+		if err != nil {
+			return fail(c, "set_timestamp", pos, err)
+		}
+		i, ok := v.(starlark.Int)
+		if !ok {
+			return fail(c, "set_timestamp", pos, fmt.Errorf("the timestamp must be an int of milliseconds, got %s", v.Type()))
+		}
+		ts, ok := i.Int64()
+		if !ok {
+			return fail(c, "set_timestamp", pos, fmt.Errorf("timestamp %s out of range", i))
+		}
+		r.Timestamp = ts
+		return next(c, r)
+	}
 }

@@ -363,7 +363,7 @@ func (t *task) run(errs chan<- error) {
 }
 
 func (t *task) process(m *Message) error {
-	row, err := t.src.topic.deserialize(m)
+	row, err := t.src.topic.Deserialize(m)
 	if err != nil {
 		return err
 	}

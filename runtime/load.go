@@ -56,17 +56,9 @@ func LoadFile(path string, stdout io.Writer) (*Script, error) {
 // Load runs a script's source, recording its pipelines, and returns the
 // application whose app.run() it called.
 func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
-	predeclared := builtins.Predeclared()
-	src, err := blankImports(filename, src, predeclared)
+	globals, reg, err := execScript(filename, src, stdout, builtins.Predeclared())
 	if err != nil {
-		return nil, &LoadError{Msg: err.Error(), Err: err}
-	}
-	reg := &builtins.Registry{}
-	thread := &starlark.Thread{Name: "load " + filename, Print: printTo(stdout)}
-	builtins.SetRegistry(thread, reg)
-	globals, err := starlark.ExecFileOptions(fileOptions, thread, filename, src, predeclared)
-	if err != nil {
-		return nil, loadError(err)
+		return nil, err
 	}
 	var ran []*builtins.Application
 	for _, app := range reg.Apps {
@@ -83,6 +75,37 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 		return nil, &LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)}
 	}
 	return &Script{Filename: filename, Globals: globals, App: ran[0]}, nil
+}
+
+// execScript compiles a script (import blanking, the comparison rewrite)
+// and runs it on a new thread. The globals come back frozen.
+func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
+	src, err := blankImports(filename, src, predeclared)
+	if err != nil {
+		return nil, nil, &LoadError{Msg: err.Error(), Err: err}
+	}
+	f, err := fileOptions.Parse(filename, src, 0)
+	if err != nil {
+		return nil, nil, loadError(err)
+	}
+	rewrite(f)
+	isPredeclared := func(name string) bool { return name == builtins.BuildingName || predeclared.Has(name) }
+	prog, err := starlark.FileProgram(f, isPredeclared)
+	if err != nil {
+		return nil, nil, loadError(err)
+	}
+	reg := &builtins.Registry{}
+	thread := &starlark.Thread{Name: "load " + filename, Print: printTo(stdout)}
+	builtins.SetRegistry(thread, reg)
+	predeclared[builtins.BuildingName] = &reg.Building
+	reg.Building.Set(true)
+	globals, err := prog.Init(thread, predeclared)
+	reg.Building.Set(false)
+	if err != nil {
+		return nil, nil, loadError(err)
+	}
+	globals.Freeze()
+	return globals, reg, nil
 }
 
 func printTo(w io.Writer) func(*starlark.Thread, string) {

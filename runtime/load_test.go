@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.starlark.net/starlark"
+
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/serde"
 )
@@ -191,4 +193,66 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		_, _ = Load("fuzz.star", src, &bytes.Buffer{})
 	})
+}
+
+// TestRewriteKeepsSemantics pins that rewritten functions compute the same
+// results in both versions: while building (load time, builtin
+// comparisons) and while running (the original operators).
+func TestRewriteKeepsSemantics(t *testing.T) {
+	src := `
+def classify(x):
+    if x < 0:
+        return "neg"
+    elif x == 0 or x != x:
+        return "zero"
+    n = 0
+    while n < x and not n > 100:
+        n += 3
+        if n >= 7:
+            break
+    return [n, [i for i in range(x) if i % 2 == 0], x > 2 and "big" or "small", 1 if x <= 1 else 2]
+
+def outer(x):
+    def inner(y):
+        return y > x
+    return [inner(y) for y in range(4)] + [(lambda z: z >= x)(3)]
+
+square_big = lambda v: v * v > 10
+at_load = [classify(i) for i in [-1, 0, 1, 2, 5, 9]] + [outer(1), outer(3)] + [square_big(i) for i in range(5)]
+app = Application()
+app.run(app.dataframe(app.topic("t")))
+`
+	s, err := Load("job.star", []byte(src), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread := &starlark.Thread{}
+	var got []starlark.Value
+	for _, i := range []int{-1, 0, 1, 2, 5, 9} {
+		v, err := starlark.Call(thread, s.Globals["classify"], starlark.Tuple{starlark.MakeInt(i)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	for _, i := range []int{1, 3} {
+		v, err := starlark.Call(thread, s.Globals["outer"], starlark.Tuple{starlark.MakeInt(i)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	for i := 0; i < 5; i++ {
+		v, err := starlark.Call(thread, s.Globals["square_big"], starlark.Tuple{starlark.MakeInt(i)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, v)
+	}
+	if g, w := starlark.NewList(got).String(), s.Globals["at_load"].String(); g != w {
+		t.Errorf("running: %s\nbuilding: %s", g, w)
+	}
+	if thread.ExecutionSteps() == 0 {
+		t.Error("no steps counted")
+	}
 }

@@ -114,8 +114,10 @@ func (d *decoder) literal(word string, v starlark.Value) (starlark.Value, error)
 
 func (d *decoder) object(depth int) (starlark.Value, error) {
 	d.pos++ // '{'
-	// Most messages are small objects: size the table for them.
-	dict := starlark.NewDict(8)
+	// Size 0 keeps up to 7 entries in the dict's inline bucket: one
+	// allocation for the usual small object. (NewDict(8) would allocate a
+	// separate two-bucket table of ~900 bytes.)
+	dict := starlark.NewDict(0)
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++

@@ -44,16 +44,8 @@ func TestExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var topics []string
-			seen := map[string]bool{}
-			for _, w := range want {
-				if !seen[w.Topic] {
-					seen[w.Topic] = true
-					topics = append(topics, w.Topic)
-				}
-			}
 			var got []record
-			for _, topic := range topics {
+			for _, topic := range topicsOf(want) {
 				got = append(got, consumeTopic(t, addr, topic)...)
 			}
 			diffRecords(t, got, want)

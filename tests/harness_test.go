@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,17 @@ func (r record) String() string {
 	var v bytes.Buffer
 	_ = json.Compact(&v, r.Value)
 	return string(r.Key) + " " + v.String() + " @" + time.UnixMilli(r.Timestamp).UTC().Format("15:04:05.000")
+}
+
+// JSON renders a record as one compact JSON line for want files.
+func (r record) JSON() string {
+	var v bytes.Buffer
+	_ = json.Compact(&v, r.Value)
+	key := string(r.Key)
+	if key == "" {
+		key = "null"
+	}
+	return `{"topic":"` + r.Topic + `","key":` + key + `,"value":` + v.String() + `,"timestamp":` + strconv.FormatInt(r.Timestamp, 10) + `}`
 }
 
 func readRecords(t *testing.T, path string) []record {

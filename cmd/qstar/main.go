@@ -37,6 +37,7 @@ func commands() []command {
 		{"broker", "[flags]", "run a local Kafka-compatible broker (kfake)", brokerCmd},
 		{"produce", "TOPIC [flags]", "write JSON Lines from standard input to TOPIC", produceCmd},
 		{"consume", "TOPIC [flags]", "print TOPIC's messages as JSON Lines", consumeCmd},
+		{"test", "[PATH ...] [flags]", "run test_*.star files without a broker", testCmd},
 		{"version", "", "print the qstar version", versionCmd},
 	}
 }
@@ -47,6 +48,9 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 }
+
+// flagErrHelp is flag.ErrHelp: --help was asked for.
+var flagErrHelp = flag.ErrHelp
 
 // usageError is a command-line mistake: exit code 2.
 type usageError struct{ msg string }
