@@ -35,6 +35,7 @@ run: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) run ./cmd/qstar test scripts/examples
 
 # bench measures throughput against raw confluent-kafka-go pass-through on a
 # separate broker process and rewrites docs/benchmarks.md.

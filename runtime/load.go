@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.starlark.net/resolve"
@@ -78,34 +79,84 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 }
 
 // execScript compiles a script (import blanking, the comparison rewrite)
-// and runs it on a new thread. The globals come back frozen.
+// and runs it on a new thread. The globals come back frozen. Scripts may
+// load() other .star files, relative to the loading file.
 func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
-	src, err := blankImports(filename, src, predeclared)
+	reg := &builtins.Registry{}
+	predeclared[builtins.BuildingName] = &reg.Building
+	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
+	reg.Building.Set(true)
+	globals, err := l.exec(filename, src, nil)
+	reg.Building.Set(false)
+	return globals, reg, err
+}
+
+// loader runs a script and the files it load()s, each once.
+type loader struct {
+	reg         *builtins.Registry
+	predeclared starlark.StringDict
+	stdout      io.Writer
+	modules     map[string]*module // by cleaned path
+	stack       []string           // files being loaded, outermost first
+}
+
+type module struct {
+	globals starlark.StringDict
+	err     error
+	done    bool
+}
+
+func (l *loader) exec(filename string, src []byte, parent *starlark.Thread) (starlark.StringDict, error) {
+	src, err := blankImports(filename, src, l.predeclared)
 	if err != nil {
-		return nil, nil, &LoadError{Msg: err.Error(), Err: err}
+		return nil, &LoadError{Msg: err.Error(), Err: err}
 	}
 	f, err := fileOptions.Parse(filename, src, 0)
 	if err != nil {
-		return nil, nil, loadError(err)
+		return nil, loadError(err)
 	}
 	rewrite(f)
-	isPredeclared := func(name string) bool { return name == builtins.BuildingName || predeclared.Has(name) }
+	isPredeclared := func(name string) bool { return l.predeclared.Has(name) }
 	prog, err := starlark.FileProgram(f, isPredeclared)
 	if err != nil {
-		return nil, nil, loadError(err)
+		return nil, loadError(err)
 	}
-	reg := &builtins.Registry{}
-	thread := &starlark.Thread{Name: "load " + filename, Print: printTo(stdout)}
-	builtins.SetRegistry(thread, reg)
-	predeclared[builtins.BuildingName] = &reg.Building
-	reg.Building.Set(true)
-	globals, err := prog.Init(thread, predeclared)
-	reg.Building.Set(false)
+	thread := &starlark.Thread{Name: "load " + filename, Print: printTo(l.stdout), Load: l.load}
+	builtins.SetRegistry(thread, l.reg)
+	if parent != nil {
+		defer func() { l.reg.Thread = parent }()
+	}
+	l.stack = append(l.stack, filepath.Clean(filename))
+	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
+	globals, err := prog.Init(thread, l.predeclared)
 	if err != nil {
-		return nil, nil, loadError(err)
+		return nil, loadError(err)
 	}
 	globals.Freeze()
-	return globals, reg, nil
+	return globals, nil
+}
+
+// load implements load("file.star", ...): the path is relative to the
+// directory of the file that calls load.
+func (l *loader) load(thread *starlark.Thread, name string) (starlark.StringDict, error) {
+	from := thread.CallFrame(0).Pos.Filename()
+	path := filepath.Clean(filepath.Join(filepath.Dir(from), name))
+	if m, ok := l.modules[path]; ok {
+		if !m.done {
+			return nil, fmt.Errorf("load cycle: %s -> %s", strings.Join(l.stack, " -> "), path)
+		}
+		return m.globals, m.err
+	}
+	m := &module{}
+	l.modules[path] = m
+	src, err := os.ReadFile(path)
+	if err != nil {
+		m.err = fmt.Errorf("cannot load %s: %w", name, err)
+	} else {
+		m.globals, m.err = l.exec(path, src, thread)
+	}
+	m.done = true
+	return m.globals, m.err
 }
 
 func printTo(w io.Writer) func(*starlark.Thread, string) {

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +256,45 @@ app.run(app.dataframe(app.topic("t")))
 	}
 	if thread.ExecutionSteps() == 0 {
 		t.Error("no steps counted")
+	}
+}
+
+// TestLoadModules pins load(): paths relative to the loading file, each
+// file run once, and a clear error on cycles.
+func TestLoadModules(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("lib/helpers.star", "load(\"consts.star\", \"LIMIT\")\nprint(\"helpers loaded\")\ndef big(v):\n    return v > LIMIT\n")
+	write("lib/consts.star", "LIMIT = 10\n")
+	write("job.star", "load(\"lib/helpers.star\", \"big\")\nload(\"lib/helpers.star\", big2=\"big\")\napp = Application()\nsdf = app.dataframe(app.topic(\"t\")).filter(big)\napp.run()\n")
+	var out bytes.Buffer
+	s, err := LoadFile(filepath.Join(dir, "job.star"), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "helpers loaded"); n != 1 {
+		t.Errorf("helpers.star ran %d times", n)
+	}
+	if s.Globals["big2"] != s.Globals["big"] {
+		t.Error("the two loads gave different functions")
+	}
+
+	write("a.star", "load(\"b.star\", \"x\")\n")
+	write("b.star", "load(\"a.star\", \"y\")\nx = 1\n")
+	_, err = LoadFile(filepath.Join(dir, "a.star"), &out)
+	if err == nil || !strings.Contains(err.Error(), "load cycle:") {
+		t.Errorf("cycle: got %v", err)
+	}
+	write("c.star", "load(\"missing.star\", \"x\")\n")
+	_, err = LoadFile(filepath.Join(dir, "c.star"), &out)
+	if err == nil || !strings.Contains(err.Error(), "c.star:1:1: cannot load missing.star") {
+		t.Errorf("missing: got %v", err)
 	}
 }

@@ -224,3 +224,43 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCLITest pins `qstar test`: passing and failing tests, file:line of a
+// failed assertion, -run, JUnit output and the exit code.
+func TestCLITest(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "job.star"), []byte(cliJob), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "test_job.star"), []byte(`load("job.star", "sdf")
+
+def test_scaled():
+    assert.eq(sdf.test({"n": 2}, b"k", 1), [({"n": 20}, b"k", 1, None)])
+
+def test_broken():
+    assert.eq(sdf.test({"n": 0}, b"k", 1), [({"n": 0}, b"k", 1, None)])
+`), 0o644)
+	cmd := exec.Command(qstarBin, "test", "-v", "--junit", "report.xml")
+	cmd.Dir = dir
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1\n%s", err, stdout.String())
+	}
+	for _, want := range []string{
+		"--- PASS: test_scaled (test_job.star:3:1",
+		"--- FAIL: test_broken (test_job.star:6:1",
+		"test_job.star:7:14: assert.eq: got [], want [({\"n\": 0}, b\"k\", 1, None)]",
+		"1 passed, 1 failed",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	report, err := os.ReadFile(filepath.Join(dir, "report.xml"))
+	if err != nil || !strings.Contains(string(report), `<testsuite name="test_job.star" tests="2" failures="1"`) {
+		t.Errorf("junit report: %v\n%s", err, report)
+	}
+	if out := qstar(t, dir, "", "test", "-run", "scaled"); !strings.Contains(out, "1 passed, 0 failed") {
+		t.Errorf("-run scaled printed %q", out)
+	}
+}

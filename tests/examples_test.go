@@ -53,3 +53,30 @@ func TestExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleTests runs the test_*.star file beside each example, as
+// `qstar test scripts/examples` does, and requires one per example.
+func TestExampleTests(t *testing.T) {
+	scripts, _ := filepath.Glob("../scripts/examples/*.star")
+	for _, script := range scripts {
+		name := filepath.Base(script)
+		if strings.HasPrefix(name, "test_") {
+			continue
+		}
+		testFile := filepath.Join(filepath.Dir(script), "test_"+name)
+		t.Run(name, func(t *testing.T) {
+			results, err := runtime.RunTestFile(testFile, nil, &bytes.Buffer{})
+			if err != nil {
+				t.Fatalf("%s: %v", testFile, err)
+			}
+			if len(results) == 0 {
+				t.Fatalf("%s has no tests", testFile)
+			}
+			for _, r := range results {
+				if r.Err != nil {
+					t.Errorf("%s: %s", r.Name, r.Failure)
+				}
+			}
+		})
+	}
+}
