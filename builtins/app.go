@@ -26,13 +26,23 @@ type AppConfig struct {
 	Loglevel            string // "" when loglevel=None
 	AutoCreateTopics    bool
 	ConsumerPollTimeout time.Duration
+	StateDir            string // "" when not given (runtime: Quix__State__Dir, then "state")
+	UseChangelogTopics  bool
+}
+
+// StoreSpec is a state store a pipeline uses on a source topic.
+type StoreSpec struct {
+	Topic    string
+	Name     string
+	Windowed bool
 }
 
 // Application is the script's Application object.
 //
 //	Application(broker_address=None, consumer_group=None, auto_offset_reset="latest",
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
-//	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0)
+//	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
+//	            state_dir="state", use_changelog_topics=True)
 type Application struct {
 	reg    *Registry
 	cfg    AppConfig
@@ -41,9 +51,26 @@ type Application struct {
 	order  []string // topic names in declaration order
 	roots  map[string]*engine.Node
 	rootOf []string // source topics in the order of their first dataframe
+	stores []StoreSpec
 
-	run *RunRequest
+	clearState bool
+	run        *RunRequest
 }
+
+func (a *Application) registerStore(topic, name string, windowed bool) {
+	for _, s := range a.stores {
+		if s.Topic == topic && s.Name == name {
+			return
+		}
+	}
+	a.stores = append(a.stores, StoreSpec{Topic: topic, Name: name, Windowed: windowed})
+}
+
+// Stores returns the state stores the application's pipelines use.
+func (a *Application) Stores() []StoreSpec { return append([]StoreSpec(nil), a.stores...) }
+
+// ClearState reports whether the script called app.clear_state().
+func (a *Application) ClearState() bool { return a.clearState }
 
 // RunRequest is what app.run() asked to run.
 type RunRequest struct {
@@ -71,6 +98,8 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		loglevel             starlark.Value = starlark.String("INFO")
 		autoCreate                          = true
 		pollTimeout          starlark.Value = starlark.Float(1.0)
+		stateDir             starlark.Value = starlark.None
+		useChangelogs                       = true
 	)
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())
@@ -85,6 +114,8 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"loglevel?", &loglevel,
 		"auto_create_topics?", &autoCreate,
 		"consumer_poll_timeout?", &pollTimeout,
+		"state_dir?", &stateDir,
+		"use_changelog_topics?", &useChangelogs,
 	); err != nil {
 		return nil, err
 	}
@@ -129,6 +160,10 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: loglevel must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL or None, not %q", b.Name(), c.Loglevel)
 	}
 	c.AutoCreateTopics = autoCreate
+	if c.StateDir, err = optString(b.Name(), "state_dir", stateDir); err != nil {
+		return nil, err
+	}
+	c.UseChangelogTopics = useChangelogs
 	reg.Apps = append(reg.Apps, app)
 	return app, nil
 }
@@ -213,9 +248,20 @@ func (a *Application) Truth() starlark.Bool  { return true }
 func (a *Application) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: Application") }
 
 var appMethods = map[string]*starlark.Builtin{
-	"topic":     starlark.NewBuiltin("Application.topic", appTopic),
-	"dataframe": starlark.NewBuiltin("Application.dataframe", appDataframe),
-	"run":       starlark.NewBuiltin("Application.run", appRun),
+	"topic":       starlark.NewBuiltin("Application.topic", appTopic),
+	"dataframe":   starlark.NewBuiltin("Application.dataframe", appDataframe),
+	"run":         starlark.NewBuiltin("Application.run", appRun),
+	"clear_state": starlark.NewBuiltin("Application.clear_state", appClearState),
+}
+
+// appClearState implements app.clear_state(): the application's state
+// directory ({state_dir}/{consumer_group}) is deleted before it runs.
+func appClearState(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		return nil, err
+	}
+	b.Receiver().(*Application).clearState = true
+	return starlark.None, nil
 }
 
 func (a *Application) Attr(name string) (starlark.Value, error) {

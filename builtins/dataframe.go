@@ -142,27 +142,47 @@ func (d *DataFrame) SetKey(k, v starlark.Value) error {
 }
 
 // callback unpacks a user function argument and checks, where the callable
-// says how many parameters it takes, that it accepts nargs positional
-// arguments.
+// says how many parameters it takes, that it accepts the arguments it
+// will get: value (or value, key, timestamp, headers with metadata), and a
+// State last when stateful.
 func callback(fn string, v starlark.Value, metadata bool) (*engine.Callback, error) {
+	return callbackFor(fn, v, metadata, false)
+}
+
+func callbackFor(fn string, v starlark.Value, metadata, stateful bool) (*engine.Callback, error) {
 	c, ok := v.(starlark.Callable)
 	if !ok {
 		return nil, fmt.Errorf("%s: want a function, got %s", fn, v.Type())
 	}
-	nargs := 1
+	nargs, what := 1, "value"
 	if metadata {
-		nargs = 4
+		nargs, what = 4, "value, key, timestamp, headers (metadata=True)"
+	}
+	if stateful {
+		nargs++
+		what += " and state (stateful=True)"
 	}
 	if f, ok := c.(*starlark.Function); ok {
 		if err := checkArity(f, nargs); err != nil {
-			what := "value"
-			if metadata {
-				what = "value, key, timestamp, headers (metadata=True)"
-			}
 			return nil, fmt.Errorf("%s: %s must accept %d argument(s) (%s): %v", fn, f.Name(), nargs, what, err)
 		}
 	}
 	return &engine.Callback{Fn: c, Metadata: metadata}, nil
+}
+
+// userFunc builds the engine function of a callback argument; a stateful
+// one registers the source topic's "default" store, as Quix Streams does.
+func (d *DataFrame) userFunc(fn string, v starlark.Value, metadata, stateful bool) (engine.Func, error) {
+	cb, err := callbackFor(fn, v, metadata, stateful)
+	if err != nil {
+		return nil, err
+	}
+	if !stateful {
+		return cb, nil
+	}
+	const store = "default"
+	d.app.registerStore(d.topic.Name(), store, false)
+	return &engine.Stateful{Callback: *cb, Store: store, NewState: NewState}, nil
 }
 
 func checkArity(f *starlark.Function, n int) error {
@@ -195,14 +215,11 @@ func sdfApply(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "stateful?", &stateful, "expand?", &expand, "metadata?", &metadata); err != nil {
 		return nil, err
 	}
-	if err := checkStateful(b.Name(), stateful); err != nil {
-		return nil, err
-	}
-	cb, err := callback(b.Name(), fn, metadata)
+	f, err := d.userFunc(b.Name(), fn, metadata, stateful)
 	if err != nil {
 		return nil, err
 	}
-	return d.then(thread, engine.Apply(cb, expand)), nil
+	return d.then(thread, engine.Apply(f, expand)), nil
 }
 
 // sdfUpdate implements sdf.update(func, metadata=False): func is called for
@@ -225,14 +242,11 @@ func callbackOp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "func", &fn, "stateful?", &stateful, "metadata?", &metadata); err != nil {
 		return nil, err
 	}
-	if err := checkStateful(b.Name(), stateful); err != nil {
-		return nil, err
-	}
-	cb, err := callback(b.Name(), fn, metadata)
+	f, err := d.userFunc(b.Name(), fn, metadata, stateful)
 	if err != nil {
 		return nil, err
 	}
-	return d.then(thread, op(cb)), nil
+	return d.then(thread, op(f)), nil
 }
 
 // sdfToTopic implements sdf.to_topic(topic, key=None): produce each record
@@ -268,14 +282,6 @@ func sdfPrint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	return d.then(thread, engine.Print()), nil
-}
-
-// checkStateful rejects stateful=True until state stores are available.
-func checkStateful(fn string, stateful bool) error {
-	if stateful {
-		return fmt.Errorf("%s: stateful=True is not available yet: state stores are not built", fn)
-	}
-	return nil
 }
 
 // sdfSetTimestamp implements sdf.set_timestamp(func): the record's
@@ -400,8 +406,9 @@ func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
 // discardProducer accepts what sdf.test() would produce.
 type discardProducer struct{}
 
-func (discardProducer) Produce(*engine.OutMessage) error { return nil }
-func (discardProducer) Flush(time.Duration) error        { return nil }
+func (discardProducer) Produce(*engine.OutMessage) error   { return nil }
+func (discardProducer) Flush(time.Duration) error          { return nil }
+func (discardProducer) Offset(string, int32) (int64, bool) { return 0, false }
 
 // threadPrinter sends print() output of sdf.test() to the thread's Print.
 type threadPrinter struct{ thread *starlark.Thread }

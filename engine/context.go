@@ -19,7 +19,8 @@ type Context struct {
 	Row *Row
 
 	producer Producer
-	stdout   io.Writer // shared by tasks; each Write is one whole line
+	stores   map[string]*taskStore // by store name
+	stdout   io.Writer             // shared by tasks; each Write is one whole line
 	buf      []byte
 	out      OutMessage
 	args1    [1]starlark.Value
@@ -30,7 +31,7 @@ type Context struct {
 // operations write to stdout (which must accept concurrent whole-line
 // writes).
 func NewContext(thread *starlark.Thread, p Producer, stdout io.Writer) *Context {
-	return &Context{Thread: thread, producer: p, stdout: stdout}
+	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}}
 }
 
 const contextKey = "qstar.engine.context"

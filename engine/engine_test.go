@@ -26,6 +26,8 @@ type fakeConsumer struct {
 	mu      sync.Mutex
 	commits map[TopicPartition]int64
 	closed  bool
+	refuse  int // commits to refuse as during a rebalance
+	refused int
 }
 
 func newFakeConsumer(msgs ...*Message) *fakeConsumer {
@@ -62,6 +64,10 @@ func (c *fakeConsumer) Poll(timeout time.Duration) (*Message, error) {
 func (c *fakeConsumer) Commit(offsets []Offset) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.refused < c.refuse {
+		c.refused++
+		return fmt.Errorf("%w: ILLEGAL_GENERATION", ErrCommitRetriable)
+	}
 	for _, o := range offsets {
 		if o.Offset <= c.commits[o.TopicPartition] {
 			return fmt.Errorf("commit of %s went backwards: %d after %d", o.TopicPartition, o.Offset, c.commits[o.TopicPartition])
@@ -70,6 +76,23 @@ func (c *fakeConsumer) Commit(offsets []Offset) error {
 	}
 	return nil
 }
+
+func (c *fakeConsumer) Committed(tps []TopicPartition) ([]Offset, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Offset
+	for _, tp := range tps {
+		off, ok := c.commits[tp]
+		if !ok {
+			off = -1001
+		}
+		out = append(out, Offset{tp, off})
+	}
+	return out, nil
+}
+
+func (c *fakeConsumer) Pause([]TopicPartition) error  { return nil }
+func (c *fakeConsumer) Resume([]TopicPartition) error { return nil }
 
 func (c *fakeConsumer) Close() error {
 	c.closed = true
@@ -103,6 +126,20 @@ func (p *fakeProducer) Produce(m *OutMessage) error {
 }
 
 func (p *fakeProducer) Flush(time.Duration) error { return p.flushErr }
+
+// Offset reports the fake's own position in the list of produced messages
+// to that partition.
+func (p *fakeProducer) Offset(topic string, partition int32) (int64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := int64(-1)
+	for _, m := range p.out {
+		if m.Topic == topic && m.Partition == partition {
+			n++
+		}
+	}
+	return n, n >= 0
+}
 
 func (p *fakeProducer) values() []string {
 	p.mu.Lock()
@@ -382,5 +419,37 @@ def keep(v):
 
 type nullProducer struct{}
 
-func (nullProducer) Produce(*OutMessage) error { return nil }
-func (nullProducer) Flush(time.Duration) error { return nil }
+func (nullProducer) Produce(*OutMessage) error          { return nil }
+func (nullProducer) Flush(time.Duration) error          { return nil }
+func (nullProducer) Offset(string, int32) (int64, bool) { return 0, false }
+
+// TestCommitRefusedDuringRebalanceIsRetried pins that a commit refused
+// because the group is rebalancing does not fail the run: the checkpoint
+// stays pending, is retried, and every offset ends up committed once.
+func TestCommitRefusedDuringRebalanceIsRetried(t *testing.T) {
+	root := NewRoot()
+	root.Then(ToTopic(jsonTopic("out"), nil), "")
+	var msgs []*Message
+	for i := int64(0); i < 50; i++ {
+		msgs = append(msgs, msg("in", 0, i, "k", fmt.Sprint(i)))
+	}
+	c := newFakeConsumer(msgs...)
+	c.refuse = 3
+	p := &fakeProducer{}
+	_, err := Run(context.Background(), Config{
+		Sources: []*Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: c, Producer: p,
+		CommitInterval: 0, StopWhenIdle: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.refused != 3 {
+		t.Errorf("%d commits refused, want 3", c.refused)
+	}
+	if got := c.committed(TopicPartition{"in", 0}); got != 50 {
+		t.Errorf("committed %d, want 50", got)
+	}
+	if len(p.out) != 50 {
+		t.Errorf("produced %d, want 50 (each message processed once)", len(p.out))
+	}
+}

@@ -8,6 +8,12 @@ import (
 	"go.starlark.net/starlark"
 )
 
+// ErrCommitRetriable marks a commit refused because the group is
+// rebalancing (ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS): the checkpoint
+// is kept and its commit retried once the rebalance settles. A Consumer
+// wraps it into such errors.
+var ErrCommitRetriable = errors.New("commit refused during a rebalance")
+
 // ErrIdle is returned by Run when it stopped because no message arrived for
 // Config.StopWhenIdle and everything was committed.
 var ErrIdle = errors.New("engine: idle")

@@ -71,6 +71,12 @@ type Consumer interface {
 	Poll(timeout time.Duration) (*Message, error)
 	// Commit commits offsets synchronously.
 	Commit(offsets []Offset) error
+	// Committed returns the committed offsets of tps (state.NoCommit for
+	// a partition without one).
+	Committed(tps []TopicPartition) ([]Offset, error)
+	// Pause stops fetching tps; Resume starts again from the position.
+	Pause(tps []TopicPartition) error
+	Resume(tps []TopicPartition) error
 	// Close leaves the group. Close may call r.Revoked.
 	Close() error
 }
@@ -92,6 +98,9 @@ type Producer interface {
 	// Flush waits until every queued message is delivered or failed, and
 	// returns the first failure since the previous Flush.
 	Flush(timeout time.Duration) error
+	// Offset returns the offset of the last message delivered to a
+	// partition by this producer.
+	Offset(topic string, partition int32) (int64, bool)
 }
 
 // Topic is a topic as the pipeline sees it: its name and codecs. A nil codec

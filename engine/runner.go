@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/state"
 )
 
 // Source is one input topic and the pipeline graph it feeds.
@@ -31,8 +33,9 @@ type Config struct {
 	// that ctx is done. Default 1s.
 	PollTimeout time.Duration
 	// StopWhenIdle, when positive, makes Run return once no message has
-	// arrived for that long (counted from the start or the last
-	// assignment) and everything processed is committed.
+	// arrived for that long (counted from the last assignment; not before
+	// the group first assigns partitions) and everything processed is
+	// committed.
 	StopWhenIdle time.Duration
 	// FlushTimeout bounds the producer flush of a checkpoint. Default 5m.
 	FlushTimeout time.Duration
@@ -46,6 +49,11 @@ type Config struct {
 	// NewThread returns the Starlark thread of a new task. Default: a
 	// plain thread named after the partition.
 	NewThread func(tp TopicPartition) *starlark.Thread
+	// State opens the stores of stateful pipelines; nil when none.
+	State *state.Manager
+	// Changelogs reads changelog partitions for recovery; nil disables
+	// recovery (use_changelog_topics=False).
+	Changelogs state.ChangelogSource
 }
 
 func (c *Config) validate() error {
@@ -93,11 +101,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return Stats{}, err
 	}
 	r := &runner{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		sources: make(map[string]*composed, len(cfg.Sources)),
-		tasks:   make(map[TopicPartition]*task),
-		errs:    make(chan error, 1),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		sources:   make(map[string]*composed, len(cfg.Sources)),
+		tasks:     make(map[TopicPartition]*task),
+		errs:      make(chan error, 1),
+		recovered: make(chan TopicPartition, 1024),
+		stores:    &runnerState{state: cfg.State, changelogs: cfg.Changelogs, log: cfg.Logger},
+		changelog: &changelogProducer{p: cfg.Producer},
 	}
 	topics := make([]string, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
@@ -116,7 +127,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		// The final checkpoint is committed before the consumer closes, not
 		// inside the revoke callback during close: the broker may evict
 		// the member first (quix-streams#637).
-		err = r.checkpoint("shutdown")
+		err = r.finalCheckpoint()
 	}
 	if err != nil {
 		r.failed = err
@@ -127,6 +138,37 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	r.stopTasks(nil)
 	return r.stats, err
+}
+
+// finalCheckpoint commits what was processed, waiting (polling, so that a
+// rebalance can settle) while the commit is refused.
+func (r *runner) finalCheckpoint() error {
+	r.stopping = true
+	if err := r.checkpoint("shutdown"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for r.pending != nil {
+		if time.Now().After(deadline) {
+			return errors.New("engine: the final checkpoint's commit was refused for 30s (the group kept rebalancing); the uncommitted messages will be processed again")
+		}
+		m, err := r.cfg.Consumer.Poll(100 * time.Millisecond)
+		if err != nil {
+			return fmt.Errorf("engine: consume: %w", err)
+		}
+		if m != nil {
+			r.held = append(r.held, m)
+		}
+		if r.failed != nil {
+			return r.failed
+		}
+		if r.pending != nil {
+			if err := r.retryPending(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type composed struct {
@@ -141,8 +183,16 @@ type runner struct {
 	tasks   map[TopicPartition]*task
 	errs    chan error // first task failure
 
+	recovered chan TopicPartition // tasks whose stores are open and recovered
+	stores    *runnerState
+	changelog *changelogProducer
+
 	failed       error
-	dirty        bool // messages handed to tasks since the last checkpoint
+	dirty        bool           // messages handed to tasks since the last checkpoint
+	pending      *pendingCommit // a checkpoint waiting for its commit
+	held         []*Message     // messages polled while a commit is pending
+	stopping     bool           // the final checkpoint is under way: nothing new is processed
+	joined       bool           // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
 	stats        Stats
 }
@@ -158,11 +208,27 @@ func (r *runner) loop(ctx context.Context) error {
 			return nil
 		case err := <-r.errs:
 			return err
+		case tp := <-r.recovered:
+			if t, ok := r.tasks[tp]; ok {
+				t.recovering = false
+				if err := r.syncPause(); err != nil {
+					return err
+				}
+			}
+			continue
 		default:
+		}
+		if r.pending != nil {
+			if err := r.retryPending(); err != nil {
+				return err
+			}
 		}
 		timeout := r.cfg.PollTimeout
 		if d := r.cfg.StopWhenIdle; d > 0 && d/4 < timeout {
 			timeout = max(d/4, time.Millisecond)
+		}
+		if r.pending != nil {
+			timeout = min(timeout, 100*time.Millisecond)
 		}
 		m, err := r.cfg.Consumer.Poll(timeout)
 		if err != nil {
@@ -173,27 +239,68 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		now = time.Now()
 		if m != nil {
-			tp := TopicPartition{m.Topic, m.Partition}
-			t := r.tasks[tp]
-			if t == nil {
-				return fmt.Errorf("engine: received a message from %s, which is not assigned", tp)
-			}
-			t.in <- taskItem{m: m}
-			r.stats.Consumed++
-			r.dirty = true
 			r.lastActivity = now
+			if r.pending != nil {
+				r.held = append(r.held, m)
+			} else {
+				r.dispatch(m)
+			}
 		}
-		if r.dirty && (r.cfg.CommitInterval <= 0 || now.Sub(lastCommit) >= r.cfg.CommitInterval) {
+		if r.dirty && r.pending == nil && (r.cfg.CommitInterval <= 0 || now.Sub(lastCommit) >= r.cfg.CommitInterval) {
 			if err := r.checkpoint("interval"); err != nil {
 				return err
 			}
 			lastCommit = time.Now()
 		}
-		if d := r.cfg.StopWhenIdle; d > 0 && now.Sub(r.lastActivity) >= d {
+		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil {
 			r.log.Info("stopping: no new messages", "idle", d)
 			return nil
 		}
 	}
+}
+
+// dispatch hands a message to its partition's task. A message of a
+// partition no longer assigned is dropped: it was not processed, so its
+// offset is never committed here and its new owner reads it.
+func (r *runner) dispatch(m *Message) {
+	tp := TopicPartition{m.Topic, m.Partition}
+	t := r.tasks[tp]
+	if t == nil || r.stopping {
+		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
+		return
+	}
+	t.in <- taskItem{m: m}
+	r.stats.Consumed++
+	r.dirty = true
+}
+
+// syncPause pauses the partitions that must not be fetched (recovering
+// their stores, or waiting for a checkpoint's commit) and resumes the
+// others.
+func (r *runner) syncPause() error {
+	var pause, resume []TopicPartition
+	for tp, t := range r.tasks {
+		want := t.recovering || r.pending != nil
+		if want != t.paused {
+			if want {
+				pause = append(pause, tp)
+			} else {
+				resume = append(resume, tp)
+			}
+			t.paused = want
+		}
+	}
+	if len(pause) > 0 {
+		if err := r.cfg.Consumer.Pause(pause); err != nil {
+			return fmt.Errorf("engine: pause %v: %w", pause, err)
+		}
+	}
+	if len(resume) > 0 {
+		if err := r.cfg.Consumer.Resume(resume); err != nil {
+			return fmt.Errorf("engine: resume %v: %w", resume, err)
+		}
+	}
+	return nil
 }
 
 // barrier waits until every task has processed everything handed to it.
@@ -214,12 +321,31 @@ func (r *runner) taskList() []*task {
 	return ts
 }
 
+// pendingCommit is a checkpoint whose outputs and changelog records are
+// delivered but whose offsets are not committed yet.
+type pendingCommit struct {
+	offsets []Offset
+	since   time.Time
+	retried time.Time
+}
+
+// maxCommitRetry bounds how long a commit refused during a rebalance is
+// retried before the run fails.
+const maxCommitRetry = 2 * time.Minute
+
 // checkpoint drains the tasks, flushes the producer and commits the
-// offsets processed since the last checkpoint. It commits nothing once
-// anything has failed.
+// offsets processed since the last checkpoint, then writes the state. It
+// commits nothing once anything has failed. A commit refused because the
+// group is rebalancing leaves the checkpoint pending (r.pending): fetching
+// pauses and the commit is retried until the rebalance settles.
 func (r *runner) checkpoint(why string) error {
 	if r.failed != nil {
 		return r.failed
+	}
+	if r.pending != nil {
+		if err := r.commitPending(); err != nil || r.pending != nil {
+			return err
+		}
 	}
 	if !r.dirty {
 		return nil
@@ -237,59 +363,202 @@ func (r *runner) checkpoint(why string) error {
 			offsets = append(offsets, Offset{t.tp, t.processed + 1})
 		}
 	}
+	// 1. Produce the changelog records of every store transaction.
+	for _, t := range tasks {
+		for _, ts := range t.ctx.stores {
+			if ts.tx == nil {
+				continue
+			}
+			if err := ts.tx.Prepare(r.changelog, ts.store.Changelog, t.tp.Partition, t.processed); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+				return r.failed
+			}
+		}
+	}
+	// 2. Wait until every output and changelog record is delivered.
 	if err := r.cfg.Producer.Flush(r.cfg.FlushTimeout); err != nil {
 		r.failed = fmt.Errorf("engine: checkpoint: produce: %w", err)
 		return r.failed
 	}
-	if len(offsets) > 0 {
-		if err := r.cfg.Consumer.Commit(offsets); err != nil {
-			r.failed = fmt.Errorf("engine: checkpoint: commit offsets: %w", err)
-			return r.failed
-		}
-		for _, t := range tasks {
-			if t.processed >= t.committed {
-				t.committed = t.processed + 1
-			}
-		}
-	}
 	r.dirty = false
-	r.stats.Checkpoints++
-	r.log.Debug("checkpoint committed", "reason", why, "partitions", len(offsets), "took", time.Since(start))
+	r.pending = &pendingCommit{offsets: offsets, since: start}
+	if err := r.commitPending(); err != nil {
+		return err
+	}
+	r.log.Debug("checkpoint", "reason", why, "partitions", len(offsets), "committed", r.pending == nil, "took", time.Since(start))
 	return nil
 }
 
-// Assigned implements Rebalancer: it starts a task per new partition.
+// commitPending commits the pending checkpoint's offsets (step 3) and
+// writes each store's changes with its offsets (step 4).
+func (r *runner) commitPending() error {
+	p := r.pending
+	p.retried = time.Now()
+	if len(p.offsets) > 0 {
+		if err := r.cfg.Consumer.Commit(p.offsets); err != nil {
+			if !errors.Is(err, ErrCommitRetriable) {
+				r.failed = fmt.Errorf("engine: checkpoint: commit offsets: %w", err)
+				return r.failed
+			}
+			if time.Since(p.since) > maxCommitRetry {
+				r.failed = fmt.Errorf("engine: checkpoint: commit refused for %s: %w", maxCommitRetry, err)
+				return r.failed
+			}
+			r.log.Info("commit refused during a rebalance; retrying once it settles", "error", err.Error())
+			return r.syncPause()
+		}
+		for _, o := range p.offsets {
+			if t, ok := r.tasks[o.TopicPartition]; ok {
+				t.committed = o.Offset
+			}
+		}
+	}
+	for _, t := range r.taskList() {
+		for _, ts := range t.ctx.stores {
+			if ts.tx == nil {
+				continue
+			}
+			changelogOffset := int64(-1)
+			if ts.store.Changelog != "" {
+				if off, ok := r.cfg.Producer.Offset(ts.store.Changelog, t.tp.Partition); ok {
+					changelogOffset = off + 1
+				}
+			}
+			if err := ts.tx.Flush(t.processed, changelogOffset); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+				return r.failed
+			}
+			ts.tx = nil
+		}
+	}
+	r.pending = nil
+	r.stats.Checkpoints++
+	if err := r.syncPause(); err != nil {
+		return err
+	}
+	held := r.held
+	r.held = nil
+	for _, m := range held {
+		r.dispatch(m)
+	}
+	return nil
+}
+
+// retryPending retries a pending commit at most every 200 ms.
+func (r *runner) retryPending() error {
+	if time.Since(r.pending.retried) < 200*time.Millisecond {
+		return nil
+	}
+	return r.commitPending()
+}
+
+// dropPending gives up the pending checkpoint of partitions that left
+// this member: their offsets are not committed and their prepared state
+// changes are discarded. Their new owner reads from the committed offsets
+// and its recovery skips the changelog records written for them.
+func (r *runner) dropPending(tps []TopicPartition) {
+	if r.pending == nil {
+		return
+	}
+	gone := map[TopicPartition]bool{}
+	for _, tp := range tps {
+		gone[tp] = true
+		if t, ok := r.tasks[tp]; ok {
+			for _, ts := range t.ctx.stores {
+				ts.tx = nil
+			}
+		}
+	}
+	kept := r.pending.offsets[:0]
+	for _, o := range r.pending.offsets {
+		if !gone[o.TopicPartition] {
+			kept = append(kept, o)
+		}
+	}
+	r.pending.offsets = kept
+	held := r.held[:0]
+	for _, m := range r.held {
+		if !gone[TopicPartition{m.Topic, m.Partition}] {
+			held = append(held, m)
+		}
+	}
+	r.held = held
+}
+
+// Assigned implements Rebalancer: it starts a task per new partition. A
+// partition with state stores is paused until its task has opened and
+// recovered them.
 func (r *runner) Assigned(tps []TopicPartition) error {
+	var stateful []TopicPartition
 	for _, tp := range tps {
 		src := r.sources[tp.Topic]
 		if src == nil {
 			return fmt.Errorf("engine: assigned %s, which is not a source topic", tp)
 		}
+		if r.cfg.State != nil && len(r.cfg.State.Stores(tp.Topic)) > 0 {
+			stateful = append(stateful, tp)
+		}
+	}
+	committed := map[TopicPartition]int64{}
+	if len(stateful) > 0 {
+		offs, err := r.cfg.Consumer.Committed(stateful)
+		if err != nil {
+			return fmt.Errorf("engine: committed offsets of %v: %w", stateful, err)
+		}
+		for _, o := range offs {
+			committed[o.TopicPartition] = o.Offset
+		}
+	}
+	for _, tp := range tps {
 		if _, ok := r.tasks[tp]; ok {
 			continue
 		}
+		c, ok := committed[tp]
+		if !ok {
+			c = state.NoCommit
+		}
 		t := &task{
-			tp:        tp,
-			src:       src,
-			in:        make(chan taskItem, r.cfg.QueueSize),
-			done:      make(chan struct{}),
-			processed: -1,
-			committed: 0,
+			tp:                tp,
+			src:               r.sources[tp.Topic],
+			in:                make(chan taskItem, r.cfg.QueueSize),
+			done:              make(chan struct{}),
+			processed:         -1,
+			committed:         0,
+			committedAtAssign: c,
 		}
 		t.ctx = NewContext(r.cfg.NewThread(tp), r.cfg.Producer, r.cfg.Stdout)
 		t.ctx.bind()
 		r.tasks[tp] = t
-		go t.run(r.errs)
+		var recovered chan<- TopicPartition
+		if contains(stateful, tp) {
+			recovered = r.recovered
+			t.recovering = true
+		}
+		go t.run(r.errs, r.stores, recovered)
 	}
+	if err := r.syncPause(); err != nil {
+		return err
+	}
+	r.joined = true
 	r.lastActivity = time.Now()
 	r.log.Info("partitions assigned", "partitions", fmt.Sprint(tps))
 	return nil
+}
+
+func contains(tps []TopicPartition, tp TopicPartition) bool {
+	for _, x := range tps {
+		if x == tp {
+			return true
+		}
+	}
+	return false
 }
 
 // Revoked implements Rebalancer: it checkpoints, then stops the tasks of
 // the revoked partitions.
 func (r *runner) Revoked(tps []TopicPartition) error {
 	err := r.checkpoint("revoke")
+	r.dropPending(tps)
 	r.stopTasks(tps)
 	r.log.Info("partitions revoked", "partitions", fmt.Sprint(tps))
 	return err
@@ -298,6 +567,7 @@ func (r *runner) Revoked(tps []TopicPartition) error {
 // Lost implements Rebalancer: the partitions already belong to another
 // member, so their tasks stop without a commit.
 func (r *runner) Lost(tps []TopicPartition) error {
+	r.dropPending(tps)
 	r.stopTasks(tps)
 	r.log.Warn("partitions lost", "partitions", fmt.Sprint(tps))
 	return nil
@@ -310,12 +580,18 @@ func (r *runner) stopTasks(tps []TopicPartition) {
 			tps = append(tps, tp)
 		}
 	}
+	// Close every queue first, so the tasks close their stores in
+	// parallel: revocation work stays bounded (quix-streams#1131).
+	var stopping []*task
 	for _, tp := range tps {
 		if t, ok := r.tasks[tp]; ok {
 			close(t.in)
-			<-t.done
+			stopping = append(stopping, t)
 			delete(r.tasks, tp)
 		}
+	}
+	for _, t := range stopping {
+		<-t.done
 	}
 }
 
@@ -333,15 +609,37 @@ type task struct {
 	done chan struct{}
 	ctx  *Context
 
-	committed int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
+	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
+	recovering bool  // its stores are being opened and recovered
+	paused     bool  // fetching is paused
+
+	// committedAtAssign is the group's committed offset when the partition
+	// was assigned (state.NoCommit if none); recovery skips changelog
+	// records processed at or after it.
+	committedAtAssign int64
 
 	// owned by the task
 	processed int64 // offset of the last message fully processed; -1: none
 	err       error
 }
 
-func (t *task) run(errs chan<- error) {
+// run opens and recovers the task's stores (reporting on recovered), then
+// processes its queue until it is closed.
+func (t *task) run(errs chan<- error, rs *runnerState, recovered chan<- TopicPartition) {
 	defer close(t.done)
+	defer t.closeStores()
+	if rs.state != nil && len(rs.state.Stores(t.tp.Topic)) > 0 {
+		if err := t.openStores(context.Background(), rs); err != nil {
+			t.err = fmt.Errorf("engine: stores of %s: %w", t.tp, err)
+			select {
+			case errs <- t.err:
+			default:
+			}
+		}
+	}
+	if recovered != nil {
+		recovered <- t.tp
+	}
 	for it := range t.in {
 		if it.barrier != nil {
 			it.barrier.Done()

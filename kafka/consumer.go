@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,25 +115,77 @@ func (c *Consumer) Subscribe(topics []string, h RebalanceHandler) error {
 	return c.c.SubscribeTopics(topics, c.rebalance)
 }
 
-// rebalance runs inside Poll and Close. librdkafka performs the
-// (incremental) assign or unassign itself after it returns.
+// rebalance runs inside Poll and Close. It assigns new partitions before
+// telling the handler (which may pause them), and unassigns revoked ones
+// after the handler has committed what it processed.
 func (c *Consumer) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
-	if c.handler == nil {
-		return nil
-	}
+	cooperative := c.c.GetRebalanceProtocol() == "COOPERATIVE"
 	var err error
 	switch e := ev.(type) {
 	case ckafka.AssignedPartitions:
-		err = c.handler.Assigned(fromC(e.Partitions))
-	case ckafka.RevokedPartitions:
-		if c.c.AssignmentLost() {
-			err = c.handler.Lost(fromC(e.Partitions))
+		if cooperative {
+			err = c.c.IncrementalAssign(e.Partitions)
 		} else {
-			err = c.handler.Revoked(fromC(e.Partitions))
+			err = c.c.Assign(e.Partitions)
+		}
+		if err == nil && c.handler != nil {
+			err = c.handler.Assigned(fromC(e.Partitions))
+		}
+	case ckafka.RevokedPartitions:
+		if c.handler != nil {
+			if c.c.AssignmentLost() {
+				err = c.handler.Lost(fromC(e.Partitions))
+			} else {
+				err = c.handler.Revoked(fromC(e.Partitions))
+			}
+		}
+		var uerr error
+		if cooperative {
+			uerr = c.c.IncrementalUnassign(e.Partitions)
+		} else {
+			uerr = c.c.Unassign()
+		}
+		if err == nil {
+			err = uerr
 		}
 	}
 	if err != nil && c.cbErr == nil {
 		c.cbErr = err
+	}
+	return nil
+}
+
+func toC(tps []TopicPartition) []ckafka.TopicPartition {
+	out := make([]ckafka.TopicPartition, len(tps))
+	for i, tp := range tps {
+		topic := tp.Topic
+		out[i] = ckafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: ckafka.Offset(tp.Offset)}
+	}
+	return out
+}
+
+// Committed returns the group's committed offsets of tps; a partition
+// without one has offset -1001.
+func (c *Consumer) Committed(tps []TopicPartition) ([]TopicPartition, error) {
+	res, err := c.c.Committed(toC(tps), 30000)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: committed offsets: %w", err)
+	}
+	return fromC(res), nil
+}
+
+// Pause stops fetching tps.
+func (c *Consumer) Pause(tps []TopicPartition) error {
+	if err := c.c.Pause(toC(tps)); err != nil {
+		return fmt.Errorf("kafka: pause: %w", err)
+	}
+	return nil
+}
+
+// Resume fetches tps again.
+func (c *Consumer) Resume(tps []TopicPartition) error {
+	if err := c.c.Resume(toC(tps)); err != nil {
+		return fmt.Errorf("kafka: resume: %w", err)
 	}
 	return nil
 }
@@ -201,20 +254,28 @@ func fromCMessage(m *ckafka.Message) *Message {
 	return out
 }
 
+// ErrRebalanceInProgress marks a commit refused because the group is
+// rebalancing (ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS): retry it once
+// the rebalance has completed (by polling).
+var ErrRebalanceInProgress = errors.New("kafka: the group is rebalancing")
+
+func commitError(err error) error {
+	var ke ckafka.Error
+	if errors.As(err, &ke) && (ke.Code() == ckafka.ErrIllegalGeneration || ke.Code() == ckafka.ErrRebalanceInProgress) {
+		return fmt.Errorf("%w: %v", ErrRebalanceInProgress, err)
+	}
+	return err
+}
+
 // Commit synchronously commits offsets (each the next offset to read).
 func (c *Consumer) Commit(offsets []TopicPartition) error {
-	tps := make([]ckafka.TopicPartition, len(offsets))
-	for i, o := range offsets {
-		topic := o.Topic
-		tps[i] = ckafka.TopicPartition{Topic: &topic, Partition: o.Partition, Offset: ckafka.Offset(o.Offset)}
-	}
-	res, err := c.c.CommitOffsets(tps)
+	res, err := c.c.CommitOffsets(toC(offsets))
 	if err != nil {
-		return fmt.Errorf("kafka: commit: %w", err)
+		return fmt.Errorf("kafka: commit: %w", commitError(err))
 	}
 	for _, tp := range res {
 		if tp.Error != nil {
-			return fmt.Errorf("kafka: commit %s[%d]: %w", *tp.Topic, tp.Partition, tp.Error)
+			return fmt.Errorf("kafka: commit %s[%d]: %w", *tp.Topic, tp.Partition, commitError(tp.Error))
 		}
 	}
 	return nil
@@ -298,3 +359,88 @@ func (r *Reader) Poll(timeout time.Duration) (*Message, error) {
 
 // Close closes the reader.
 func (r *Reader) Close() error { return r.c.Close() }
+
+// ChangelogReader reads whole partitions for state recovery, each read
+// with its own short-lived consumer outside any group.
+type ChangelogReader struct {
+	Brokers string
+	Extra   map[string]string
+}
+
+// Watermarks returns a partition's low and high watermarks.
+func (r *ChangelogReader) Watermarks(topic string, partition int32) (int64, int64, error) {
+	c, err := r.consumer()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	low, high, err := c.QueryWatermarkOffsets(topic, partition, 10000)
+	if err != nil {
+		return 0, 0, fmt.Errorf("kafka: watermarks of %s[%d]: %w", topic, partition, err)
+	}
+	return low, high, nil
+}
+
+func (r *ChangelogReader) consumer() (*ckafka.Consumer, error) {
+	forced := map[string]string{
+		"bootstrap.servers":    r.Brokers,
+		"group.id":             "qstar-recovery",
+		"enable.auto.commit":   "false",
+		"enable.partition.eof": "true",
+	}
+	cm, err := buildConfig(nil, r.Extra, forced, []string{"bootstrap.servers", "group.id"})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: changelog reader: %w", err)
+	}
+	c, err := ckafka.NewConsumer(cm)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: changelog reader: %w", err)
+	}
+	return c, nil
+}
+
+// Read calls fn for each message of a partition from offset from up to
+// the high watermark as of the call. It stops at the end of the partition
+// by position (librdkafka's partition EOF), not by counting messages:
+// compaction and transaction markers leave gaps.
+func (r *ChangelogReader) Read(ctx context.Context, topic string, partition int32, from int64, fn func(*Message) error) error {
+	c, err := r.consumer()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, high, err := c.QueryWatermarkOffsets(topic, partition, 10000)
+	if err != nil {
+		return fmt.Errorf("kafka: watermarks of %s[%d]: %w", topic, partition, err)
+	}
+	if from >= high {
+		return nil
+	}
+	t := topic
+	if err := c.Assign([]ckafka.TopicPartition{{Topic: &t, Partition: partition, Offset: ckafka.Offset(from)}}); err != nil {
+		return fmt.Errorf("kafka: assign %s[%d]: %w", topic, partition, err)
+	}
+	for ctx.Err() == nil {
+		switch e := c.Poll(500).(type) {
+		case *ckafka.Message:
+			if e.TopicPartition.Error != nil {
+				return fmt.Errorf("kafka: read %s[%d]: %w", topic, partition, e.TopicPartition.Error)
+			}
+			if err := fn(fromCMessage(e)); err != nil {
+				return err
+			}
+			if int64(e.TopicPartition.Offset) >= high-1 {
+				return nil
+			}
+		case ckafka.PartitionEOF:
+			if int64(e.Offset) >= high {
+				return nil
+			}
+		case ckafka.Error:
+			if e.IsFatal() {
+				return fmt.Errorf("kafka: read %s[%d]: %w", topic, partition, e)
+			}
+		}
+	}
+	return ctx.Err()
+}

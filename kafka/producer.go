@@ -43,7 +43,13 @@ type Producer struct {
 	outstanding atomic.Int64
 
 	mu       sync.Mutex
-	firstErr error // first delivery failure since the last Flush
+	firstErr error                  // first delivery failure since the last Flush
+	offsets  map[partitionKey]int64 // last delivered offset per partition
+}
+
+type partitionKey struct {
+	topic     string
+	partition int32
 }
 
 // NewProducer creates a producer with Quix Streams' defaults.
@@ -73,7 +79,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new producer: %w", err)
 	}
-	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{})}
+	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{}), offsets: map[partitionKey]int64{}}
 	go pr.events()
 	return pr, nil
 }
@@ -85,6 +91,13 @@ func (p *Producer) events() {
 		case *ckafka.Message:
 			if err := e.TopicPartition.Error; err != nil {
 				p.record(fmt.Errorf("kafka: deliver to %s[%d]: %w", *e.TopicPartition.Topic, e.TopicPartition.Partition, err))
+			} else {
+				k := partitionKey{*e.TopicPartition.Topic, e.TopicPartition.Partition}
+				p.mu.Lock()
+				if last, ok := p.offsets[k]; !ok || int64(e.TopicPartition.Offset) > last {
+					p.offsets[k] = int64(e.TopicPartition.Offset)
+				}
+				p.mu.Unlock()
 			}
 			p.outstanding.Add(-1)
 		case ckafka.Error:
@@ -176,4 +189,13 @@ func (p *Producer) Close(timeout time.Duration) error {
 	p.p.Close()
 	<-p.done
 	return err
+}
+
+// Offset returns the offset of the last message delivered to a partition
+// by this producer.
+func (p *Producer) Offset(topic string, partition int32) (int64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	off, ok := p.offsets[partitionKey{topic, partition}]
+	return off, ok
 }

@@ -1,12 +1,16 @@
 package runtime
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"time"
 
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/state"
 )
 
 // consumer adapts *kafka.Consumer to engine.Consumer.
@@ -43,10 +47,57 @@ func (a consumer) Commit(offsets []engine.Offset) error {
 	for i, o := range offsets {
 		tps[i] = kafka.TopicPartition{Topic: o.Topic, Partition: o.Partition, Offset: o.Offset}
 	}
-	return a.c.Commit(tps)
+	err := a.c.Commit(tps)
+	if errors.Is(err, kafka.ErrRebalanceInProgress) {
+		return fmt.Errorf("%w: %v", engine.ErrCommitRetriable, err)
+	}
+	return err
 }
 
 func (a consumer) Close() error { return a.c.Close() }
+
+func toKafka(tps []engine.TopicPartition) []kafka.TopicPartition {
+	out := make([]kafka.TopicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = kafka.TopicPartition{Topic: tp.Topic, Partition: tp.Partition}
+	}
+	return out
+}
+
+func (a consumer) Committed(tps []engine.TopicPartition) ([]engine.Offset, error) {
+	res, err := a.c.Committed(toKafka(tps))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Offset, len(res))
+	for i, r := range res {
+		out[i] = engine.Offset{TopicPartition: engine.TopicPartition{Topic: r.Topic, Partition: r.Partition}, Offset: r.Offset}
+	}
+	return out, nil
+}
+
+func (a consumer) Pause(tps []engine.TopicPartition) error  { return a.c.Pause(toKafka(tps)) }
+func (a consumer) Resume(tps []engine.TopicPartition) error { return a.c.Resume(toKafka(tps)) }
+
+// changelogs adapts kafka.ChangelogReader to state.ChangelogSource.
+type changelogs struct{ r *kafka.ChangelogReader }
+
+func (c changelogs) Watermarks(topic string, partition int32) (int64, int64, error) {
+	return c.r.Watermarks(topic, partition)
+}
+
+func (c changelogs) Read(ctx context.Context, topic string, partition int32, from int64, fn func(state.ChangelogRecord) error) error {
+	return c.r.Read(ctx, topic, partition, from, func(m *kafka.Message) error {
+		rec := state.ChangelogRecord{Offset: m.Offset, Key: m.Key, Value: m.Value}
+		if len(m.Headers) > 0 {
+			rec.Headers = make([]state.Header, len(m.Headers))
+			for i, h := range m.Headers {
+				rec.Headers[i] = state.Header(h)
+			}
+		}
+		return fn(rec)
+	})
+}
 
 type rebalancer struct{ r engine.Rebalancer }
 
@@ -83,6 +134,10 @@ func (a producer) Produce(m *engine.OutMessage) error {
 }
 
 func (a producer) Flush(timeout time.Duration) error { return a.p.Flush(timeout) }
+
+func (a producer) Offset(topic string, partition int32) (int64, bool) {
+	return a.p.Offset(topic, partition)
+}
 
 // lineWriter serializes whole-line writes from concurrent tasks.
 type lineWriter struct {

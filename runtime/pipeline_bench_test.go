@@ -40,8 +40,9 @@ app.run()
 
 type nullProducer struct{ n int }
 
-func (p *nullProducer) Produce(*engine.OutMessage) error { p.n++; return nil }
-func (p *nullProducer) Flush(time.Duration) error        { return nil }
+func (p *nullProducer) Produce(*engine.OutMessage) error   { p.n++; return nil }
+func (p *nullProducer) Flush(time.Duration) error          { return nil }
+func (p *nullProducer) Offset(string, int32) (int64, bool) { return 0, false }
 
 // pipeline loads a job and returns a function processing one message on
 // one task context, the thread the task runs on, and the producer.

@@ -14,6 +14,7 @@ import (
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/state"
 )
 
 // Environment variables of Quix Streams 2.5.1 that qstar reads.
@@ -22,6 +23,7 @@ const (
 	// EnvConsumerGroup is spelled with a single "_" before Group, as the
 	// reference reads it (its docstring says Quix__Consumer__Group).
 	EnvConsumerGroup = "Quix__Consumer_Group"
+	EnvStateDir      = "Quix__State__Dir"
 )
 
 // DefaultConsumerGroup is Quix Streams' default consumer group.
@@ -122,7 +124,14 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	log.Info("starting", "script", s.Filename, "broker", addr, "consumer_group", group,
 		"auto_offset_reset", cfg.AutoOffsetReset, "commit_interval", cfg.CommitInterval)
 
-	if err := setupTopics(ctx, s.App, addr, cfg, log); err != nil {
+	stores, err := openStateManager(s.App, cfg, group, opts.Getenv, log)
+	if err != nil {
+		return err
+	}
+	if stores != nil {
+		defer stores.Close()
+	}
+	if err := setupTopics(ctx, s.App, stores, addr, cfg, log); err != nil {
 		return err
 	}
 	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Logger: log})
@@ -151,6 +160,8 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		NewThread: func(tp engine.TopicPartition) *starlark.Thread {
 			return &starlark.Thread{Name: tp.String(), Print: printTo(stdout)}
 		},
+		State:      stores,
+		Changelogs: changelogSource(stores, cfg, addr),
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).
@@ -165,10 +176,50 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	return nil
 }
 
+// openStateManager returns the state manager of the application's
+// stores, or nil when its pipelines keep no state. It honours
+// app.clear_state().
+func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group string, getenv func(string) string, log *slog.Logger) (*state.Manager, error) {
+	specs := app.Stores()
+	if len(specs) == 0 {
+		if app.ClearState() {
+			log.Info("clear_state(): the application keeps no state")
+		}
+		return nil, nil
+	}
+	dir := cfg.StateDir
+	if dir == "" {
+		dir = getenv(EnvStateDir)
+	}
+	m, err := state.NewManager(state.Options{Dir: dir, Group: group}, cfg.UseChangelogTopics, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range specs {
+		m.Register(s.Topic, s.Name, s.Windowed)
+	}
+	if app.ClearState() {
+		if err := m.Clear(); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) state.ChangelogSource {
+	if m == nil || !cfg.UseChangelogTopics {
+		return nil
+	}
+	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig}}
+}
+
 // setupTopics creates the application's topics that do not exist, with
 // Quix Streams' TopicManager defaults (1 partition, replication factor 1),
-// when auto_create_topics is on; and checks that every source topic exists.
-func setupTopics(ctx context.Context, app *builtins.Application, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
+// when auto_create_topics is on, then the changelog topics of its stores
+// (compacted, with the partition count of their source topic). Every
+// problem found is reported at once.
+func setupTopics(ctx context.Context, app *builtins.Application, stores *state.Manager, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
 	admin, err := kafka.NewAdmin(addr, nil)
 	if err != nil {
 		return err
@@ -182,15 +233,59 @@ func setupTopics(ctx context.Context, app *builtins.Application, addr string, cf
 		names = append(names, t.Name())
 		specs = append(specs, kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1})
 	}
-	if cfg.AutoCreateTopics {
+	if err := ensure(ctx, admin, specs, cfg.AutoCreateTopics, log); err != nil {
+		return err
+	}
+	if stores == nil || !cfg.UseChangelogTopics {
+		return nil
+	}
+	sources, err := admin.Partitions(ctx, names)
+	if err != nil {
+		return err
+	}
+	var changelogSpecs []kafka.TopicSpec
+	for _, s := range stores.All() {
+		changelogSpecs = append(changelogSpecs, kafka.TopicSpec{
+			Name: s.Changelog, NumPartitions: sources[s.Topic], ReplicationFactor: 1,
+			Config: map[string]string{"cleanup.policy": "compact"},
+		})
+	}
+	if err := ensure(ctx, admin, changelogSpecs, true, log); err != nil {
+		return err
+	}
+	var cls []string
+	for _, s := range changelogSpecs {
+		cls = append(cls, s.Name)
+	}
+	existing, err := admin.Partitions(ctx, cls)
+	if err != nil {
+		return err
+	}
+	var problems []error
+	for _, s := range stores.All() {
+		if got, want := existing[s.Changelog], sources[s.Topic]; got != want {
+			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, s.Topic, want))
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// ensure creates the topics of specs that are missing (when create), or
+// reports them all.
+func ensure(ctx context.Context, admin *kafka.Admin, specs []kafka.TopicSpec, create bool, log *slog.Logger) error {
+	if create {
 		created, err := admin.EnsureTopics(ctx, specs)
 		if err != nil {
 			return err
 		}
 		for _, n := range created {
-			log.Info("created topic", "topic", n, "partitions", 1, "replication_factor", 1)
+			log.Info("created topic", "topic", n)
 		}
 		return nil
+	}
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
 	}
 	existing, err := admin.Partitions(ctx, names)
 	if err != nil {
