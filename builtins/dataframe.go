@@ -315,14 +315,16 @@ func sdfContains(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	})}, nil
 }
 
-// sdfTest implements sdf.test(value, key=None, timestamp=0, headers=None):
-// it runs the operations from the source topic to sdf on one record, on
-// the calling thread, and returns the records that reach sdf as a list of
-// (value, key, timestamp, headers) tuples. to_topic() steps serialize but
-// produce nothing; print() steps print.
+// sdfTest implements sdf.test(value, key=None, timestamp=0, headers=None,
+// partition=0): it runs the operations from the source topic to sdf on one
+// record, on the calling thread, and returns the records that reach sdf as
+// a list of (value, key, timestamp, headers) tuples. to_topic() steps
+// serialize but produce nothing; print() steps print. Stateful steps use
+// temporary stores that keep their state between calls until the test
+// function ends.
 func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
-	row, err := unpackTestRow(b, args, kwargs)
+	row, partition, err := unpackTestRowPartition(b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -332,13 +334,54 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		return nil
 	})
 	c := engine.NewContext(thread, discardProducer{}, threadPrinter{thread})
-	c.Message = &engine.Message{Topic: d.topic.Name(), Timestamp: row.Timestamp, Headers: row.Headers}
+	c.Message = &engine.Message{Topic: d.topic.Name(), Partition: partition, Timestamp: row.Timestamp, Headers: row.Headers}
+	var stores []string
+	windowed := map[string]bool{}
+	for _, s := range d.app.stores {
+		if s.Topic == d.topic.Name() {
+			stores = append(stores, s.Name)
+			windowed[s.Name] = s.Windowed
+		}
+	}
+	var ts *engine.TestStores
+	if len(stores) > 0 {
+		if ts, err = d.app.reg.stores(); err != nil {
+			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
+		}
+		if err := ts.Bind(c, d.topic.Name(), partition, stores, windowed); err != nil {
+			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
+		}
+	}
 	restore := bindContext(thread, c)
 	defer restore()
 	if err := step(c, row); err != nil {
 		return nil, err
 	}
+	if ts != nil {
+		if err := ts.Commit(c, 0); err != nil {
+			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
+		}
+	}
 	return starlark.NewList(out), nil
+}
+
+// unpackTestRowPartition reads sdf.test's arguments, partition included.
+func unpackTestRowPartition(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (engine.Row, int32, error) {
+	var partition int
+	var rest []starlark.Tuple
+	for _, kv := range kwargs {
+		if kv[0] == starlark.String("partition") {
+			p, err := starlark.AsInt32(kv[1])
+			if err != nil || p < 0 {
+				return engine.Row{}, 0, fmt.Errorf("%s: partition must be a non-negative int", b.Name())
+			}
+			partition = p
+			continue
+		}
+		rest = append(rest, kv)
+	}
+	row, err := unpackTestRow(b, args, rest)
+	return row, int32(partition), err
 }
 
 func bindContext(thread *starlark.Thread, c *engine.Context) func() { return engine.Bind(thread, c) }

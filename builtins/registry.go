@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/engine"
 )
 
 // Registry collects what one script load created. It is stored on the
@@ -19,6 +21,30 @@ type Registry struct {
 	// script loads and while a test function runs. Rewritten comparisons
 	// in function bodies build series only then (see runtime's rewrite).
 	Building Flag
+
+	// testStores hold the state of stateful sdf.test() calls until
+	// ResetTestState.
+	testStores *engine.TestStores
+}
+
+// ResetTestState drops the state sdf.test() calls have kept: the test
+// runner calls it after each test function, so each starts fresh.
+func (r *Registry) ResetTestState() {
+	if r.testStores != nil {
+		r.testStores.Close()
+		r.testStores = nil
+	}
+}
+
+func (r *Registry) stores() (*engine.TestStores, error) {
+	if r.testStores == nil {
+		ts, err := engine.NewTestStores()
+		if err != nil {
+			return nil, err
+		}
+		r.testStores = ts
+	}
+	return r.testStores, nil
 }
 
 // pos returns the position the script is executing at on r.Thread: for an

@@ -79,15 +79,6 @@ func (c *Context) Transaction(store string) (*state.Transaction, error) {
 	return ts.tx, nil
 }
 
-// SetStores gives a Context the store partitions it uses (sdf.test uses
-// it; tasks open theirs when their partition is assigned).
-func (c *Context) SetStores(parts map[string]*state.Partition) {
-	c.stores = make(map[string]*taskStore, len(parts))
-	for name, p := range parts {
-		c.stores[name] = &taskStore{store: state.Store{Name: name}, part: p}
-	}
-}
-
 // runnerState is what tasks need from the runner to open their stores.
 type runnerState struct {
 	state      *state.Manager

@@ -88,6 +88,7 @@ func execScript(filename string, src []byte, stdout io.Writer, predeclared starl
 	reg.Building.Set(true)
 	globals, err := l.exec(filename, src, nil)
 	reg.Building.Set(false)
+	reg.ResetTestState() // sdf.test() calls at top level
 	return globals, reg, err
 }
 

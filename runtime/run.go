@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -44,8 +45,12 @@ type Options struct {
 	// Logger receives the run's logs. Its level is the script's loglevel
 	// unless Level is set.
 	Logger *slog.Logger
-	// Level is set to the script's loglevel when not nil.
+	// Level is set to the script's loglevel (or LogLevel) when not nil.
 	Level *slog.LevelVar
+	// LogLevel overrides the script's loglevel when not empty.
+	LogLevel string
+	// StateDir overrides Application(state_dir=) when not empty.
+	StateDir string
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
 }
@@ -106,6 +111,9 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	opts.defaults()
 	cfg := s.App.Config()
 	log := opts.Logger
+	if level := strings.ToUpper(opts.LogLevel); level != "" {
+		cfg.Loglevel = level
+	}
 	if opts.Level != nil && cfg.Loglevel != "" {
 		opts.Level.Set(slogLevel(cfg.Loglevel))
 	}
@@ -124,6 +132,9 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	log.Info("starting", "script", s.Filename, "broker", addr, "consumer_group", group,
 		"auto_offset_reset", cfg.AutoOffsetReset, "commit_interval", cfg.CommitInterval)
 
+	if opts.StateDir != "" {
+		cfg.StateDir = opts.StateDir
+	}
 	stores, err := openStateManager(s.App, cfg, group, opts.Getenv, log)
 	if err != nil {
 		return err

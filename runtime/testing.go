@@ -104,6 +104,7 @@ func RunTestFile(path string, filter *regexp.Regexp, stdout io.Writer) ([]TestRe
 		reg.Building.Set(true) // test functions build pipelines
 		_, err := starlark.Call(thread, t.fn, nil, nil)
 		reg.Building.Set(false)
+		reg.ResetTestState() // each test function starts with fresh state
 		r := TestResult{File: path, Name: t.name, Pos: t.fn.Position().String(), Err: err, Duration: time.Since(start)}
 		if err != nil {
 			r.Failure = failureText(err)

@@ -39,7 +39,7 @@ func TestExamples(t *testing.T) {
 			}
 			err = runtime.Run(context.Background(), s, runtime.Options{
 				Broker: addr, StopWhenIdle: time.Second, Stdout: &stdout,
-				Logger: testLogger(t), Getenv: noEnv,
+				Logger: testLogger(t), Getenv: noEnv, StateDir: t.TempDir(),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -94,7 +94,7 @@ func TestGolden(t *testing.T) {
 			} else {
 				runErr = runtime.Run(context.Background(), s, runtime.Options{
 					Broker: addr, StopWhenIdle: 700 * time.Millisecond, Stdout: &bytes.Buffer{},
-					Logger: testLogger(t), Getenv: noEnv,
+					Logger: testLogger(t), Getenv: noEnv, StateDir: t.TempDir(),
 				})
 			}
 			if wantErr, ok := a.get("want.err"); ok {

@@ -23,8 +23,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,7 +82,34 @@ app.run()
 			return c
 		},
 	},
+	{
+		name: "stateful",
+		what: "count per key in RocksDB state (`apply(stateful=True)`), changelog on",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def count(value, state):
+    n = state.get("n", 0) + 1
+    state.set("n", n)
+    return {"customer": value["customer"], "n": n}
+sdf = app.dataframe(inp)
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 { return int64(n) },
+	},
 }
+
+// recoveryJob keeps one state key per message, so that its changelog has
+// a record per message to restore.
+const recoveryJob = `app = Application(consumer_group="bench-recovery", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[2]s")
+inp = app.topic("%[1]s")
+def keep(value, state):
+    state.set(value["id"], value["amount"])
+sdf = app.dataframe(inp).update(keep, stateful=True)
+app.run()
+`
 
 // amountCents is message i's amount in cents: 0 .. 99999.
 func amountCents(i int) int { return (i * 7919) % 100000 }
@@ -132,6 +163,7 @@ func benchMain(args []string) error {
 	defer os.RemoveAll(dir)
 
 	var results []result
+	var recoveries []recovery
 	base, err := measure(exec.Command(self, "passthrough", "-broker", addr, "-input", "bench-input",
 		"-output", "bench-out-baseline", "-group", "bench-baseline", "-idle", idle.String()), *idle)
 	if err != nil {
@@ -145,7 +177,8 @@ func benchMain(args []string) error {
 	for _, j := range jobs {
 		out := "bench-out-" + j.name
 		script := filepath.Join(dir, j.name+".star")
-		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name)), 0o644); err != nil {
+		stateDir := filepath.Join(dir, "state-"+j.name)
+		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name, stateDir)), 0o644); err != nil {
 			return err
 		}
 		r, err := measure(exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String()), *idle)
@@ -158,7 +191,12 @@ func benchMain(args []string) error {
 		}
 		results = append(results, r)
 	}
-	table := render(results, base)
+	rec, err := measureRecovery(*qstar, addr, dir, *idle)
+	if err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	recoveries = append(recoveries, rec)
+	table := render(results, base) + renderRecovery(recoveries)
 	fmt.Print(table)
 	if *write != "" {
 		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)
@@ -297,4 +335,97 @@ func rewrite(path, body string) error {
 	}
 	s = s[:i+len(beginMark)] + "\n" + body + s[j:]
 	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+// recovery compares restoring a store from its changelog with reading the
+// same changelog raw.
+type recovery struct {
+	records  int64
+	restored time.Duration // qstar: the slowest partition's restore
+	raw      time.Duration // raw consume of every partition of the changelog
+}
+
+var finished = regexp.MustCompile(`msg="finished recovering" changelog=\S+ applied=(\d+) skipped=(\d+) took=(\S+)`)
+
+// measureRecovery runs recoveryJob to build a changelog of one record per
+// input message, deletes its state, runs it again (no new input) and reads
+// the restore figures from its log; then times a raw parallel read of the
+// same changelog partitions with the reader recovery uses.
+func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, error) {
+	var rec recovery
+	stateDir := filepath.Join(dir, "state-recovery")
+	script := filepath.Join(dir, "recovery.star")
+	if err := os.WriteFile(script, []byte(fmt.Sprintf(recoveryJob, "bench-input", stateDir)), 0o644); err != nil {
+		return rec, err
+	}
+	if _, err := measure(exec.Command(qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String()), idle); err != nil {
+		return rec, err
+	}
+	if err := os.RemoveAll(stateDir); err != nil {
+		return rec, err
+	}
+	// The job logs at WARNING; the recovery figures are INFO.
+	cmd := exec.Command(qstar, "run", script, "--broker", addr, "--stop-when-idle", "1s", "--log-level", "INFO")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return rec, fmt.Errorf("%v\n%s", err, stderr.String())
+	}
+	for _, m := range finished.FindAllStringSubmatch(stderr.String(), -1) {
+		applied, _ := strconv.ParseInt(m[1], 10, 64)
+		skipped, _ := strconv.ParseInt(m[2], 10, 64)
+		took, err := time.ParseDuration(m[3])
+		if err != nil {
+			return rec, err
+		}
+		rec.records += applied + skipped
+		rec.restored = max(rec.restored, took)
+	}
+	if rec.records == 0 {
+		return rec, fmt.Errorf("the job restored nothing:\n%s", stderr.String())
+	}
+	changelog := "changelog__bench-recovery--bench-input--default"
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		return rec, err
+	}
+	parts, err := admin.Partitions(context.Background(), []string{changelog})
+	admin.Close()
+	if err != nil {
+		return rec, err
+	}
+	reader := &kafka.ChangelogReader{Brokers: addr}
+	var wg sync.WaitGroup
+	var read atomic.Int64
+	errs := make(chan error, parts[changelog])
+	start := time.Now()
+	for p := 0; p < parts[changelog]; p++ {
+		wg.Add(1)
+		go func(p int32) {
+			defer wg.Done()
+			errs <- reader.Read(context.Background(), changelog, p, 0, func(*kafka.Message) error { read.Add(1); return nil })
+		}(int32(p))
+	}
+	wg.Wait()
+	rec.raw = time.Since(start)
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return rec, err
+		}
+	}
+	if read.Load() != rec.records {
+		return rec, fmt.Errorf("raw read %d changelog records, restored %d", read.Load(), rec.records)
+	}
+	return rec, nil
+}
+
+func renderRecovery(rs []recovery) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "\nState recovery (a job keeping one state key per message, state directory deleted, run again): %d changelog records restored in %s (%.0f records/s, partitions in parallel); a raw read of the same changelog partitions in parallel with the same reader took %s (%.0f records/s): ratio %.2f.\n",
+			r.records, r.restored.Round(time.Millisecond), float64(r.records)/r.restored.Seconds(),
+			r.raw.Round(time.Millisecond), float64(r.records)/r.raw.Seconds(), r.raw.Seconds()/r.restored.Seconds())
+	}
+	return b.String()
 }

@@ -19,8 +19,10 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 			"(shared with other qstar commands using the same directory).")
 	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port])")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
+	stateDir := fs.String("state-dir", "", "state store `DIR`, overriding Application(state_dir=) and $Quix__State__Dir")
 	idle := fs.Duration("stop-when-idle", 0, "exit 0 once no message has arrived for this `DURATION` and everything is committed (0: never)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	logLevel := fs.String("log-level", "", "log `LEVEL` (DEBUG, INFO, WARNING, ERROR), overriding Application(loglevel=)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` when the run ends")
 	pos, err := parse(fs, args, 1)
@@ -51,6 +53,8 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return runtime.Run(ctx, script, runtime.Options{
+		LogLevel:     *logLevel,
+		StateDir:     *stateDir,
 		Broker:       *broker,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
