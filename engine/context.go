@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"log/slog"
 
 	"go.starlark.net/starlark"
 )
@@ -18,6 +19,7 @@ type Context struct {
 	// between callbacks. message_context() reads it.
 	Row *Row
 
+	logger   *slog.Logger
 	producer Producer
 	stores   map[string]*taskStore // by store name
 	stdout   io.Writer             // shared by tasks; each Write is one whole line
@@ -48,6 +50,19 @@ func (c *Context) bind() {
 		c.Thread.SetLocal(contextKey, c)
 	}
 }
+
+// SetLogger sets where the operations of c log warnings (late and
+// key-less messages of windows). Default: nowhere.
+func (c *Context) SetLogger(l *slog.Logger) { c.logger = l }
+
+func (c *Context) log() *slog.Logger {
+	if c.logger == nil {
+		return discardLogger
+	}
+	return c.logger
+}
+
+var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // Bind makes c the Context of thread until restore is called, which puts
 // back the previous one. sdf.test() uses it to run a pipeline on the

@@ -527,6 +527,7 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 			committedAtAssign: c,
 		}
 		t.ctx = NewContext(r.cfg.NewThread(tp), r.cfg.Producer, r.cfg.Stdout)
+		t.ctx.SetLogger(r.log)
 		t.ctx.bind()
 		r.tasks[tp] = t
 		var recovered chan<- TopicPartition
