@@ -210,10 +210,11 @@ func (r *runner) loop(ctx context.Context) error {
 			return err
 		case tp := <-r.recovered:
 			if t, ok := r.tasks[tp]; ok {
-				t.recovering = false
+				t.recovering, t.backlog = false, false
 				if err := r.syncPause(); err != nil {
 					return err
 				}
+				r.lastActivity = time.Now() // recovery is not idleness
 			}
 			continue
 		default:
@@ -252,11 +253,22 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 			lastCommit = time.Now()
 		}
-		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil {
+		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && !r.recovering() {
 			r.log.Info("stopping: no new messages", "idle", d)
 			return nil
 		}
 	}
+}
+
+// recovering reports whether a task is still opening or recovering its
+// stores.
+func (r *runner) recovering() bool {
+	for _, t := range r.tasks {
+		if t.recovering {
+			return true
+		}
+	}
+	return false
 }
 
 // dispatch hands a message to its partition's task. A message of a
@@ -272,15 +284,26 @@ func (r *runner) dispatch(m *Message) {
 	t.in <- taskItem{m: m}
 	r.stats.Consumed++
 	r.dirty = true
+	if t.recovering && !t.backlog && len(t.in) >= cap(t.in)/2 {
+		// The task is still recovering its stores: stop fetching its
+		// partition rather than fill its queue and block the poll loop.
+		t.backlog = true
+		if err := r.syncPause(); err != nil {
+			r.log.Warn("cannot pause a recovering partition", "partition", tp.String(), "error", err.Error())
+		}
+	}
 }
 
 // syncPause pauses the partitions that must not be fetched (recovering
-// their stores, or waiting for a checkpoint's commit) and resumes the
-// others.
+// their stores with a backlog queued, or waiting for a checkpoint's
+// commit) and resumes the others. Partitions are not paused merely for
+// recovering: their messages queue up and are processed once the stores
+// are ready (pausing at assignment delays the first fetch by up to a
+// second in librdkafka).
 func (r *runner) syncPause() error {
 	var pause, resume []TopicPartition
 	for tp, t := range r.tasks {
-		want := t.recovering || r.pending != nil
+		want := (t.recovering && t.backlog) || r.pending != nil
 		if want != t.paused {
 			if want {
 				pause = append(pause, tp)
@@ -486,8 +509,8 @@ func (r *runner) dropPending(tps []TopicPartition) {
 }
 
 // Assigned implements Rebalancer: it starts a task per new partition. A
-// partition with state stores is paused until its task has opened and
-// recovered them.
+// task with state stores opens and recovers them before it processes its
+// queue; if the queue fills meanwhile, its partition is paused until then.
 func (r *runner) Assigned(tps []TopicPartition) error {
 	var stateful []TopicPartition
 	for _, tp := range tps {
@@ -612,6 +635,7 @@ type task struct {
 
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	recovering bool  // its stores are being opened and recovered
+	backlog    bool  // while recovering, its queue filled up
 	paused     bool  // fetching is paused
 
 	// committedAtAssign is the group's committed offset when the partition
