@@ -25,15 +25,31 @@ type Registry struct {
 	// testStores hold the state of stateful sdf.test() calls until
 	// ResetTestState.
 	testStores *engine.TestStores
+	storeMarks map[*Application]int
 }
 
-// ResetTestState drops the state sdf.test() calls have kept: the test
-// runner calls it after each test function, so each starts fresh.
+// BeginTest marks the start of a test function: the state stores its
+// pipelines register are forgotten by ResetTestState, so that every test
+// may define the same windows afresh.
+func (r *Registry) BeginTest() {
+	r.storeMarks = make(map[*Application]int, len(r.Apps))
+	for _, a := range r.Apps {
+		r.storeMarks[a] = len(a.stores)
+	}
+}
+
+// ResetTestState drops the state sdf.test() calls have kept, and the
+// stores registered since BeginTest: the test runner calls it after each
+// test function, so each starts fresh.
 func (r *Registry) ResetTestState() {
 	if r.testStores != nil {
 		r.testStores.Close()
 		r.testStores = nil
 	}
+	for a, n := range r.storeMarks {
+		a.stores = a.stores[:n]
+	}
+	r.storeMarks = nil
 }
 
 func (r *Registry) stores() (*engine.TestStores, error) {

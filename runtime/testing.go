@@ -101,6 +101,7 @@ func RunTestFile(path string, filter *regexp.Regexp, stdout io.Writer) ([]TestRe
 		thread := &starlark.Thread{Name: t.name, Print: printTo(stdout)}
 		builtins.SetRegistry(thread, reg)
 		start := time.Now()
+		reg.BeginTest()
 		reg.Building.Set(true) // test functions build pipelines
 		_, err := starlark.Call(thread, t.fn, nil, nil)
 		reg.Building.Set(false)
