@@ -47,6 +47,7 @@ var dataframeMethods = map[string]*starlark.Builtin{
 	"test":            starlark.NewBuiltin("StreamingDataFrame.test", sdfTest),
 	"tumbling_window": starlark.NewBuiltin("StreamingDataFrame.tumbling_window", windowMethod("tumbling")),
 	"hopping_window":  starlark.NewBuiltin("StreamingDataFrame.hopping_window", windowMethod("hopping")),
+	"sliding_window":  starlark.NewBuiltin("StreamingDataFrame.sliding_window", windowMethod("sliding")),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {

@@ -15,10 +15,11 @@ import (
 //
 //	sdf.tumbling_window(duration_ms, grace_ms=0, name=None)
 //	sdf.hopping_window(duration_ms, step_ms, grace_ms=0, name=None)
+//	sdf.sliding_window(duration_ms, grace_ms=0, name=None)
 //	.sum() .count() .mean() .min() .max() .reduce(reducer, initializer)
 type WindowDefinition struct {
 	sdf                   *DataFrame
-	kind                  string // "tumbling", "hopping"
+	kind                  string // "tumbling", "hopping", "sliding"
 	duration, step, grace int64
 	name                  string
 	pos                   string
@@ -210,7 +211,10 @@ func windowEmit(final bool) builtinFunc {
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 			return nil, err
 		}
-		def := windows.Fixed{Duration: w.def.duration, Step: w.def.step, Grace: w.def.grace, Agg: w.agg}
+		var def engine.Processor = windows.Fixed{Duration: w.def.duration, Step: w.def.step, Grace: w.def.grace, Agg: w.agg}
+		if w.def.kind == "sliding" {
+			def = windows.Sliding{Duration: w.def.duration, Grace: w.def.grace, Agg: w.agg}
+		}
 		return w.def.sdf.then(thread, engine.Window(w.store, def, final)), nil
 	}
 }

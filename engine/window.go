@@ -108,3 +108,8 @@ func (s windowState) ExpireWindows(duration, grace int64) ([]windows.Expired, er
 	}
 	return out, nil
 }
+
+func (s windowState) Load(name string) (starlark.Value, bool, error) { return s.w.Load(name) }
+func (s windowState) Save(name string, v starlark.Value, ts int64) error {
+	return s.w.Save(name, v, ts)
+}

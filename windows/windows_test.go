@@ -205,3 +205,105 @@ func TestAggregations(t *testing.T) {
 		}
 	}
 }
+
+// slidingMem adds the key-value part of SlidingState to memState.
+type slidingMem struct {
+	*memState
+	kv map[string]starlark.Value
+}
+
+func (m *slidingMem) Load(name string) (starlark.Value, bool, error) {
+	v, ok := m.kv[name]
+	return v, ok, nil
+}
+
+func (m *slidingMem) Save(name string, v starlark.Value, ts int64) error {
+	m.kv[name] = v
+	if ts > *m.latest {
+		*m.latest = ts
+	}
+	return nil
+}
+
+// bruteSliding computes sliding final() outputs from the definition with
+// every accepted event kept.
+func bruteSliding(events []event, duration, grace int64) []string {
+	clock := int64(0)
+	accepted := map[string][]event{}
+	emitted := map[string]int64{}
+	var out []string
+	for _, e := range events {
+		if _, ok := emitted[e.key]; !ok {
+			emitted[e.key] = -1
+		}
+		if e.ts >= clock-grace {
+			accepted[e.key] = append(accepted[e.key], e)
+			if e.ts > clock {
+				clock = e.ts
+			}
+		}
+		var ends []int64
+		seen := map[int64]bool{}
+		for _, a := range accepted[e.key] {
+			if a.ts > emitted[e.key] && a.ts < clock-grace && !seen[a.ts] {
+				seen[a.ts] = true
+				ends = append(ends, a.ts)
+			}
+		}
+		sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
+		for _, t := range ends {
+			sum := int64(0)
+			for _, a := range accepted[e.key] {
+				if a.ts >= t-duration && a.ts <= t {
+					sum += a.value
+				}
+			}
+			out = append(out, fmt.Sprintf("%s[%d,%d]=%d", e.key, t-duration, t, sum))
+			emitted[e.key] = t
+		}
+	}
+	return out
+}
+
+// TestSlidingFinalMatchesBruteForce: sliding final() results on random
+// streams equal a brute-force computation that keeps every event.
+func TestSlidingFinalMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	for trial := 0; trial < 300; trial++ {
+		duration := int64(1 + rng.Intn(40))
+		grace := int64(0)
+		if rng.Intn(2) == 0 {
+			grace = int64(rng.Intn(20))
+		}
+		var events []event
+		ts := int64(rng.Intn(50))
+		for i := 0; i < 50; i++ {
+			ts += int64(rng.Intn(15)) - 5
+			if ts < 0 {
+				ts = 0
+			}
+			events = append(events, event{key: fmt.Sprint("k", rng.Intn(3)), ts: ts, value: int64(rng.Intn(10))})
+		}
+		def := Sliding{Duration: duration, Grace: grace, Agg: Sum()}
+		latest := int64(0)
+		states := map[string]*slidingMem{}
+		var got []string
+		for _, e := range events {
+			st := states[e.key]
+			if st == nil {
+				st = &slidingMem{newMem(&latest), map[string]starlark.Value{}}
+				states[e.key] = st
+			}
+			_, expired, err := def.Process(nil, st, starlark.MakeInt64(e.value), e.ts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range expired {
+				got = append(got, fmt.Sprintf("%s[%d,%d]=%s", e.key, w.Start, w.End, w.Value))
+			}
+		}
+		if want := bruteSliding(events, duration, grace); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("duration %d grace %d events %v:\n got  %v\n want %v", duration, grace, events, got, want)
+		}
+	}
+}

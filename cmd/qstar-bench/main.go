@@ -99,6 +99,52 @@ app.run()
 `,
 		passing: func(n int) int64 { return int64(n) },
 	},
+	{
+		name: "window-count",
+		what: "tumbling 1 s window `count().final()` per key (native aggregation)",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp).tumbling_window(1000).count().final()
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 { return closedWindows(n, 1000) },
+	},
+	{
+		name: "window-sum",
+		what: "tumbling 1 s window `sum().final()` of a column per key",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp)
+sdf = sdf.apply(lambda v: v["amount"]).tumbling_window(1000).sum().final()
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 { return closedWindows(n, 1000) },
+	},
+}
+
+// closedWindows is how many (key, 1 s window) pairs final() emits for the
+// input: message i has key i%1000 and timestamp base+i ms, so every key
+// has one message per ms-window of 1000 consecutive messages; a key's
+// window is emitted when that key sends in a later window (the last
+// window of each key stays open). It is computed here from the same
+// rules, independently of qstar.
+func closedWindows(n int, durationMs int64) int64 {
+	last := map[int]int64{} // key -> last window start seen
+	var closed int64
+	for i := 0; i < n; i++ {
+		key := i % 1000
+		ts := int64(1700000000000 + i)
+		start := ts - ts%durationMs
+		if prev, ok := last[key]; ok && start > prev {
+			closed++
+		}
+		last[key] = start
+	}
+	return closed
 }
 
 // recoveryJob keeps one state key per message, so that its changelog has
