@@ -18,7 +18,7 @@ import (
 // the command line and the environment.
 type AppConfig struct {
 	BrokerAddress       string // "" when not given
-	ConsumerGroup       string // "" when not given (runtime: env, then "quixstreams-default")
+	ConsumerGroup       string // consumer_group=, else Registry.DefaultConsumerGroup
 	AutoOffsetReset     string // "earliest" or "latest"
 	CommitInterval      time.Duration
 	ConsumerExtraConfig map[string]string
@@ -131,6 +131,12 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if c.ConsumerGroup, err = optString(b.Name(), "consumer_group", group); err != nil {
 		return nil, err
+	}
+	if c.ConsumerGroup == "" {
+		c.ConsumerGroup = reg.DefaultConsumerGroup
+	}
+	if c.ConsumerGroup == "" {
+		c.ConsumerGroup = "quixstreams-default"
 	}
 	switch offsetReset {
 	case "earliest", "latest":
@@ -367,7 +373,7 @@ func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		if s.app != app {
 			return nil, fmt.Errorf("%s: the dataframe belongs to another Application", b.Name())
 		}
-		topics = []string{s.topic.Name()}
+		topics = app.related(s.topic.Name())
 	default:
 		return nil, fmt.Errorf("%s: dataframe must be a StreamingDataFrame, not %s", b.Name(), sdf.Type())
 	}
@@ -381,11 +387,42 @@ func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return starlark.None, nil
 }
 
+// related returns topic and the topics linked to it by group_by (its
+// repartition topics, or its source), in declaration order.
+func (a *Application) related(topic string) []string {
+	in := map[string]bool{topic: true}
+	for changed := true; changed; {
+		changed = false
+		for name, t := range a.topics {
+			if t.repartitionOf == "" {
+				continue
+			}
+			if in[name] != in[t.repartitionOf] {
+				in[name], in[t.repartitionOf] = true, true
+				changed = true
+			}
+		}
+	}
+	var out []string
+	for _, n := range a.rootOf {
+		if in[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Topic is the script's Topic object, from app.topic().
 type Topic struct {
 	pos string
 	t   *engine.Topic
+	// repartitionOf is the source topic of a group_by's internal topic.
+	repartitionOf string
 }
+
+// RepartitionOf returns, for an internal repartition topic, its source
+// topic ("" for the application's own topics).
+func (t *Topic) RepartitionOf() string { return t.repartitionOf }
 
 var _ starlark.HasAttrs = (*Topic)(nil)
 

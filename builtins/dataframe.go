@@ -14,10 +14,11 @@ import (
 // graph. Each method adds an operation after it and returns a new
 // StreamingDataFrame; the receiver is unchanged.
 type DataFrame struct {
-	app    *Application
-	topic  *Topic // the source topic
-	node   *engine.Node
-	frozen bool
+	app     *Application
+	topic   *Topic // the source topic
+	node    *engine.Node
+	grouped *groupBy // set after group_by
+	frozen  bool
 }
 
 var (
@@ -48,6 +49,7 @@ var dataframeMethods = map[string]*starlark.Builtin{
 	"tumbling_window": starlark.NewBuiltin("StreamingDataFrame.tumbling_window", windowMethod("tumbling")),
 	"hopping_window":  starlark.NewBuiltin("StreamingDataFrame.hopping_window", windowMethod("hopping")),
 	"sliding_window":  starlark.NewBuiltin("StreamingDataFrame.sliding_window", windowMethod("sliding")),
+	"group_by":        starlark.NewBuiltin("StreamingDataFrame.group_by", sdfGroupBy),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {
@@ -64,7 +66,7 @@ func (d *DataFrame) then(thread *starlark.Thread, op engine.Op) *DataFrame {
 }
 
 func (d *DataFrame) thenAt(pos string, op engine.Op) *DataFrame {
-	return &DataFrame{app: d.app, topic: d.topic, node: d.node.Then(op, pos)}
+	return &DataFrame{app: d.app, topic: d.topic, node: d.node.Then(op, pos), grouped: d.grouped}
 }
 
 // Get implements sdf[key]:
@@ -336,6 +338,40 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		out = append(out, starlark.Tuple{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), engine.HeadersValue(r.Headers)})
 		return nil
 	})
+	if g := d.grouped; g != nil {
+		// The steps before group_by, then the re-keying, run first.
+		grouped := step
+		c2, done, err := d.testContext(thread, partition, row)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", b.Name(), err)
+		}
+		defer done()
+		step = engine.ComposeChain(g.upstream.node, func(_ *engine.Context, r engine.Row) error {
+			r2, err := g.regroup(c2, r)
+			if err != nil {
+				return err
+			}
+			return grouped(c2, r2)
+		})
+		d = g.upstream
+	}
+	c, done, err := d.testContext(thread, partition, row)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	defer done()
+	restore := bindContext(thread, c)
+	defer restore()
+	if err := step(c, row); err != nil {
+		return nil, err
+	}
+	return starlark.NewList(out), nil
+}
+
+// testContext is the context sdf.test() runs d's steps in: d's source
+// topic and partition, and its state stores, kept between calls of one
+// test function. done commits the state changes.
+func (d *DataFrame) testContext(thread *starlark.Thread, partition int32, row engine.Row) (*engine.Context, func(), error) {
 	c := engine.NewContext(thread, discardProducer{}, threadPrinter{thread})
 	c.Message = &engine.Message{Topic: d.topic.Name(), Partition: partition, Timestamp: row.Timestamp, Headers: row.Headers}
 	var stores []string
@@ -346,26 +382,17 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			windowed[s.Name] = s.Windowed
 		}
 	}
-	var ts *engine.TestStores
-	if len(stores) > 0 {
-		if ts, err = d.app.reg.stores(); err != nil {
-			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
-		}
-		if err := ts.Bind(c, d.topic.Name(), partition, stores, windowed); err != nil {
-			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
-		}
+	if len(stores) == 0 {
+		return c, func() {}, nil
 	}
-	restore := bindContext(thread, c)
-	defer restore()
-	if err := step(c, row); err != nil {
-		return nil, err
+	ts, err := d.app.reg.stores()
+	if err != nil {
+		return nil, nil, fmt.Errorf("state: %v", err)
 	}
-	if ts != nil {
-		if err := ts.Commit(c, 0); err != nil {
-			return nil, fmt.Errorf("%s: state: %v", b.Name(), err)
-		}
+	if err := ts.Bind(c, d.topic.Name(), partition, stores, windowed); err != nil {
+		return nil, nil, fmt.Errorf("state: %v", err)
 	}
-	return starlark.NewList(out), nil
+	return c, func() { _ = ts.Commit(c, 0) }, nil
 }
 
 // unpackTestRowPartition reads sdf.test's arguments, partition included.

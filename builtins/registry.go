@@ -12,6 +12,10 @@ import (
 // loading thread with SetRegistry.
 type Registry struct {
 	Apps []*Application
+	// DefaultConsumerGroup is the group of an Application created without
+	// consumer_group= (the runtime sets it from Quix__Consumer_Group, else
+	// "quixstreams-default"). Internal topic names depend on it.
+	DefaultConsumerGroup string
 	// Thread is the thread running script code that may build pipelines:
 	// the loading thread, or the thread of the test function being run.
 	// Operations without a thread argument (sdf["a"], sdf["x"] = ...)

@@ -82,7 +82,7 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 // and runs it on a new thread. The globals come back frozen. Scripts may
 // load() other .star files, relative to the loading file.
 func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
-	reg := &builtins.Registry{}
+	reg := &builtins.Registry{DefaultConsumerGroup: os.Getenv(EnvConsumerGroup)}
 	predeclared[builtins.BuildingName] = &reg.Building
 	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
 	reg.Building.Set(true)
@@ -140,8 +140,11 @@ func (l *loader) exec(filename string, src []byte, parent *starlark.Thread) (sta
 // load implements load("file.star", ...): the path is relative to the
 // directory of the file that calls load.
 func (l *loader) load(thread *starlark.Thread, name string) (starlark.StringDict, error) {
-	from := thread.CallFrame(0).Pos.Filename()
-	path := filepath.Clean(filepath.Join(filepath.Dir(from), name))
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(filepath.Dir(thread.CallFrame(0).Pos.Filename()), name)
+	}
+	path = filepath.Clean(path)
 	if m, ok := l.modules[path]; ok {
 		if !m.done {
 			return nil, fmt.Errorf("load cycle: %s -> %s", strings.Join(l.stack, " -> "), path)

@@ -96,7 +96,7 @@ app.run(app.dataframe(t))
 	}
 	if cfg.AutoOffsetReset != want.AutoOffsetReset || cfg.CommitInterval != want.CommitInterval ||
 		cfg.Loglevel != want.Loglevel || cfg.AutoCreateTopics != want.AutoCreateTopics ||
-		cfg.ConsumerPollTimeout != want.ConsumerPollTimeout || cfg.ConsumerGroup != "" || cfg.BrokerAddress != "" {
+		cfg.ConsumerPollTimeout != want.ConsumerPollTimeout || cfg.ConsumerGroup != "quixstreams-default" || cfg.BrokerAddress != "" {
 		t.Errorf("config %+v, want %+v", cfg, want)
 	}
 	topic := s.App.Topics()[0].Engine()

@@ -27,9 +27,6 @@ const (
 	EnvStateDir      = "Quix__State__Dir"
 )
 
-// DefaultConsumerGroup is Quix Streams' default consumer group.
-const DefaultConsumerGroup = "quixstreams-default"
-
 // Options configures Run.
 type Options struct {
 	// Broker overrides the script's broker_address (the --broker flag).
@@ -117,13 +114,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	if opts.Level != nil && cfg.Loglevel != "" {
 		opts.Level.Set(slogLevel(cfg.Loglevel))
 	}
-	group := cfg.ConsumerGroup
-	if group == "" {
-		group = opts.Getenv(EnvConsumerGroup)
-	}
-	if group == "" {
-		group = DefaultConsumerGroup
-	}
+	group := cfg.ConsumerGroup // resolved while loading: consumer_group=, $Quix__Consumer_Group, or the default
 	addr, closeBroker, err := Broker(ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv), opts.DataDir, log)
 	if err != nil {
 		return err
@@ -238,21 +229,53 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	defer admin.Close()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var names []string
+	var names, internal []string
 	var specs []kafka.TopicSpec
 	for _, t := range app.Topics() {
 		names = append(names, t.Name())
+		if t.RepartitionOf() != "" {
+			internal = append(internal, t.Name())
+			continue
+		}
 		specs = append(specs, kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1})
 	}
 	if err := ensure(ctx, admin, specs, cfg.AutoCreateTopics, log); err != nil {
 		return err
 	}
-	if stores == nil || !cfg.UseChangelogTopics {
-		return nil
-	}
 	sources, err := admin.Partitions(ctx, names)
 	if err != nil {
 		return err
+	}
+	// Repartition topics get their source topic's partition count.
+	var repartition []kafka.TopicSpec
+	for _, t := range app.Topics() {
+		if src := t.RepartitionOf(); src != "" {
+			repartition = append(repartition, kafka.TopicSpec{Name: t.Name(), NumPartitions: sources[src], ReplicationFactor: 1})
+		}
+	}
+	if err := ensure(ctx, admin, repartition, true, log); err != nil {
+		return err
+	}
+	if len(internal) > 0 {
+		got, err := admin.Partitions(ctx, internal)
+		if err != nil {
+			return err
+		}
+		var problems []error
+		for _, t := range app.Topics() {
+			if src := t.RepartitionOf(); src != "" {
+				sources[t.Name()] = got[t.Name()]
+				if got[t.Name()] != sources[src] {
+					problems = append(problems, fmt.Errorf("repartition topic %q has %d partitions; its source topic %q has %d", t.Name(), got[t.Name()], src, sources[src]))
+				}
+			}
+		}
+		if err := errors.Join(problems...); err != nil {
+			return err
+		}
+	}
+	if stores == nil || !cfg.UseChangelogTopics {
+		return nil
 	}
 	var changelogSpecs []kafka.TopicSpec
 	for _, s := range stores.All() {
