@@ -453,3 +453,38 @@ func TestCommitRefusedDuringRebalanceIsRetried(t *testing.T) {
 		t.Errorf("produced %d, want 50 (each message processed once)", len(p.out))
 	}
 }
+
+// BenchmarkPartitionScaling processes 8 partitions of messages through a
+// Starlark callback that does some work, with an in-memory consumer and
+// producer (no broker). Run it with -cpu 1,2: per-partition tasks should
+// make GOMAXPROCS=2 close to twice as fast. b.N is the number of messages.
+func BenchmarkPartitionScaling(b *testing.B) {
+	g, err := starlark.ExecFile(&starlark.Thread{}, "b.star", `
+def work(v):
+    total = 0
+    for i in range(40):
+        total += v["amount"] * i
+    return {"id": v["id"], "total": total}
+`, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.Freeze()
+	root := NewRoot()
+	root.Then(Apply(&Callback{Fn: g["work"].(starlark.Callable)}, false), "").Then(ToTopic(jsonTopic("out"), nil), "")
+	var msgs []*Message
+	for i := 0; i < b.N; i++ {
+		msgs = append(msgs, &Message{Topic: "in", Partition: int32(i % 8), Offset: int64(i / 8), Key: []byte("k"),
+			Value: []byte(`{"id":12345,"customer":"c-0042","amount":123.45,"currency":"EUR"}`)})
+	}
+	c := newFakeConsumer(msgs...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	_, err = Run(context.Background(), Config{
+		Sources: []*Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: c, Producer: nullProducer{},
+		CommitInterval: time.Hour, StopWhenIdle: 20 * time.Millisecond,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}

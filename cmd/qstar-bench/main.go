@@ -61,6 +61,22 @@ type job struct {
 
 var jobs = []job{
 	{
+		name: "native",
+		what: "native columns: `sdf[sdf[\"amount\"] >= 10]`, two arithmetic column assignments, projection, `to_topic`",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp)
+sdf = sdf[sdf["amount"] >= 10]
+sdf["amount_eur"] = sdf["amount"] * 0.92
+sdf["amount_cents"] = sdf["amount"] * 100
+sdf = sdf[["id", "customer", "amount", "amount_eur", "amount_cents"]]
+sdf.to_topic(out)
+app.run()
+`,
+		passing: passingAmount,
+	},
+	{
 		name: "starlark",
 		what: "JSON `apply(lambda)` → `filter(lambda)` → `to_topic`",
 		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
@@ -72,15 +88,7 @@ sdf = sdf.filter(lambda v: v["amount"] >= 10)
 sdf.to_topic(out)
 app.run()
 `,
-		passing: func(n int) int64 {
-			var c int64
-			for i := 0; i < n; i++ {
-				if amountCents(i) >= 1000 {
-					c++
-				}
-			}
-			return c
-		},
+		passing: passingAmount,
 	},
 	{
 		name: "stateful",
@@ -124,6 +132,33 @@ app.run()
 `,
 		passing: func(n int) int64 { return closedWindows(n, 1000) },
 	},
+	{
+		name: "group-by",
+		what: "`group_by(\"customer\")` (through a repartition topic) + stateful sum per customer",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def total(value, state):
+    t = state.get("total", 0) + value["amount"]
+    state.set("total", t)
+    return {"customer": value["customer"], "total": t}
+sdf = app.dataframe(inp).group_by("customer").apply(total, stateful=True)
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 { return int64(n) },
+	},
+}
+
+// passingAmount is how many input messages have amount >= 10.
+func passingAmount(n int) int64 {
+	var c int64
+	for i := 0; i < n; i++ {
+		if amountCents(i) >= 1000 {
+			c++
+		}
+	}
+	return c
 }
 
 // closedWindows is how many (key, 1 s window) pairs final() emits for the
