@@ -291,7 +291,12 @@ func methodNames(m map[string]*starlark.Builtin) []string {
 // appTopic implements
 //
 //	app.topic(name, value_deserializer="json", key_deserializer="bytes",
-//	          value_serializer="json", key_serializer="bytes")
+//	          value_serializer="json", key_serializer="bytes", config=None,
+//	          timestamp_extractor=None)
+//
+// timestamp_extractor(value, headers, timestamp, timestamp_type) returns
+// the record's timestamp in milliseconds; config is a TopicConfig used
+// when the topic is created.
 //
 // A topic declared twice under one name keeps the last declaration.
 func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -301,26 +306,47 @@ func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	kd := deserializerArg{serde.Bytes{}}
 	vs := serializerArg{serde.JSON{}}
 	ks := serializerArg{serde.Bytes{}}
+	var config, extractor starlark.Value = starlark.None, starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"name", &name,
 		"value_deserializer?", &vd,
 		"key_deserializer?", &kd,
 		"value_serializer?", &vs,
 		"key_serializer?", &ks,
+		"config?", &config,
+		"timestamp_extractor?", &extractor,
 	); err != nil {
 		return nil, err
+	}
+	var cfg *TopicConfig
+	switch c := config.(type) {
+	case starlark.NoneType:
+	case *TopicConfig:
+		cfg = c
+	default:
+		return nil, fmt.Errorf("%s: config must be a TopicConfig, not %s", b.Name(), config.Type())
+	}
+	var tsFn starlark.Callable
+	if extractor != starlark.None {
+		f, err := callbackFn(b.Name(), "timestamp_extractor", extractor, 4)
+		if err != nil {
+			return nil, err
+		}
+		tsFn = f
 	}
 	if name == "" {
 		return nil, fmt.Errorf("%s: name must not be empty", b.Name())
 	}
 	t := &Topic{
-		pos: callerPos(thread),
+		pos:    callerPos(thread),
+		config: cfg,
 		t: &engine.Topic{
-			Name:              name,
-			KeyDeserializer:   kd.d,
-			ValueDeserializer: vd.d,
-			KeySerializer:     ks.s,
-			ValueSerializer:   vs.s,
+			Name:               name,
+			KeyDeserializer:    kd.d,
+			ValueDeserializer:  vd.d,
+			KeySerializer:      ks.s,
+			ValueSerializer:    vs.s,
+			TimestampExtractor: tsFn,
 		},
 	}
 	if _, ok := app.topics[name]; !ok {
@@ -418,6 +444,59 @@ type Topic struct {
 	t   *engine.Topic
 	// repartitionOf is the source topic of a group_by's internal topic.
 	repartitionOf string
+	config        *TopicConfig
+}
+
+// Config returns the topic's TopicConfig, or nil.
+func (t *Topic) Config() *TopicConfig { return t.config }
+
+// TopicConfig is the script's TopicConfig: how a topic is created.
+//
+//	TopicConfig(num_partitions=None, replication_factor=None, extra_config=None)
+//
+// Unset values take the defaults of Quix Streams' TopicManager: 1
+// partition, replication factor 1.
+type TopicConfig struct {
+	NumPartitions     int
+	ReplicationFactor int
+	Extra             map[string]string
+}
+
+func (c *TopicConfig) String() string {
+	return fmt.Sprintf("TopicConfig(num_partitions=%d, replication_factor=%d)", c.NumPartitions, c.ReplicationFactor)
+}
+func (c *TopicConfig) Type() string          { return "TopicConfig" }
+func (c *TopicConfig) Freeze()               {}
+func (c *TopicConfig) Truth() starlark.Bool  { return true }
+func (c *TopicConfig) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: TopicConfig") }
+
+// NewTopicConfig implements TopicConfig(...).
+func NewTopicConfig(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var partitions, rf, extra starlark.Value = starlark.None, starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "num_partitions?", &partitions, "replication_factor?", &rf, "extra_config?", &extra); err != nil {
+		return nil, err
+	}
+	c := &TopicConfig{NumPartitions: 1, ReplicationFactor: 1}
+	for _, f := range []struct {
+		name string
+		v    starlark.Value
+		dst  *int
+	}{{"num_partitions", partitions, &c.NumPartitions}, {"replication_factor", rf, &c.ReplicationFactor}} {
+		if f.v == starlark.None {
+			continue
+		}
+		n, err := starlark.AsInt32(f.v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%s: %s must be a positive int, got %s", b.Name(), f.name, f.v)
+		}
+		*f.dst = n
+	}
+	m, err := extraConfig(b.Name(), "extra_config", extra)
+	if err != nil {
+		return nil, err
+	}
+	c.Extra = m
+	return c, nil
 }
 
 // RepartitionOf returns, for an internal repartition topic, its source

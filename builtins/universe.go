@@ -18,6 +18,7 @@ func Predeclared() starlark.StringDict {
 		"math":            math.Module,
 		"__name__":        starlark.String("__main__"),
 		"message_context": starlark.NewBuiltin("message_context", messageContext),
+		"TopicConfig":     starlark.NewBuiltin("TopicConfig", NewTopicConfig),
 	}
 	for k, v := range serdeConstructors() {
 		d[k] = v

@@ -24,7 +24,9 @@ type Message struct {
 	Key       []byte // nil: no key
 	Value     []byte // nil: no value (tombstone)
 	Timestamp int64  // milliseconds since the epoch
-	Headers   []Header
+	// TimestampType: 0 not available, 1 create time, 2 log append time.
+	TimestampType int
+	Headers       []Header
 }
 
 // TopicPartition names one partition of a topic.
@@ -111,6 +113,9 @@ type Topic struct {
 	ValueDeserializer serde.Deserializer
 	KeySerializer     serde.Serializer
 	ValueSerializer   serde.Serializer
+	// TimestampExtractor, when set, replaces each consumed record's
+	// timestamp with f(value, headers, timestamp, timestamp_type).
+	TimestampExtractor starlark.Callable
 }
 
 // Deserialize decodes m into a Row with the topic's codecs; a nil key or value

@@ -691,7 +691,31 @@ func (t *task) process(m *Message) error {
 		return err
 	}
 	t.ctx.Message = m
+	if f := t.src.topic.TimestampExtractor; f != nil {
+		if row.Timestamp, err = extractTimestamp(t.ctx, f, &row, m.TimestampType); err != nil {
+			t.ctx.Message = nil
+			return err
+		}
+	}
 	err = t.src.step(t.ctx, row)
 	t.ctx.Message = nil
 	return err
+}
+
+// extractTimestamp calls a topic's timestamp_extractor.
+func extractTimestamp(c *Context, f starlark.Callable, r *Row, tsType int) (int64, error) {
+	args := starlark.Tuple{r.Value, HeadersValue(r.Headers), starlark.MakeInt64(r.Timestamp), starlark.MakeInt(tsType)}
+	v, err := starlark.Call(c.Thread, f, args, nil)
+	if err != nil {
+		return 0, fail(c, "timestamp_extractor", "", err)
+	}
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return 0, fail(c, "timestamp_extractor", "", fmt.Errorf("it must return an int of milliseconds, got %s", v.Type()))
+	}
+	ts, ok := i.Int64()
+	if !ok {
+		return 0, fail(c, "timestamp_extractor", "", fmt.Errorf("timestamp %s out of range", i))
+	}
+	return ts, nil
 }

@@ -24,7 +24,10 @@ type Message struct {
 	Key       []byte
 	Value     []byte
 	Timestamp int64 // milliseconds since the epoch
-	Headers   []Header
+	// TimestampType is 0 (not available), 1 (create time) or 2 (log
+	// append time), as confluent-kafka's TIMESTAMP_* constants.
+	TimestampType int
+	Headers       []Header
 }
 
 // TopicPartition names a partition; Offset is used by Commit.
@@ -242,8 +245,11 @@ func fromCMessage(m *ckafka.Message) *Message {
 		Key:       m.Key,
 		Value:     m.Value,
 	}
-	if m.TimestampType != ckafka.TimestampNotAvailable {
-		out.Timestamp = m.Timestamp.UnixMilli()
+	switch m.TimestampType {
+	case ckafka.TimestampCreateTime:
+		out.Timestamp, out.TimestampType = m.Timestamp.UnixMilli(), 1
+	case ckafka.TimestampLogAppendTime:
+		out.Timestamp, out.TimestampType = m.Timestamp.UnixMilli(), 2
 	}
 	if len(m.Headers) > 0 {
 		out.Headers = make([]Header, len(m.Headers))

@@ -26,12 +26,13 @@ func (a consumer) Poll(timeout time.Duration) (*engine.Message, error) {
 		return nil, err
 	}
 	out := &engine.Message{
-		Topic:     m.Topic,
-		Partition: m.Partition,
-		Offset:    m.Offset,
-		Key:       m.Key,
-		Value:     m.Value,
-		Timestamp: m.Timestamp,
+		Topic:         m.Topic,
+		Partition:     m.Partition,
+		Offset:        m.Offset,
+		Key:           m.Key,
+		Value:         m.Value,
+		Timestamp:     m.Timestamp,
+		TimestampType: m.TimestampType,
 	}
 	if len(m.Headers) > 0 {
 		out.Headers = make([]engine.Header, len(m.Headers))

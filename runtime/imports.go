@@ -13,7 +13,7 @@ import (
 var importable = map[string][]string{
 	"quixstreams": {"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
 		"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
-		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer"},
+		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context"},
 	"datetime": {"timedelta"},
 }
 

@@ -237,7 +237,11 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 			internal = append(internal, t.Name())
 			continue
 		}
-		specs = append(specs, kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1})
+		spec := kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1}
+		if c := t.Config(); c != nil {
+			spec.NumPartitions, spec.ReplicationFactor, spec.Config = c.NumPartitions, c.ReplicationFactor, c.Extra
+		}
+		specs = append(specs, spec)
 	}
 	if err := ensure(ctx, admin, specs, cfg.AutoCreateTopics, log); err != nil {
 		return err

@@ -1,0 +1,62 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/runtime"
+)
+
+// TestTopicCreation pins how topics are created: app topics with
+// TopicConfig's partition count (default 1), the repartition topic of a
+// group_by and the changelog topics with their source's partition count,
+// and Quix Streams' names for them.
+func TestTopicCreation(t *testing.T) {
+	addr := startBroker(t)
+	s, err := runtime.Load("job.star", []byte(`
+app = Application(consumer_group="shop", auto_offset_reset="earliest")
+orders = app.topic("orders", config=TopicConfig(num_partitions=3))
+out = app.topic("out")
+def total(v, state):
+    state.set("t", state.get("t", 0) + 1)
+    return v
+sdf = app.dataframe(orders).group_by("customer").apply(total, stateful=True)
+sdf.to_topic(out)
+app.run()
+`), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runtime.Run(context.Background(), s, runtime.Options{
+		Broker: addr, StopWhenIdle: 500 * time.Millisecond, Logger: testLogger(t), Getenv: noEnv, StateDir: t.TempDir(), Stdout: &bytes.Buffer{},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	want := map[string]int{
+		"orders":                              3,
+		"out":                                 1,
+		"repartition__shop--orders--customer": 3,
+		"changelog__shop--repartition.orders.customer--default": 3,
+	}
+	var names []string
+	for n := range want {
+		names = append(names, n)
+	}
+	got, err := admin.Partitions(context.Background(), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, w := range want {
+		if got[n] != w {
+			t.Errorf("topic %s has %d partitions, want %d", n, got[n], w)
+		}
+	}
+}
