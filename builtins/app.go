@@ -28,6 +28,11 @@ type AppConfig struct {
 	ConsumerPollTimeout time.Duration
 	StateDir            string // "" when not given (runtime: Quix__State__Dir, then "state")
 	UseChangelogTopics  bool
+	// Error callbacks; nil when not given.
+	OnConsumerError    starlark.Callable
+	OnProcessingError  starlark.Callable
+	OnProducerError    starlark.Callable
+	OnMessageProcessed starlark.Callable
 }
 
 // StoreSpec is a state store a pipeline uses on a source topic.
@@ -42,7 +47,8 @@ type StoreSpec struct {
 //	Application(broker_address=None, consumer_group=None, auto_offset_reset="latest",
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
-//	            state_dir="state", use_changelog_topics=True)
+//	            state_dir="state", use_changelog_topics=True, on_consumer_error=None,
+//	            on_processing_error=None, on_producer_error=None, on_message_processed=None)
 type Application struct {
 	reg    *Registry
 	cfg    AppConfig
@@ -91,15 +97,16 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	var (
-		broker, group        starlark.Value = starlark.None, starlark.None
-		offsetReset                         = "latest"
-		commitInterval       starlark.Value = starlark.Float(5.0)
-		consumerX, producerX starlark.Value = starlark.None, starlark.None
-		loglevel             starlark.Value = starlark.String("INFO")
-		autoCreate                          = true
-		pollTimeout          starlark.Value = starlark.Float(1.0)
-		stateDir             starlark.Value = starlark.None
-		useChangelogs                       = true
+		broker, group                                     starlark.Value = starlark.None, starlark.None
+		offsetReset                                                      = "latest"
+		commitInterval                                    starlark.Value = starlark.Float(5.0)
+		consumerX, producerX                              starlark.Value = starlark.None, starlark.None
+		loglevel                                          starlark.Value = starlark.String("INFO")
+		autoCreate                                                       = true
+		pollTimeout                                       starlark.Value = starlark.Float(1.0)
+		stateDir                                          starlark.Value = starlark.None
+		useChangelogs                                                    = true
+		onConsumer, onProcessing, onProducer, onProcessed starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
 	)
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())
@@ -116,6 +123,10 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"consumer_poll_timeout?", &pollTimeout,
 		"state_dir?", &stateDir,
 		"use_changelog_topics?", &useChangelogs,
+		"on_consumer_error?", &onConsumer,
+		"on_processing_error?", &onProcessing,
+		"on_producer_error?", &onProducer,
+		"on_message_processed?", &onProcessed,
 	); err != nil {
 		return nil, err
 	}
@@ -170,6 +181,23 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	c.UseChangelogTopics = useChangelogs
+	for _, h := range []struct {
+		name  string
+		v     starlark.Value
+		nargs int
+		dst   *starlark.Callable
+	}{
+		{"on_consumer_error", onConsumer, 3, &c.OnConsumerError},
+		{"on_processing_error", onProcessing, 3, &c.OnProcessingError},
+		{"on_producer_error", onProducer, 3, &c.OnProducerError},
+		{"on_message_processed", onProcessed, 3, &c.OnMessageProcessed},
+	} {
+		f, err := handlerArg(b.Name(), h.name, h.v, h.nargs)
+		if err != nil {
+			return nil, err
+		}
+		*h.dst = f
+	}
 	reg.Apps = append(reg.Apps, app)
 	return app, nil
 }

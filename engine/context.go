@@ -19,14 +19,15 @@ type Context struct {
 	// between callbacks. message_context() reads it.
 	Row *Row
 
-	logger   *slog.Logger
-	producer Producer
-	stores   map[string]*taskStore // by store name
-	stdout   io.Writer             // shared by tasks; each Write is one whole line
-	buf      []byte
-	out      OutMessage
-	args1    [1]starlark.Value
-	args4    [4]starlark.Value
+	logger    *slog.Logger
+	callbacks *Callbacks
+	producer  Producer
+	stores    map[string]*taskStore // by store name
+	stdout    io.Writer             // shared by tasks; each Write is one whole line
+	buf       []byte
+	out       OutMessage
+	args1     [1]starlark.Value
+	args4     [4]starlark.Value
 }
 
 // NewContext returns a Context whose outputs go to p and whose print
@@ -72,3 +73,6 @@ func Bind(thread *starlark.Thread, c *Context) (restore func()) {
 	thread.SetLocal(contextKey, c)
 	return func() { thread.SetLocal(contextKey, prev) }
 }
+
+// Logger returns where c's operations log.
+func (c *Context) Logger() *slog.Logger { return c.log() }

@@ -181,14 +181,14 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 		keyLen := -1
 		if key != starlark.None {
 			if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
-				return fail(c, "to_topic", pos, fmt.Errorf("key for topic %q: %w", t.Name, err))
+				return producerError(c, pos, &r, next, fmt.Errorf("key for topic %q: %w", t.Name, err))
 			}
 			keyLen = len(buf)
 		}
 		if r.Value != starlark.None || valueIsJSON {
 			start := len(buf)
 			if buf, err = t.ValueSerializer.Serialize(buf, r.Value); err != nil {
-				return fail(c, "to_topic", pos, fmt.Errorf("value for topic %q: %w", t.Name, err))
+				return producerError(c, pos, &r, next, fmt.Errorf("value for topic %q: %w", t.Name, err))
 			}
 			m.Value = buf[start:len(buf):len(buf)]
 		}
@@ -197,7 +197,7 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 		}
 		c.buf = buf
 		if err := c.producer.Produce(m); err != nil {
-			return fail(c, "to_topic", pos, err)
+			return producerError(c, pos, &r, next, err)
 		}
 		return next(c, r)
 	}
@@ -323,4 +323,19 @@ func (o *setTimestampOp) Compose(pos string, next Step) Step {
 		r.Timestamp = ts
 		return next(c, r)
 	}
+}
+
+// producerError lets on_producer_error skip a record to_topic could not
+// produce (the record still passes on); otherwise the error stops the run.
+func producerError(c *Context, pos string, r *Row, next Step, err error) error {
+	if cb := c.callbacks; cb != nil && cb.OnProducerError != nil {
+		skip, cbErr := cb.OnProducerError(c, err, r)
+		if cbErr != nil {
+			return fail(c, "on_producer_error", pos, cbErr)
+		}
+		if skip {
+			return next(c, *r)
+		}
+	}
+	return fail(c, "to_topic", pos, err)
 }

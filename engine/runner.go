@@ -54,6 +54,25 @@ type Config struct {
 	// Changelogs reads changelog partitions for recovery; nil disables
 	// recovery (use_changelog_topics=False).
 	Changelogs state.ChangelogSource
+	// Callbacks are the application's error callbacks; nil fields mean
+	// "stop on the error".
+	Callbacks Callbacks
+}
+
+// Callbacks decide what happens on errors, as Quix Streams' error
+// callbacks: returning true skips the message (or the produce) and
+// continues; false stops the run without committing past the message. They
+// run on the task's goroutine with its Context.
+type Callbacks struct {
+	// OnConsumerError handles a message that cannot be deserialized (or
+	// whose timestamp cannot be extracted).
+	OnConsumerError func(c *Context, err error, m *Message) (skip bool, cbErr error)
+	// OnProcessingError handles a failure inside the pipeline.
+	OnProcessingError func(c *Context, err error, r *Row) (skip bool, cbErr error)
+	// OnProducerError handles a record to_topic cannot serialize or queue.
+	OnProducerError func(c *Context, err error, r *Row) (skip bool, cbErr error)
+	// OnMessageProcessed runs after each message is processed.
+	OnMessageProcessed func(c *Context, m *Message) error
 }
 
 func (c *Config) validate() error {
@@ -551,6 +570,7 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 		}
 		t.ctx = NewContext(r.cfg.NewThread(tp), r.cfg.Producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
+		t.ctx.callbacks = &r.cfg.Callbacks
 		t.ctx.bind()
 		r.tasks[tp] = t
 		var recovered chan<- TopicPartition
@@ -686,20 +706,53 @@ func (t *task) run(errs chan<- error, rs *runnerState, recovered chan<- TopicPar
 }
 
 func (t *task) process(m *Message) error {
+	c := t.ctx
+	c.Message = m
+	defer func() { c.Message = nil }()
+	cb := c.callbacks
 	row, err := t.src.topic.Deserialize(m)
-	if err != nil {
-		return err
+	if err == nil {
+		if f := t.src.topic.TimestampExtractor; f != nil {
+			row.Timestamp, err = extractTimestamp(c, f, &row, m.TimestampType)
+		}
 	}
-	t.ctx.Message = m
-	if f := t.src.topic.TimestampExtractor; f != nil {
-		if row.Timestamp, err = extractTimestamp(t.ctx, f, &row, m.TimestampType); err != nil {
-			t.ctx.Message = nil
+	if err != nil {
+		if cb == nil || cb.OnConsumerError == nil {
+			return err
+		}
+		skip, cbErr := cb.OnConsumerError(c, err, m)
+		if cbErr != nil {
+			return fmt.Errorf("on_consumer_error failed: %w (handling: %v)", cbErr, err)
+		}
+		if !skip {
+			return err
+		}
+		return t.messageProcessed(m)
+	}
+	input := row
+	if err := t.src.step(c, row); err != nil {
+		if cb == nil || cb.OnProcessingError == nil {
+			return err
+		}
+		skip, cbErr := cb.OnProcessingError(c, err, &input)
+		if cbErr != nil {
+			return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
+		}
+		if !skip {
 			return err
 		}
 	}
-	err = t.src.step(t.ctx, row)
-	t.ctx.Message = nil
-	return err
+	return t.messageProcessed(m)
+}
+
+// messageProcessed runs on_message_processed.
+func (t *task) messageProcessed(m *Message) error {
+	if cb := t.ctx.callbacks; cb != nil && cb.OnMessageProcessed != nil {
+		if err := cb.OnMessageProcessed(t.ctx, m); err != nil {
+			return fmt.Errorf("on_message_processed failed: %w", err)
+		}
+	}
+	return nil
 }
 
 // extractTimestamp calls a topic's timestamp_extractor.

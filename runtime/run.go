@@ -164,6 +164,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		},
 		State:      stores,
 		Changelogs: changelogSource(stores, cfg, addr),
+		Callbacks:  s.App.Callbacks(),
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).
