@@ -14,10 +14,27 @@ type Step func(c *Context, r Row) error
 
 // Op is one pipeline operation. Compose wraps next (the composed rest of the
 // pipeline) in a Step; pos is where the script declared the operation, for
-// error messages.
+// error messages. Describe renders its details for `qstar check`.
 type Op interface {
 	Name() string
+	Describe() string
 	Compose(pos string, next Step) Step
+}
+
+// Describe renders a Func for topologies: a function's name or an
+// expression.
+func Describe(f Func) string {
+	switch f := f.(type) {
+	case *Callback:
+		return f.Fn.Name()
+	case *Stateful:
+		return f.Fn.Name() + ", stateful"
+	case *Expr:
+		return f.Desc
+	case nil:
+		return ""
+	}
+	return fmt.Sprintf("%T", f)
 }
 
 // Node is one operation in a pipeline graph. A root node (from NewRoot) has

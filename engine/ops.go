@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -74,6 +75,12 @@ type applyOp struct {
 }
 
 func (o *applyOp) Name() string { return "apply" }
+func (o *applyOp) Describe() string {
+	if o.expand {
+		return Describe(o.fn) + ", expand"
+	}
+	return Describe(o.fn)
+}
 
 func (o *applyOp) Compose(pos string, next Step) Step {
 	if !o.expand {
@@ -116,7 +123,8 @@ func Update(fn Func) Op { return &updateOp{fn: fn} }
 
 type updateOp struct{ fn Func }
 
-func (o *updateOp) Name() string { return "update" }
+func (o *updateOp) Name() string     { return "update" }
+func (o *updateOp) Describe() string { return Describe(o.fn) }
 
 func (o *updateOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -132,7 +140,8 @@ func Filter(fn Func) Op { return &filterOp{fn: fn} }
 
 type filterOp struct{ fn Func }
 
-func (o *filterOp) Name() string { return "filter" }
+func (o *filterOp) Name() string     { return "filter" }
+func (o *filterOp) Describe() string { return Describe(o.fn) }
 
 func (o *filterOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -159,6 +168,20 @@ type toTopicOp struct {
 }
 
 func (o *toTopicOp) Name() string { return "to_topic" }
+func (o *toTopicOp) Describe() string {
+	if o.key != nil {
+		return fmt.Sprintf("%q, key=%s", o.topic.Name, Describe(o.key))
+	}
+	return fmt.Sprintf("%q", o.topic.Name)
+}
+
+// Target returns the topic a to_topic operation produces to, or nil.
+func Target(op Op) *Topic {
+	if o, ok := op.(*toTopicOp); ok {
+		return o.topic
+	}
+	return nil
+}
 
 func (o *toTopicOp) Compose(pos string, next Step) Step {
 	t := o.topic
@@ -209,7 +232,8 @@ func Print() Op { return printOp{} }
 
 type printOp struct{}
 
-func (printOp) Name() string { return "print" }
+func (printOp) Name() string     { return "print" }
+func (printOp) Describe() string { return "" }
 
 func (printOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -246,6 +270,9 @@ type assignOp struct {
 }
 
 func (o *assignOp) Name() string { return "column assignment" }
+func (o *assignOp) Describe() string {
+	return fmt.Sprintf("%s = %s", o.column, Describe(o.fn))
+}
 
 func (o *assignOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -278,6 +305,13 @@ func Project(columns []string) Op {
 type projectOp struct{ keys []starlark.String }
 
 func (o *projectOp) Name() string { return "projection" }
+func (o *projectOp) Describe() string {
+	names := make([]string, len(o.keys))
+	for i, k := range o.keys {
+		names[i] = k.String()
+	}
+	return "[" + strings.Join(names, ", ") + "]"
+}
 
 func (o *projectOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -304,7 +338,8 @@ func SetTimestamp(fn Func) Op { return &setTimestampOp{fn: fn} }
 
 type setTimestampOp struct{ fn Func }
 
-func (o *setTimestampOp) Name() string { return "set_timestamp" }
+func (o *setTimestampOp) Name() string     { return "set_timestamp" }
+func (o *setTimestampOp) Describe() string { return Describe(o.fn) }
 
 func (o *setTimestampOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {

@@ -31,6 +31,13 @@ type windowOp struct {
 }
 
 func (o *windowOp) Name() string { return "window" }
+func (o *windowOp) Describe() string {
+	mode := "current"
+	if o.final {
+		mode = "final"
+	}
+	return fmt.Sprintf("store %q, %s", o.store, mode)
+}
 
 var (
 	keyStart = starlark.String("start")

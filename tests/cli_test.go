@@ -264,3 +264,35 @@ def test_broken():
 		t.Errorf("-run scaled printed %q", out)
 	}
 }
+
+// TestCLICheck pins `qstar check`: the topology of a group_by + stateful
+// job in text, mermaid and dot, and exit code 1 on a broken script.
+func TestCLICheck(t *testing.T) {
+	dir := t.TempDir()
+	job, _ := filepath.Abs("../scripts/examples/customer_totals.star")
+	text := qstar(t, dir, "", "check", job)
+	for _, want := range []string{
+		`source "orders-by-id" (value json, key bytes)`,
+		`to_topic ("repartition__customer-totals--orders-by-id--customer", key=value["customer"])`,
+		`└─ apply (add, stateful)    ` + job + `:17:16`,
+		`default (key-value) on "repartition__customer-totals--orders-by-id--customer", changelog changelog__customer-totals--repartition.orders-by-id.customer--default`,
+		`sinks: "totals-by-customer"`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("check output lacks %q:\n%s", want, text)
+		}
+	}
+	if m := qstar(t, dir, "", "check", job, "--format", "mermaid"); !strings.HasPrefix(m, "flowchart LR\n") || !strings.Contains(m, "t_orders_by_id --> op1") {
+		t.Errorf("mermaid:\n%s", m)
+	}
+	if d := qstar(t, dir, "", "check", job, "--format", "dot"); !strings.HasPrefix(d, "digraph qstar {") || !strings.Contains(d, "op3 -> t_totals_by_customer;") {
+		t.Errorf("dot:\n%s", d)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "bad.star"), []byte("app = Application()\nsdf = app.dataframe(app.topic(\"t\"))\nsdf = sdf[3]\n"), 0o644)
+	cmd := exec.Command(qstarBin, "check", "bad.star")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "bad.star:3:10: StreamingDataFrame[...]: unsupported key type int") {
+		t.Errorf("check bad.star: %v\n%s", err, out)
+	}
+}

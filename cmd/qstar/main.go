@@ -38,6 +38,7 @@ func commands() []command {
 		{"produce", "TOPIC [flags]", "write JSON Lines from standard input to TOPIC", produceCmd},
 		{"consume", "TOPIC [flags]", "print TOPIC's messages as JSON Lines", consumeCmd},
 		{"test", "[PATH ...] [flags]", "run test_*.star files without a broker", testCmd},
+		{"check", "JOB.star [flags]", "validate a job and print its topology", checkCmd},
 		{"version", "", "print the qstar version", versionCmd},
 	}
 }
