@@ -21,6 +21,7 @@ type Context struct {
 
 	logger    *slog.Logger
 	callbacks *Callbacks
+	metrics   *Metrics
 	producer  Producer
 	stores    map[string]*taskStore // by store name
 	stdout    io.Writer             // shared by tasks; each Write is one whole line
@@ -34,7 +35,7 @@ type Context struct {
 // operations write to stdout (which must accept concurrent whole-line
 // writes).
 func NewContext(thread *starlark.Thread, p Producer, stdout io.Writer) *Context {
-	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}}
+	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}, metrics: &Metrics{}}
 }
 
 const contextKey = "qstar.engine.context"

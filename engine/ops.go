@@ -222,6 +222,7 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 		if err := c.producer.Produce(m); err != nil {
 			return producerError(c, pos, &r, next, err)
 		}
+		c.metrics.Produced.Add(1)
 		return next(c, r)
 	}
 }
@@ -369,6 +370,7 @@ func producerError(c *Context, pos string, r *Row, next Step, err error) error {
 			return fail(c, "on_producer_error", pos, cbErr)
 		}
 		if skip {
+			c.metrics.ProcessingErrors.Add(1)
 			return next(c, *r)
 		}
 	}

@@ -57,6 +57,8 @@ type Config struct {
 	// Callbacks are the application's error callbacks; nil fields mean
 	// "stop on the error".
 	Callbacks Callbacks
+	// Metrics, when not nil, receives the run's counters.
+	Metrics *Metrics
 }
 
 // Callbacks decide what happens on errors, as Quix Streams' error
@@ -98,6 +100,9 @@ func (c *Config) validate() error {
 	}
 	if c.Stdout == nil {
 		c.Stdout = io.Discard
+	}
+	if c.Metrics == nil {
+		c.Metrics = &Metrics{}
 	}
 	if c.NewThread == nil {
 		c.NewThread = func(tp TopicPartition) *starlark.Thread { return &starlark.Thread{Name: tp.String()} }
@@ -219,7 +224,7 @@ type runner struct {
 func (r *runner) loop(ctx context.Context) error {
 	now := time.Now()
 	r.lastActivity = now
-	lastCommit := now
+	lastCommit, lastLag := now, now
 	for {
 		select {
 		case <-ctx.Done():
@@ -228,6 +233,7 @@ func (r *runner) loop(ctx context.Context) error {
 		case err := <-r.errs:
 			return err
 		case tp := <-r.recovered:
+			r.cfg.Metrics.Recovering.Add(-1)
 			if t, ok := r.tasks[tp]; ok {
 				t.recovering, t.backlog = false, false
 				if err := r.syncPause(); err != nil {
@@ -266,6 +272,10 @@ func (r *runner) loop(ctx context.Context) error {
 				r.dispatch(m)
 			}
 		}
+		if now.Sub(lastLag) >= time.Second {
+			r.updateLag()
+			lastLag = now
+		}
 		if r.dirty && r.pending == nil && (r.cfg.CommitInterval <= 0 || now.Sub(lastCommit) >= r.cfg.CommitInterval) {
 			if err := r.checkpoint("interval"); err != nil {
 				return err
@@ -276,6 +286,32 @@ func (r *runner) loop(ctx context.Context) error {
 			r.log.Info("stopping: no new messages", "idle", d)
 			return nil
 		}
+	}
+}
+
+// watermarker is a Consumer that knows partitions' watermarks without a
+// request (the kafka adapter does).
+type watermarker interface {
+	CachedWatermarks(tp TopicPartition) (low, high int64, err error)
+}
+
+// updateLag records each partition's lag: its high watermark minus the
+// next offset to hand out.
+func (r *runner) updateLag() {
+	wm, ok := r.cfg.Consumer.(watermarker)
+	if !ok {
+		return
+	}
+	for tp, t := range r.tasks {
+		_, high, err := wm.CachedWatermarks(tp)
+		if err != nil || high < 0 {
+			continue
+		}
+		next := t.dispatched + 1
+		if t.dispatched < 0 {
+			next = max(t.committedAtAssign, 0)
+		}
+		r.cfg.Metrics.SetLag(tp, max(high-next, 0))
 	}
 }
 
@@ -301,7 +337,9 @@ func (r *runner) dispatch(m *Message) {
 		return
 	}
 	t.in <- taskItem{m: m}
+	t.dispatched = m.Offset
 	r.stats.Consumed++
+	r.cfg.Metrics.Consumed.Add(1)
 	r.dirty = true
 	if t.recovering && !t.backlog && len(t.in) >= cap(t.in)/2 {
 		// The task is still recovering its stores: stop fetching its
@@ -473,6 +511,8 @@ func (r *runner) commitPending() error {
 			ts.tx = nil
 		}
 	}
+	r.cfg.Metrics.Checkpoints.Add(1)
+	r.cfg.Metrics.CheckpointNanos.Add(int64(time.Since(p.since)))
 	r.pending = nil
 	r.stats.Checkpoints++
 	if err := r.syncPause(); err != nil {
@@ -565,18 +605,21 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 			in:                make(chan taskItem, r.cfg.QueueSize),
 			done:              make(chan struct{}),
 			processed:         -1,
+			dispatched:        -1,
 			committed:         0,
 			committedAtAssign: c,
 		}
 		t.ctx = NewContext(r.cfg.NewThread(tp), r.cfg.Producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
 		t.ctx.callbacks = &r.cfg.Callbacks
+		t.ctx.metrics = r.cfg.Metrics
 		t.ctx.bind()
 		r.tasks[tp] = t
 		var recovered chan<- TopicPartition
 		if contains(stateful, tp) {
 			recovered = r.recovered
 			t.recovering = true
+			r.cfg.Metrics.Recovering.Add(1)
 		}
 		go t.run(r.errs, r.stores, recovered)
 	}
@@ -585,6 +628,8 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 	}
 	r.joined = true
 	r.lastActivity = time.Now()
+	r.cfg.Metrics.Rebalances.Add(1)
+	r.cfg.Metrics.Assigned.Store(int64(len(r.tasks)))
 	r.log.Info("partitions assigned", "partitions", fmt.Sprint(tps))
 	return nil
 }
@@ -636,7 +681,9 @@ func (r *runner) stopTasks(tps []TopicPartition) {
 	}
 	for _, t := range stopping {
 		<-t.done
+		r.cfg.Metrics.dropLag(t.tp)
 	}
+	r.cfg.Metrics.Assigned.Store(int64(len(r.tasks)))
 }
 
 type taskItem struct {
@@ -654,6 +701,7 @@ type task struct {
 	ctx  *Context
 
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
+	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
 	recovering bool  // its stores are being opened and recovered
 	backlog    bool  // while recovering, its queue filled up
 	paused     bool  // fetching is paused
@@ -727,6 +775,7 @@ func (t *task) process(m *Message) error {
 		if !skip {
 			return err
 		}
+		c.metrics.ProcessingErrors.Add(1)
 		return t.messageProcessed(m)
 	}
 	input := row
@@ -741,6 +790,7 @@ func (t *task) process(m *Message) error {
 		if !skip {
 			return err
 		}
+		c.metrics.ProcessingErrors.Add(1)
 	}
 	return t.messageProcessed(m)
 }

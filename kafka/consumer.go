@@ -177,6 +177,12 @@ func (c *Consumer) Committed(tps []TopicPartition) ([]TopicPartition, error) {
 	return fromC(res), nil
 }
 
+// CachedWatermarks returns a partition's watermarks as last reported by
+// fetches (no request is sent).
+func (c *Consumer) CachedWatermarks(topic string, partition int32) (int64, int64, error) {
+	return c.c.GetWatermarkOffsets(topic, partition)
+}
+
 // Pause stops fetching tps.
 func (c *Consumer) Pause(tps []TopicPartition) error {
 	if err := c.c.Pause(toC(tps)); err != nil {

@@ -77,7 +77,11 @@ func (a consumer) Committed(tps []engine.TopicPartition) ([]engine.Offset, error
 	return out, nil
 }
 
-func (a consumer) Pause(tps []engine.TopicPartition) error  { return a.c.Pause(toKafka(tps)) }
+func (a consumer) Pause(tps []engine.TopicPartition) error { return a.c.Pause(toKafka(tps)) }
+
+func (a consumer) CachedWatermarks(tp engine.TopicPartition) (int64, int64, error) {
+	return a.c.CachedWatermarks(tp.Topic, tp.Partition)
+}
 func (a consumer) Resume(tps []engine.TopicPartition) error { return a.c.Resume(toKafka(tps)) }
 
 // changelogs adapts kafka.ChangelogReader to state.ChangelogSource.

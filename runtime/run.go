@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -48,6 +50,9 @@ type Options struct {
 	LogLevel string
 	// StateDir overrides Application(state_dir=) when not empty.
 	StateDir string
+	// MetricsAddr, when set, serves Prometheus metrics at
+	// http://MetricsAddr/metrics while the job runs.
+	MetricsAddr string
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
 }
@@ -149,6 +154,15 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		return err
 	}
 	stdout := &lineWriter{w: opts.Stdout}
+	metrics := &engine.Metrics{}
+	if opts.MetricsAddr != "" {
+		stop, err := serveMetrics(opts.MetricsAddr, metrics, log)
+		if err != nil {
+			_ = prod.Close(time.Second)
+			return err
+		}
+		defer stop()
+	}
 	start := time.Now()
 	stats, runErr := engine.Run(ctx, engine.Config{
 		Sources:        s.App.Run().Sources,
@@ -165,6 +179,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		State:      stores,
 		Changelogs: changelogSource(stores, cfg, addr),
 		Callbacks:  s.App.Callbacks(),
+		Metrics:    metrics,
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).
@@ -349,4 +364,21 @@ func slogLevel(l string) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// serveMetrics serves metrics in the Prometheus text format at /metrics.
+func serveMetrics(addr string, m *engine.Metrics, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		m.WritePrometheus(w)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { _ = srv.Close() }, nil
 }

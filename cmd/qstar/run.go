@@ -19,6 +19,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 			"(shared with other qstar commands using the same directory).")
 	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port])")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
+	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. :9464)")
 	stateDir := fs.String("state-dir", "", "state store `DIR`, overriding Application(state_dir=) and $Quix__State__Dir")
 	idle := fs.Duration("stop-when-idle", 0, "exit 0 once no message has arrived for this `DURATION` and everything is committed (0: never)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
@@ -55,6 +56,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	return runtime.Run(ctx, script, runtime.Options{
 		LogLevel:     *logLevel,
 		StateDir:     *stateDir,
+		MetricsAddr:  *metricsAddr,
 		Broker:       *broker,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
