@@ -53,6 +53,9 @@ type Options struct {
 	// MetricsAddr, when set, serves Prometheus metrics at
 	// http://MetricsAddr/metrics while the job runs.
 	MetricsAddr string
+	// Progress, when not nil, receives a status line refreshed every
+	// second (for a terminal: "\r" rewrites it in place).
+	Progress io.Writer
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
 }
@@ -164,6 +167,10 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		defer stop()
 	}
 	start := time.Now()
+	if opts.Progress != nil {
+		stop := showProgress(opts.Progress, metrics)
+		defer stop()
+	}
 	stats, runErr := engine.Run(ctx, engine.Config{
 		Sources:        s.App.Run().Sources,
 		Consumer:       consumer{cons},
@@ -381,4 +388,39 @@ func serveMetrics(addr string, m *engine.Metrics, log *slog.Logger) (func(), err
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	return func() { _ = srv.Close() }, nil
+}
+
+// showProgress rewrites a one-line status every second until stopped:
+// messages/s in and out, partitions assigned (and recovering), total lag,
+// checkpoints.
+func showProgress(w io.Writer, m *engine.Metrics) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		var lastIn, lastOut int64
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+			in, out := m.Consumed.Load(), m.Produced.Load()
+			var lag int64
+			for _, l := range m.Lag() {
+				lag += l
+			}
+			line := fmt.Sprintf("in %d/s  out %d/s  partitions %d", in-lastIn, out-lastOut, m.Assigned.Load())
+			if r := m.Recovering.Load(); r > 0 {
+				line += fmt.Sprintf(" (%d recovering)", r)
+			}
+			line += fmt.Sprintf("  lag %d  checkpoints %d  total in %d", lag, m.Checkpoints.Load(), in)
+			fmt.Fprintf(w, "\r\033[K%s", line)
+			lastIn, lastOut = in, out
+		}
+	}()
+	return func() { close(done); <-finished }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	runtimepprof "runtime/pprof"
@@ -19,6 +20,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 			"(shared with other qstar commands using the same directory).")
 	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port])")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
+	quiet := fs.Bool("quiet", false, "no status line on a terminal")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. :9464)")
 	stateDir := fs.String("state-dir", "", "state store `DIR`, overriding Application(state_dir=) and $Quix__State__Dir")
 	idle := fs.Duration("stop-when-idle", 0, "exit 0 once no message has arrived for this `DURATION` and everything is committed (0: never)")
@@ -57,6 +59,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		LogLevel:     *logLevel,
 		StateDir:     *stateDir,
 		MetricsAddr:  *metricsAddr,
+		Progress:     progressWriter(e, *quiet),
 		Broker:       *broker,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
@@ -94,4 +97,20 @@ func startProfiles(cpu, mem string) (func(), error) {
 			}
 		}
 	}, nil
+}
+
+// progressWriter is where the status line goes: standard error, when
+// standard output is a terminal and --quiet is not given.
+func progressWriter(e *env, quiet bool) io.Writer {
+	if quiet {
+		return nil
+	}
+	f, ok := e.stdout.(*os.File)
+	if !ok {
+		return nil
+	}
+	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return e.stderr
 }
