@@ -59,6 +59,17 @@ type Config struct {
 	Callbacks Callbacks
 	// Metrics, when not nil, receives the run's counters.
 	Metrics *Metrics
+	// Reloads delivers new pipelines to switch to (hot reload); each is
+	// applied at a checkpoint boundary and answered on its Done channel.
+	Reloads <-chan Reload
+}
+
+// Reload asks a running engine to switch to new pipelines for the same
+// source topics. Everything handed to the tasks before is processed by the
+// old pipelines and committed; everything after, by the new ones.
+type Reload struct {
+	Sources []*Source
+	Done    chan<- error
 }
 
 // Callbacks decide what happens on errors, as Quix Streams' error
@@ -232,6 +243,13 @@ func (r *runner) loop(ctx context.Context) error {
 			return nil
 		case err := <-r.errs:
 			return err
+		case req := <-r.cfg.Reloads:
+			err := r.reload(req.Sources)
+			req.Done <- err
+			if r.failed != nil {
+				return r.failed
+			}
+			continue
 		case tp := <-r.recovered:
 			r.cfg.Metrics.Recovering.Add(-1)
 			if t, ok := r.tasks[tp]; ok {
@@ -313,6 +331,39 @@ func (r *runner) updateLag() {
 		}
 		r.cfg.Metrics.SetLag(tp, max(high-next, 0))
 	}
+}
+
+// reload switches to new pipelines at a checkpoint: the barrier drains
+// every task, the checkpoint commits what the old pipelines did, and the
+// idle tasks get the new composed steps. A reload that changes the source
+// topics is refused.
+func (r *runner) reload(sources []*Source) error {
+	next := make(map[string]*composed, len(sources))
+	for _, s := range sources {
+		next[s.Topic.Name] = &composed{topic: s.Topic, step: Compose(s.Root)}
+	}
+	if len(next) != len(r.sources) {
+		return fmt.Errorf("engine: reload: the new script reads %d source topics, the running one %d", len(next), len(r.sources))
+	}
+	for name := range r.sources {
+		if next[name] == nil {
+			return fmt.Errorf("engine: reload: the new script does not read topic %q", name)
+		}
+	}
+	if err := r.checkpoint("reload"); err != nil {
+		return err
+	}
+	if r.pending != nil {
+		return errors.New("engine: reload: the checkpoint's commit is waiting for a rebalance; try again")
+	}
+	// The checkpoint's barrier left every task idle: swap their steps.
+	tasks := r.taskList()
+	r.barrier(tasks)
+	for _, t := range tasks {
+		t.src = next[t.tp.Topic]
+	}
+	r.sources = next
+	return nil
 }
 
 // recovering reports whether a task is still opening or recovering its

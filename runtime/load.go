@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"go.starlark.net/resolve"
@@ -31,6 +32,8 @@ type Script struct {
 	Filename string
 	Globals  starlark.StringDict
 	App      *builtins.Application
+	// Files are the script and every file it load()ed.
+	Files []string
 }
 
 // LoadError is a script that failed to load. Error() reads
@@ -57,7 +60,7 @@ func LoadFile(path string, stdout io.Writer) (*Script, error) {
 // Load runs a script's source, recording its pipelines, and returns the
 // application whose app.run() it called.
 func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
-	globals, reg, err := execScript(filename, src, stdout, builtins.Predeclared())
+	globals, reg, files, err := execScriptFiles(filename, src, stdout, builtins.Predeclared())
 	if err != nil {
 		return nil, err
 	}
@@ -75,13 +78,19 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 	case len(ran) > 1:
 		return nil, &LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)}
 	}
-	return &Script{Filename: filename, Globals: globals, App: ran[0]}, nil
+	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files}, nil
 }
 
 // execScript compiles a script (import blanking, the comparison rewrite)
 // and runs it on a new thread. The globals come back frozen. Scripts may
 // load() other .star files, relative to the loading file.
 func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
+	g, reg, _, err := execScriptFiles(filename, src, stdout, predeclared)
+	return g, reg, err
+}
+
+// execScriptFiles is execScript that also returns the files loaded.
+func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, []string, error) {
 	reg := &builtins.Registry{DefaultConsumerGroup: os.Getenv(EnvConsumerGroup)}
 	predeclared[builtins.BuildingName] = &reg.Building
 	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
@@ -89,7 +98,12 @@ func execScript(filename string, src []byte, stdout io.Writer, predeclared starl
 	globals, err := l.exec(filename, src, nil)
 	reg.Building.Set(false)
 	reg.ResetTestState() // sdf.test() calls at top level
-	return globals, reg, err
+	files := []string{filename}
+	for path := range l.modules {
+		files = append(files, path)
+	}
+	sort.Strings(files[1:])
+	return globals, reg, files, err
 }
 
 // loader runs a script and the files it load()s, each once.

@@ -56,6 +56,9 @@ type Options struct {
 	// Progress, when not nil, receives a status line refreshed every
 	// second (for a terminal: "\r" rewrites it in place).
 	Progress io.Writer
+	// Watch reloads the script when it or a file it loads changes
+	// (hot reload), keeping offsets and state.
+	Watch bool
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
 }
@@ -171,6 +174,18 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		stop := showProgress(opts.Progress, metrics)
 		defer stop()
 	}
+	var reloads chan engine.Reload
+	if opts.Watch {
+		reloads = make(chan engine.Reload)
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		w := &watch{running: s, stores: stores, addr: addr, log: log, reloads: reloads, stdout: stdout,
+			setup: func(ctx context.Context, next *Script) error {
+				return setupTopics(ctx, next.App, stores, addr, cfg, log)
+			}}
+		go w.run(wctx)
+		log.Info("watching for changes", "files", fmt.Sprint(s.Files))
+	}
 	stats, runErr := engine.Run(ctx, engine.Config{
 		Sources:        s.App.Run().Sources,
 		Consumer:       consumer{cons},
@@ -187,6 +202,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		Changelogs: changelogSource(stores, cfg, addr),
 		Callbacks:  s.App.Callbacks(),
 		Metrics:    metrics,
+		Reloads:    reloads,
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).

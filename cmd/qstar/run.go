@@ -21,6 +21,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port])")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
 	quiet := fs.Bool("quiet", false, "no status line on a terminal")
+	watchFlag := fs.Bool("watch", false, "reload the job when its script or a file it loads changes, keeping offsets and state")
 	metricsAddr := fs.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. :9464)")
 	stateDir := fs.String("state-dir", "", "state store `DIR`, overriding Application(state_dir=) and $Quix__State__Dir")
 	idle := fs.Duration("stop-when-idle", 0, "exit 0 once no message has arrived for this `DURATION` and everything is committed (0: never)")
@@ -60,6 +61,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		StateDir:     *stateDir,
 		MetricsAddr:  *metricsAddr,
 		Progress:     progressWriter(e, *quiet),
+		Watch:        *watchFlag,
 		Broker:       *broker,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
