@@ -1,6 +1,8 @@
 package builtins
 
 import (
+	"fmt"
+
 	"go.starlark.net/lib/json"
 	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
@@ -19,6 +21,11 @@ func Predeclared() starlark.StringDict {
 		"__name__":        starlark.String("__main__"),
 		"message_context": starlark.NewBuiltin("message_context", messageContext),
 		"TopicConfig":     starlark.NewBuiltin("TopicConfig", NewTopicConfig),
+		// Names Python apps import for type annotations; they cannot be
+		// constructed in a script.
+		"State":              typeOnly("State", "State objects are passed to stateful callbacks (stateful=True)"),
+		"StreamingDataFrame": typeOnly("StreamingDataFrame", "use app.dataframe(topic)"),
+		"StreamingSeries":    typeOnly("StreamingSeries", "use sdf[\"column\"]"),
 	}
 	for k, v := range serdeConstructors() {
 		d[k] = v
@@ -27,4 +34,10 @@ func Predeclared() starlark.StringDict {
 		d[k] = v
 	}
 	return d
+}
+
+func typeOnly(name, hint string) *starlark.Builtin {
+	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+		return nil, fmt.Errorf("%s cannot be created in a script: %s", b.Name(), hint)
+	})
 }

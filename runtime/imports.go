@@ -13,7 +13,8 @@ import (
 var importable = map[string][]string{
 	"quixstreams": {"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
 		"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
-		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context"},
+		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
+		"State", "StreamingDataFrame", "StreamingSeries"},
 	"datetime": {"timedelta"},
 }
 

@@ -39,6 +39,7 @@ func commands() []command {
 		{"consume", "TOPIC [flags]", "print TOPIC's messages as JSON Lines", consumeCmd},
 		{"test", "[PATH ...] [flags]", "run test_*.star files without a broker", testCmd},
 		{"check", "JOB.star [flags]", "validate a job and print its topology", checkCmd},
+		{"migrate", "APP.py", "convert a Python Quix Streams app to a qstar script", migrateCmd},
 		{"version", "", "print the qstar version", versionCmd},
 	}
 }

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/qstar-dev/qstar/runtime"
+)
+
+func migrateCmd(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "migrate", "APP.py [flags]",
+		"Convert a Python Quix Streams app to a qstar script, as far as can be done\n"+
+			"mechanically (imports, the if __name__ == \"__main__\": block, f-strings, is None,\n"+
+			"raise, assert), and list on standard error, with line numbers, what Starlark\n"+
+			"cannot express (classes, try/except, with, global, ...) and how to rewrite it.\n"+
+			"The script goes to standard output (lines keep their numbers). Exit code 1 when\n"+
+			"something needs rewriting by hand. See docs/migration.md.")
+	pos, err := parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(pos[0])
+	if err != nil {
+		return err
+	}
+	out, notes := runtime.Migrate(string(src))
+	fmt.Fprint(e.stdout, out)
+	manual := 0
+	for _, n := range notes {
+		if n.Line == 0 {
+			fmt.Fprintf(e.stderr, "%s: %s\n", pos[0], n.Message)
+			continue
+		}
+		manual++
+		fmt.Fprintf(e.stderr, "%s:%d: %s\n", pos[0], n.Line, n.Message)
+	}
+	if manual > 0 {
+		return fmt.Errorf("%d line(s) need rewriting by hand (listed above)", manual)
+	}
+	return nil
+}
