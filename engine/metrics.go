@@ -20,6 +20,7 @@ type Metrics struct {
 	Rebalances       atomic.Int64 // assignment changes
 	Assigned         atomic.Int64 // partitions assigned now
 	Recovering       atomic.Int64 // partitions recovering their stores now
+	LastCheckpoint   atomic.Int64 // unix nanoseconds of the last committed checkpoint; 0: none
 
 	mu  sync.Mutex
 	lag map[TopicPartition]int64

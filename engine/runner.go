@@ -563,6 +563,7 @@ func (r *runner) commitPending() error {
 		}
 	}
 	r.cfg.Metrics.Checkpoints.Add(1)
+	r.cfg.Metrics.LastCheckpoint.Store(time.Now().UnixNano())
 	r.cfg.Metrics.CheckpointNanos.Add(int64(time.Since(p.since)))
 	r.pending = nil
 	r.stats.Checkpoints++

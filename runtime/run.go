@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -425,15 +426,25 @@ func showProgress(w io.Writer, m *engine.Metrics) func() {
 			case <-tick.C:
 			}
 			in, out := m.Consumed.Load(), m.Produced.Load()
-			var lag int64
-			for _, l := range m.Lag() {
-				lag += l
+			lagByTopic := map[string]int64{}
+			for tp, l := range m.Lag() {
+				lagByTopic[tp.Topic] += l
 			}
+			topics := make([]string, 0, len(lagByTopic))
+			for t := range lagByTopic {
+				topics = append(topics, t)
+			}
+			sort.Strings(topics)
 			line := fmt.Sprintf("in %d/s  out %d/s  partitions %d", in-lastIn, out-lastOut, m.Assigned.Load())
 			if r := m.Recovering.Load(); r > 0 {
 				line += fmt.Sprintf(" (%d recovering)", r)
 			}
-			line += fmt.Sprintf("  lag %d  checkpoints %d  total in %d", lag, m.Checkpoints.Load(), in)
+			for _, t := range topics {
+				line += fmt.Sprintf("  lag %s %d", t, lagByTopic[t])
+			}
+			if last := m.LastCheckpoint.Load(); last > 0 {
+				line += fmt.Sprintf("  checkpoint %s ago", time.Since(time.Unix(0, last)).Round(time.Second))
+			}
 			fmt.Fprintf(w, "\r\033[K%s", line)
 			lastIn, lastOut = in, out
 		}
