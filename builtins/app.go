@@ -17,7 +17,10 @@ import (
 // Unset optional strings are empty; package runtime resolves them against
 // the command line and the environment.
 type AppConfig struct {
-	BrokerAddress       string // "" when not given
+	BrokerAddress string // "" when not given
+	// Connection holds librdkafka connection settings (security, SASL,
+	// SSL) from Application(broker_address=ConnectionConfig(...)).
+	Connection          map[string]string
 	ConsumerGroup       string // consumer_group=, else Registry.DefaultConsumerGroup
 	AutoOffsetReset     string // "earliest" or "latest"
 	CommitInterval      time.Duration
@@ -137,8 +140,10 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		roots:  map[string]*engine.Node{},
 	}
 	c := &app.cfg
-	if c.BrokerAddress, err = optString(b.Name(), "broker_address", broker); err != nil {
-		return nil, err
+	if cc, ok := broker.(*ConnectionConfig); ok {
+		c.BrokerAddress, c.Connection = cc.Brokers(), cc.Settings()
+	} else if c.BrokerAddress, err = optString(b.Name(), "broker_address", broker); err != nil {
+		return nil, fmt.Errorf("%s: broker_address must be a str, a ConnectionConfig or None, not %s", b.Name(), broker.Type())
 	}
 	if c.ConsumerGroup, err = optString(b.Name(), "consumer_group", group); err != nil {
 		return nil, err

@@ -14,13 +14,14 @@ import (
 // `if __name__ == "__main__":` block runs.
 func Predeclared() starlark.StringDict {
 	d := starlark.StringDict{
-		"Application":     starlark.NewBuiltin("Application", NewApplication),
-		"timedelta":       starlark.NewBuiltin("timedelta", NewTimedelta),
-		"json":            json.Module,
-		"math":            math.Module,
-		"__name__":        starlark.String("__main__"),
-		"message_context": starlark.NewBuiltin("message_context", messageContext),
-		"TopicConfig":     starlark.NewBuiltin("TopicConfig", NewTopicConfig),
+		"Application":      starlark.NewBuiltin("Application", NewApplication),
+		"timedelta":        starlark.NewBuiltin("timedelta", NewTimedelta),
+		"json":             json.Module,
+		"math":             math.Module,
+		"__name__":         starlark.String("__main__"),
+		"message_context":  starlark.NewBuiltin("message_context", messageContext),
+		"TopicConfig":      starlark.NewBuiltin("TopicConfig", NewTopicConfig),
+		"ConnectionConfig": starlark.NewBuiltin("ConnectionConfig", NewConnectionConfig),
 		// Names Python apps import for type annotations; they cannot be
 		// constructed in a script.
 		"State":              typeOnly("State", "State objects are passed to stateful callbacks (stateful=True)"),

@@ -21,7 +21,17 @@ type BrokerConfig struct {
 	// DataDir persists topics, offsets and groups across restarts; empty
 	// keeps everything in memory. One broker at a time may use a DataDir.
 	DataDir string
-	Logger  *slog.Logger
+	// Users enables SASL authentication with these users (tests of
+	// security settings).
+	Users  []User
+	Logger *slog.Logger
+}
+
+// User is a SASL user of the embedded broker.
+type User struct {
+	Mechanism string // "PLAIN", "SCRAM-SHA-256" or "SCRAM-SHA-512"
+	Name      string
+	Password  string
 }
 
 // Broker is a Kafka-protocol broker running in this process (kfake): one
@@ -62,6 +72,12 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(1),
 		kfake.WithLogger(kfakeLogger{cfg.Logger}),
+	}
+	if len(cfg.Users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range cfg.Users {
+			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+		}
 	}
 	if cfg.DataDir != "" {
 		if b.lock, err = lockDir(cfg.DataDir); err != nil {

@@ -44,3 +44,18 @@ func buildConfig(base, extra, forced map[string]string, reject []string) (*ckafk
 	}
 	return &cm, nil
 }
+
+// merge returns a's settings overridden by b's.
+func merge(a, b map[string]string) map[string]string {
+	if len(b) == 0 {
+		return a
+	}
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

@@ -53,8 +53,10 @@ type ConsumerConfig struct {
 	// Extra is passed to librdkafka after the defaults; it cannot set
 	// group.id, enable.auto.commit, enable.auto.offset.store or
 	// auto.offset.reset.
-	Extra  map[string]string
-	Logger *slog.Logger
+	Extra map[string]string
+	// Connection holds security settings (SASL, SSL), applied after Extra.
+	Connection map[string]string
+	Logger     *slog.Logger
 }
 
 func (c *ConsumerConfig) validate() error {
@@ -101,7 +103,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		"auto.offset.reset":        cfg.AutoOffsetReset,
 	}
 	reject := append([]string{"bootstrap.servers"}, forcedConsumerKeys...)
-	cm, err := buildConfig(base, cfg.Extra, forced, reject)
+	cm, err := buildConfig(base, merge(cfg.Extra, cfg.Connection), forced, reject)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: consumer: %w", err)
 	}

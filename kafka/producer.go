@@ -16,8 +16,10 @@ type ProducerConfig struct {
 	Brokers string
 	// Extra is passed to librdkafka after qstar's defaults
 	// (partitioner=murmur2, enable.idempotence=true), which it may override.
-	Extra  map[string]string
-	Logger *slog.Logger
+	Extra map[string]string
+	// Connection holds security settings (SASL, SSL), applied after Extra.
+	Connection map[string]string
+	Logger     *slog.Logger
 }
 
 // OutMessage is one message to produce.
@@ -68,7 +70,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		"linger.ms": "5",
 	}
 	forced := map[string]string{"bootstrap.servers": cfg.Brokers}
-	cm, err := buildConfig(base, cfg.Extra, forced, []string{"bootstrap.servers"})
+	cm, err := buildConfig(base, merge(cfg.Extra, cfg.Connection), forced, []string{"bootstrap.servers"})
 	if err != nil {
 		return nil, fmt.Errorf("kafka: producer: %w", err)
 	}

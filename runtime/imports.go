@@ -14,7 +14,7 @@ var importable = map[string][]string{
 	"quixstreams": {"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
 		"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
 		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
-		"State", "StreamingDataFrame", "StreamingSeries"},
+		"State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig"},
 	"datetime": {"timedelta"},
 }
 

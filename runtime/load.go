@@ -91,7 +91,11 @@ func execScript(filename string, src []byte, stdout io.Writer, predeclared starl
 
 // execScriptFiles is execScript that also returns the files loaded.
 func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, []string, error) {
-	reg := &builtins.Registry{DefaultConsumerGroup: os.Getenv(EnvConsumerGroup)}
+	group := os.Getenv(EnvConsumerGroup)
+	if group == "" {
+		group = os.Getenv(EnvConsumerGroupDocumented)
+	}
+	reg := &builtins.Registry{DefaultConsumerGroup: group}
 	predeclared[builtins.BuildingName] = &reg.Building
 	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
 	reg.Building.Set(true)

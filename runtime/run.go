@@ -27,7 +27,13 @@ const (
 	// EnvConsumerGroup is spelled with a single "_" before Group, as the
 	// reference reads it (its docstring says Quix__Consumer__Group).
 	EnvConsumerGroup = "Quix__Consumer_Group"
-	EnvStateDir      = "Quix__State__Dir"
+	// EnvConsumerGroupDocumented is the name the reference documents; it is
+	// read when Quix__Consumer_Group is not set.
+	EnvConsumerGroupDocumented = "Quix__Consumer__Group"
+	EnvStateDir                = "Quix__State__Dir"
+	// EnvSdkToken selects Quix Cloud in the reference, which qstar does not
+	// support yet.
+	EnvSdkToken = "Quix__Sdk__Token"
 )
 
 // Options configures Run.
@@ -127,7 +133,11 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		opts.Level.Set(slogLevel(cfg.Loglevel))
 	}
 	group := cfg.ConsumerGroup // resolved while loading: consumer_group=, $Quix__Consumer_Group, or the default
-	addr, closeBroker, err := Broker(ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv), opts.DataDir, log)
+	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
+	if brokerAddr == "" && opts.Getenv(EnvSdkToken) != "" {
+		return fmt.Errorf("%s is set, but qstar does not connect to Quix Cloud yet: give the broker with --broker, Application(broker_address=) or %s", EnvSdkToken, EnvBrokerAddress)
+	}
+	addr, closeBroker, err := Broker(brokerAddr, opts.DataDir, log)
 	if err != nil {
 		return err
 	}
@@ -148,13 +158,13 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	if err := setupTopics(ctx, s.App, stores, addr, cfg, log); err != nil {
 		return err
 	}
-	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Logger: log})
+	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Connection: cfg.Connection, Logger: log})
 	if err != nil {
 		return err
 	}
 	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset,
-		Extra: cfg.ConsumerExtraConfig, Logger: log,
+		Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log,
 	})
 	if err != nil {
 		_ = prod.Close(time.Second)
@@ -253,7 +263,14 @@ func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) stat
 	if m == nil || !cfg.UseChangelogTopics {
 		return nil
 	}
-	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig}}
+	extra := map[string]string{}
+	for k, v := range cfg.ConsumerExtraConfig {
+		extra[k] = v
+	}
+	for k, v := range cfg.Connection {
+		extra[k] = v
+	}
+	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: extra}}
 }
 
 // setupTopics creates the application's topics that do not exist, with
@@ -262,7 +279,7 @@ func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) stat
 // (compacted, with the partition count of their source topic). Every
 // problem found is reported at once.
 func setupTopics(ctx context.Context, app *builtins.Application, stores *state.Manager, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, cfg.Connection)
 	if err != nil {
 		return err
 	}
