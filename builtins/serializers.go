@@ -111,6 +111,38 @@ func serdeConstructors() starlark.StringDict {
 	return out
 }
 
+// quixConstructors returns QuixDeserializer(column_name=None),
+// QuixTimeseriesSerializer(as_legacy=True) and QuixEventsSerializer(as_legacy=True).
+func quixConstructors() starlark.StringDict {
+	return starlark.StringDict{
+		"QuixDeserializer": starlark.NewBuiltin("QuixDeserializer", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var column starlark.Value = starlark.None
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "column_name?", &column); err != nil {
+				return nil, err
+			}
+			var d serde.Deserializer = serde.Quix{}
+			if col, ok := column.(starlark.String); ok {
+				d = serde.WithColumn(d, string(col))
+			}
+			return &Deserializer{class: b.Name(), d: d}, nil
+		}),
+		"QuixTimeseriesSerializer": starlark.NewBuiltin("QuixTimeseriesSerializer", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			legacy := true
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "as_legacy?", &legacy); err != nil {
+				return nil, err
+			}
+			return &Serializer{class: b.Name(), s: serde.QuixTimeseries{Legacy: legacy}}, nil
+		}),
+		"QuixEventsSerializer": starlark.NewBuiltin("QuixEventsSerializer", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			legacy := true
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "as_legacy?", &legacy); err != nil {
+				return nil, err
+			}
+			return &Serializer{class: b.Name(), s: serde.QuixEvents{Legacy: legacy}}, nil
+		}),
+	}
+}
+
 // checkCodec accepts the names Python gives UTF-8; qstar strings are UTF-8.
 func checkCodec(fn, name string) error {
 	switch strings.ToLower(strings.ReplaceAll(name, "-", "_")) {

@@ -31,6 +31,9 @@ func Predeclared() starlark.StringDict {
 	for k, v := range serdeConstructors() {
 		d[k] = v
 	}
+	for k, v := range quixConstructors() {
+		d[k] = v
+	}
 	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}

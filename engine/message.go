@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -134,4 +135,45 @@ func (t *Topic) Deserialize(m *Message) (Row, error) {
 		}
 	}
 	return r, nil
+}
+
+// DeserializeRows decodes m into its rows: one, or several for a
+// splitting deserializer (Quix formats), or serde.ErrIgnoreMessage for a
+// message without data. The rows share the key, timestamp and headers.
+func (t *Topic) DeserializeRows(m *Message) ([]Row, error) {
+	split, ok := t.ValueDeserializer.(serde.SplitDeserializer)
+	if !ok || m.Value == nil {
+		r, err := t.Deserialize(m)
+		if err != nil {
+			return nil, err
+		}
+		return []Row{r}, nil
+	}
+	key := starlark.Value(starlark.None)
+	if m.Key != nil {
+		k, err := t.KeyDeserializer.Deserialize(m.Key)
+		if err != nil {
+			return nil, &DeserializeError{Message: m, Part: "key", Err: err}
+		}
+		key = k
+	}
+	hs := make([]serde.Header, len(m.Headers))
+	for i, h := range m.Headers {
+		hs[i] = serde.Header(h)
+	}
+	values, err := split.DeserializeSplit(m.Value, hs)
+	if errors.Is(err, serde.ErrIgnoreMessage) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, &DeserializeError{Message: m, Part: "value", Err: err}
+	}
+	if len(values) == 0 {
+		return nil, serde.ErrIgnoreMessage
+	}
+	rows := make([]Row, len(values))
+	for i, v := range values {
+		rows[i] = Row{Value: v, Key: key, Timestamp: m.Timestamp, Headers: m.Headers}
+	}
+	return rows, nil
 }

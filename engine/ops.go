@@ -188,6 +188,12 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 	// json writes None as "null"; for the other formats None means a
 	// message without a value (a tombstone), as librdkafka sends Python's None.
 	_, valueIsJSON := t.ValueSerializer.(serde.JSON)
+	var extra []Header
+	if hs, ok := t.ValueSerializer.(serde.HeaderSerializer); ok {
+		for _, h := range hs.ExtraHeaders() {
+			extra = append(extra, Header(h))
+		}
+	}
 	return func(c *Context, r Row) error {
 		key := r.Key
 		if o.key != nil {
@@ -201,6 +207,9 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 		var err error
 		m := &c.out
 		*m = OutMessage{Topic: t.Name, Partition: -1, Timestamp: r.Timestamp, Headers: r.Headers}
+		if extra != nil {
+			m.Headers = MergeHeaders(r.Headers, extra)
+		}
 		keyLen := -1
 		if key != starlark.None {
 			if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
@@ -375,4 +384,23 @@ func producerError(c *Context, pos string, r *Row, next Step, err error) error {
 		}
 	}
 	return fail(c, "to_topic", pos, err)
+}
+
+// MergeHeaders returns headers with extra applied as Quix Streams'
+// merge_headers does: existing names keep their place and take the new
+// value, new names are appended.
+func MergeHeaders(headers, extra []Header) []Header {
+	out := append(make([]Header, 0, len(headers)+len(extra)), headers...)
+	for _, e := range extra {
+		replaced := false
+		for i := range out {
+			if out[i].Key == e.Key {
+				out[i].Value, replaced = e.Value, true
+			}
+		}
+		if !replaced {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/serde"
 	"github.com/qstar-dev/qstar/state"
 )
 
@@ -810,11 +811,18 @@ func (t *task) process(m *Message) error {
 	c.Message = m
 	defer func() { c.Message = nil }()
 	cb := c.callbacks
-	row, err := t.src.topic.Deserialize(m)
+	rows, err := t.src.topic.DeserializeRows(m)
 	if err == nil {
 		if f := t.src.topic.TimestampExtractor; f != nil {
-			row.Timestamp, err = extractTimestamp(c, f, &row, m.TimestampType)
+			for i := range rows {
+				if rows[i].Timestamp, err = extractTimestamp(c, f, &rows[i], m.TimestampType); err != nil {
+					break
+				}
+			}
 		}
+	}
+	if errors.Is(err, serde.ErrIgnoreMessage) {
+		return t.messageProcessed(m)
 	}
 	if err != nil {
 		if cb == nil || cb.OnConsumerError == nil {
@@ -830,19 +838,21 @@ func (t *task) process(m *Message) error {
 		c.metrics.ProcessingErrors.Add(1)
 		return t.messageProcessed(m)
 	}
-	input := row
-	if err := t.src.step(c, row); err != nil {
-		if cb == nil || cb.OnProcessingError == nil {
-			return err
+	for _, row := range rows {
+		input := row
+		if err := t.src.step(c, row); err != nil {
+			if cb == nil || cb.OnProcessingError == nil {
+				return err
+			}
+			skip, cbErr := cb.OnProcessingError(c, err, &input)
+			if cbErr != nil {
+				return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
+			}
+			if !skip {
+				return err
+			}
+			c.metrics.ProcessingErrors.Add(1)
 		}
-		skip, cbErr := cb.OnProcessingError(c, err, &input)
-		if cbErr != nil {
-			return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
-		}
-		if !skip {
-			return err
-		}
-		c.metrics.ProcessingErrors.Add(1)
 	}
 	return t.messageProcessed(m)
 }

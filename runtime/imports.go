@@ -14,7 +14,8 @@ var importable = map[string][]string{
 	"quixstreams": {"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
 		"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
 		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
-		"State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig"},
+		"State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig",
+		"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer"},
 	"datetime": {"timedelta"},
 }
 

@@ -67,6 +67,12 @@ func SerializerByName(name string) (Serializer, error) {
 	if c, ok := codecs[name]; ok {
 		return c, nil
 	}
+	switch name {
+	case "quix_timeseries":
+		return QuixTimeseries{Legacy: true}, nil
+	case "quix_events":
+		return QuixEvents{Legacy: true}, nil
+	}
 	return nil, fmt.Errorf("unknown serializer option %q; valid options are %s", name, options())
 }
 
@@ -75,6 +81,9 @@ func SerializerByName(name string) (Serializer, error) {
 func DeserializerByName(name string) (Deserializer, error) {
 	if c, ok := codecs[name]; ok {
 		return c, nil
+	}
+	if name == "quix" {
+		return Quix{}, nil
 	}
 	return nil, fmt.Errorf("unknown deserializer option %q; valid options are %s", name, options())
 }
@@ -89,9 +98,32 @@ func options() string {
 }
 
 // WithColumn wraps d so that each decoded value v becomes {name: v}, as
-// Quix Streams' column_name= deserializer argument does.
+// Quix Streams' column_name= deserializer argument does (each row, for a
+// splitting deserializer).
 func WithColumn(d Deserializer, name string) Deserializer {
-	return column{d: d, name: starlark.String(name)}
+	c := column{d: d, name: starlark.String(name)}
+	if s, ok := d.(SplitDeserializer); ok {
+		return splitColumn{column: c, s: s}
+	}
+	return c
+}
+
+type splitColumn struct {
+	column
+	s SplitDeserializer
+}
+
+func (c splitColumn) DeserializeSplit(b []byte, headers []Header) ([]starlark.Value, error) {
+	rows, err := c.s.DeserializeSplit(b, headers)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		d := starlark.NewDict(1)
+		_ = d.SetKey(c.name, r)
+		rows[i] = d
+	}
+	return rows, nil
 }
 
 type column struct {

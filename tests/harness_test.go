@@ -43,10 +43,11 @@ func startBroker(t *testing.T) string {
 
 // record is the part of a JSON Lines record the tests compare.
 type record struct {
-	Topic     string          `json:"topic"`
-	Key       json.RawMessage `json:"key"`
-	Value     json.RawMessage `json:"value"`
-	Timestamp int64           `json:"timestamp"`
+	Topic     string            `json:"topic"`
+	Key       json.RawMessage   `json:"key"`
+	Value     json.RawMessage   `json:"value"`
+	Timestamp int64             `json:"timestamp"`
+	Headers   map[string]string `json:"headers,omitempty"`
 }
 
 // String renders a record with its value in compact JSON, keeping the
@@ -100,7 +101,11 @@ func parseRecords(t *testing.T, r io.Reader) []record {
 func produceRecords(t *testing.T, addr string, recs []record) {
 	t.Helper()
 	for _, rec := range recs {
-		line, _ := json.Marshal(map[string]any{"key": rec.Key, "value": rec.Value, "timestamp": rec.Timestamp})
+		fields := map[string]any{"key": rec.Key, "value": rec.Value, "timestamp": rec.Timestamp}
+		if len(rec.Headers) > 0 {
+			fields["headers"] = rec.Headers
+		}
+		line, _ := json.Marshal(fields)
 		if _, err := runtime.ProduceLines(context.Background(), bytes.NewReader(line), addr, rec.Topic, runtime.ProduceOptions{}); err != nil {
 			t.Fatal(err)
 		}
