@@ -126,21 +126,20 @@ func quixConstructors() starlark.StringDict {
 			}
 			return &Deserializer{class: b.Name(), d: d}, nil
 		}),
-		"QuixTimeseriesSerializer": starlark.NewBuiltin("QuixTimeseriesSerializer", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			legacy := true
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "as_legacy?", &legacy); err != nil {
-				return nil, err
-			}
-			return &Serializer{class: b.Name(), s: serde.QuixTimeseries{Legacy: legacy}}, nil
-		}),
-		"QuixEventsSerializer": starlark.NewBuiltin("QuixEventsSerializer", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			legacy := true
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "as_legacy?", &legacy); err != nil {
-				return nil, err
-			}
-			return &Serializer{class: b.Name(), s: serde.QuixEvents{Legacy: legacy}}, nil
-		}),
+		"QuixTimeseriesSerializer": quixSerializer("QuixTimeseriesSerializer", func(legacy bool) serde.Serializer { return serde.QuixTimeseries{Legacy: legacy} }),
+		"QuixEventsSerializer":     quixSerializer("QuixEventsSerializer", func(legacy bool) serde.Serializer { return serde.QuixEvents{Legacy: legacy} }),
 	}
+}
+
+// quixSerializer is the constructor Name(as_legacy=True).
+func quixSerializer(name string, make func(legacy bool) serde.Serializer) *starlark.Builtin {
+	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		legacy := true
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "as_legacy?", &legacy); err != nil {
+			return nil, err
+		}
+		return &Serializer{class: b.Name(), s: make(legacy)}, nil
+	})
 }
 
 // checkCodec accepts the names Python gives UTF-8; qstar strings are UTF-8.

@@ -135,6 +135,11 @@ func getIndex(v, key starlark.Value) (starlark.Value, error) {
 // Binary returns x op y for an arithmetic op (+ - * / // %), with fast
 // paths for floats and small ints.
 func Binary(op syntax.Token, x, y *Expr) *Expr {
+	return both(op, x, y, func(a, b starlark.Value) (starlark.Value, error) { return Arith(op, a, b) })
+}
+
+// both builds an expression of two operands, both always evaluated.
+func both(op syntax.Token, x, y *Expr, fn func(a, b starlark.Value) (starlark.Value, error)) *Expr {
 	return &Expr{
 		Desc: fmt.Sprintf("(%s %s %s)", x.Desc, op, y.Desc),
 		eval: func(c *Context, r *Row) (starlark.Value, error) {
@@ -146,7 +151,7 @@ func Binary(op syntax.Token, x, y *Expr) *Expr {
 			if err != nil {
 				return nil, err
 			}
-			return Arith(op, a, b)
+			return fn(a, b)
 		},
 	}
 }
@@ -204,21 +209,10 @@ func asFloat(v starlark.Value) (f float64, isFloat, ok bool) {
 // numeric fast path: go.starlark.net compares an int with a float through
 // exact rational arithmetic (~400 ns, 11 allocations).
 func Compare(op syntax.Token, x, y *Expr) *Expr {
-	return &Expr{
-		Desc: fmt.Sprintf("(%s %s %s)", x.Desc, op, y.Desc),
-		eval: func(c *Context, r *Row) (starlark.Value, error) {
-			a, err := x.eval(c, r)
-			if err != nil {
-				return nil, err
-			}
-			b, err := y.eval(c, r)
-			if err != nil {
-				return nil, err
-			}
-			ok, err := CompareValues(op, a, b)
-			return starlark.Bool(ok), err
-		},
-	}
+	return both(op, x, y, func(a, b starlark.Value) (starlark.Value, error) {
+		ok, err := CompareValues(op, a, b)
+		return starlark.Bool(ok), err
+	})
 }
 
 // CompareValues compares a and b as Python would.
