@@ -1,0 +1,161 @@
+package state
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/linxGnu/grocksdb"
+)
+
+// Store names a registered store of a source topic.
+type Store struct {
+	Name  string
+	Topic string
+	// Windowed stores have the expiration-index column family.
+	Windowed bool
+	// Changelog is the changelog topic; empty when changelogs are off.
+	Changelog string
+}
+
+// ChangelogTopic returns Quix Streams' changelog topic name for a store:
+// changelog__{group}--{topic}--{store}. An internal source topic's name is
+// nested as the reference does: repartition__{group}--{topic}--{op}
+// becomes repartition.{topic}.{op}.
+func ChangelogTopic(group, topic, store string) string {
+	if strings.HasPrefix(topic, "repartition__"+group+"--") {
+		topic = strings.ReplaceAll(strings.Replace(topic, "__"+group, "", 1), "--", ".")
+	}
+	return "changelog__" + group + "--" + topic + "--" + store
+}
+
+// Manager knows the registered stores and opens their partitions. Its
+// methods are safe for concurrent use.
+type Manager struct {
+	opts       Options
+	log        *slog.Logger
+	changelogs bool
+	cache      *grocksdb.Cache
+
+	mu     sync.Mutex
+	stores map[string][]Store // by source topic
+}
+
+// NewManager returns a manager for the stores under opts.Dir/opts.Group.
+// With changelogs, each store is backed by its changelog topic.
+func NewManager(opts Options, changelogs bool, log *slog.Logger) (*Manager, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Manager{
+		opts:       opts,
+		log:        log,
+		changelogs: changelogs,
+		cache:      grocksdb.NewLRUCache(opts.RocksDB.BlockCacheSize),
+		stores:     map[string][]Store{},
+	}, nil
+}
+
+// Close releases the shared block cache; every Partition must be closed.
+func (m *Manager) Close() { m.cache.Destroy() }
+
+// Register adds a store to a source topic (once per name).
+func (m *Manager) Register(topic, name string, windowed bool) Store {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range m.stores[topic] {
+		if s.Name == name {
+			return s
+		}
+	}
+	s := Store{Name: name, Topic: topic, Windowed: windowed}
+	if m.changelogs {
+		s.Changelog = ChangelogTopic(m.opts.Group, topic, name)
+	}
+	m.stores[topic] = append(m.stores[topic], s)
+	return s
+}
+
+// Stores returns the stores of a source topic, in registration order.
+func (m *Manager) Stores(topic string) []Store {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Store(nil), m.stores[topic]...)
+}
+
+// All returns every registered store, sorted by topic then name.
+func (m *Manager) All() []Store {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var all []Store
+	for _, ss := range m.stores {
+		all = append(all, ss...)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].Topic != all[j].Topic {
+			return all[i].Topic < all[j].Topic
+		}
+		return all[i].Name < all[j].Name
+	})
+	return all
+}
+
+// Path returns the directory of a store partition:
+// {dir}/{group}/{store}/{topic}/{partition}.
+func (m *Manager) Path(store, topic string, partition int32) string {
+	return filepath.Join(m.opts.Dir, m.opts.Group, store, topic, strconv.Itoa(int(partition)))
+}
+
+// Open opens a store's database for one partition.
+func (m *Manager) Open(s Store, partition int32) (*Partition, error) {
+	cfs := []string{CFDefault, CFMetadata}
+	if s.Windowed {
+		cfs = append(cfs, CFExpirationIndex)
+	}
+	return openPartition(m.Path(s.Name, s.Topic, partition), cfs, m)
+}
+
+// Clear deletes every store of the group: {dir}/{group}.
+func (m *Manager) Clear() error {
+	dir := filepath.Join(m.opts.Dir, m.opts.Group)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("state: clear %s: %w", dir, err)
+	}
+	m.log.Info("cleared the state directory", "path", dir)
+	return nil
+}
+
+func (m *Manager) dbOptions() *grocksdb.Options {
+	r := m.opts.RocksDB
+	opts := grocksdb.NewDefaultOptions()
+	opts.SetCreateIfMissing(true)
+	opts.SetCreateIfMissingColumnFamilies(true)
+	opts.SetWriteBufferSize(r.WriteBufferSize)
+	opts.SetTargetFileSizeBase(r.TargetFileSizeBase)
+	opts.SetMaxWriteBufferNumber(r.MaxWriteBufferNumber)
+	opts.SetMaxTotalWalSize(r.MaxTotalWALSize)
+	if r.DisableCompression {
+		opts.SetCompression(grocksdb.NoCompression)
+	} else {
+		opts.SetCompression(grocksdb.LZ4Compression)
+	}
+	bbto := grocksdb.NewDefaultBlockBasedTableOptions()
+	bbto.SetBlockCache(m.cache)
+	bbto.SetFilterPolicy(grocksdb.NewBloomFilter(r.BloomBitsPerKey))
+	opts.SetBlockBasedTableFactory(bbto)
+	return opts
+}
+
+// IsInternalTopic reports whether a topic name is a changelog or
+// repartition topic.
+func IsInternalTopic(name string) bool {
+	return strings.HasPrefix(name, "changelog__") || strings.HasPrefix(name, "repartition__")
+}

@@ -1,0 +1,148 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/linxGnu/grocksdb"
+)
+
+// ChangelogRecord is one record read back from a changelog partition.
+type ChangelogRecord struct {
+	Offset  int64
+	Key     []byte
+	Value   []byte // nil or empty: a delete
+	Headers []Header
+}
+
+// ChangelogSource reads changelog partitions for recovery.
+type ChangelogSource interface {
+	// Watermarks returns the partition's low and high watermarks.
+	Watermarks(topic string, partition int32) (low, high int64, err error)
+	// Read calls fn for each record from offset from up to the end of the
+	// partition as it was when Read started (its end may be a transaction
+	// marker or a compacted gap: Read goes by position, not by count).
+	Read(ctx context.Context, topic string, partition int32, from int64, fn func(ChangelogRecord) error) error
+}
+
+// NoCommit is the committed offset of a partition whose group never
+// committed (librdkafka's OFFSET_INVALID).
+const NoCommit = -1001
+
+// RecoveryStats reports one partition's recovery.
+type RecoveryStats struct {
+	Applied, Skipped int64
+	Took             time.Duration
+}
+
+// Recover brings the partition up to date with its changelog partition:
+// when the stored changelog offset is behind the high watermark it
+// replays the records from there, skipping those whose processed-offset
+// header is at or past committed (the source partition's committed
+// offset, NoCommit if none), exactly as Quix Streams 2.5.1 does, including
+// skipping every such record when nothing was committed.
+func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic string, partition int32, committed int64, log *slog.Logger) (RecoveryStats, error) {
+	var stats RecoveryStats
+	start := time.Now()
+	offset, _, err := p.ChangelogOffset()
+	if err != nil {
+		return stats, err
+	}
+	low, high, err := src.Watermarks(topic, partition)
+	if err != nil {
+		return stats, fmt.Errorf("state: watermarks of %s[%d]: %w", topic, partition, err)
+	}
+	if !(low != high && high > offset) {
+		if high > 0 && high < offset {
+			log.Warn("the stored changelog offset is ahead of the changelog; resetting it", "changelog", topic, "partition", partition, "stored", offset, "high", high)
+			if err := p.setChangelogOffset(high); err != nil {
+				return stats, err
+			}
+		}
+		return stats, nil
+	}
+	log.Info("recovery required", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "from", offset, "to", high, "records", high-offset)
+	meta, err := p.cf(CFMetadata)
+	if err != nil {
+		return stats, err
+	}
+	wb := grocksdb.NewWriteBatch()
+	defer wb.Destroy()
+	lastLog := time.Now()
+	flush := func() error {
+		if wb.Count() == 0 {
+			return nil
+		}
+		err := p.write(wb)
+		wb.Clear()
+		return err
+	}
+	err = src.Read(ctx, topic, partition, offset, func(r ChangelogRecord) error {
+		cfName, processed, hasProcessed := "", int64(0), false
+		for _, h := range r.Headers {
+			switch h.Key {
+			case HeaderColumnFamily:
+				cfName = string(h.Value)
+			case HeaderProcessedOffset:
+				n, err := strconv.ParseInt(string(h.Value), 10, 64)
+				if err != nil {
+					return fmt.Errorf("state: %s[%d] offset %d: bad %s header %q", topic, partition, r.Offset, HeaderProcessedOffset, h.Value)
+				}
+				processed, hasProcessed = n, true
+			}
+		}
+		if cfName == "" {
+			return fmt.Errorf("state: %s[%d] offset %d: the record has no %s header", topic, partition, r.Offset, HeaderColumnFamily)
+		}
+		h, err := p.cf(cfName)
+		if err != nil {
+			return fmt.Errorf("state: %s[%d] offset %d: %w", topic, partition, r.Offset, err)
+		}
+		if hasProcessed && processed >= committed {
+			stats.Skipped++
+		} else {
+			if len(r.Value) == 0 {
+				wb.DeleteCF(h, r.Key)
+			} else {
+				wb.PutCF(h, r.Key, r.Value)
+			}
+			stats.Applied++
+		}
+		wb.PutCF(meta, keyChangelogOffset, EncodeInt64(r.Offset+1))
+		if wb.Count() >= 2000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			lastLog = time.Now()
+			done := stats.Applied + stats.Skipped
+			log.Info("recovering", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "restored", done,
+				"rate_per_s", int64(float64(done)/time.Since(start).Seconds()), "remaining", high-r.Offset-1)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+	if err := flush(); err != nil {
+		return stats, err
+	}
+	stats.Took = time.Since(start)
+	log.Info("finished recovering", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "applied", stats.Applied, "skipped", stats.Skipped, "took", stats.Took.Round(time.Millisecond))
+	return stats, nil
+}
+
+func (p *Partition) setChangelogOffset(offset int64) error {
+	meta, err := p.cf(CFMetadata)
+	if err != nil {
+		return err
+	}
+	wb := grocksdb.NewWriteBatch()
+	defer wb.Destroy()
+	wb.PutCF(meta, keyChangelogOffset, EncodeInt64(offset))
+	return p.write(wb)
+}

@@ -1,0 +1,317 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/linxGnu/grocksdb"
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// Header is a changelog record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Changelog receives a transaction's changelog records (the engine's
+// producer). Produce must copy key and value before it returns.
+type Changelog interface {
+	Produce(topic string, partition int32, key, value []byte, headers []Header) error
+}
+
+// Transaction statuses.
+const (
+	statusStarted = iota
+	statusPrepared
+	statusComplete
+	statusFailed
+)
+
+// ErrTransactionFailed is returned by every operation on a transaction
+// after one of its operations failed.
+var ErrTransactionFailed = errors.New("state: the transaction failed earlier and accepts no more operations")
+
+// Transaction is a set of changes to one Partition, cached in memory until
+// Flush. Reads see the transaction's own writes. Not safe for concurrent
+// use.
+type Transaction struct {
+	p      *Partition
+	status int
+	cfs    map[string]*cfCache
+	order  []string // column families in first-change order
+	buf    []byte
+
+	// Windowed stores: the partition's latest timestamp, as of the first
+	// use, advanced by UpdateWindow and written by Flush.
+	latest        int64
+	latestLoaded  bool
+	latestChanged bool
+	lowestStart   map[string]int64 // changes to Partition.lowestStart, applied by Flush
+}
+
+// cfCache holds one column family's changes, grouped by prefix in
+// first-change order, each prefix's keys in first-change order: the order
+// Quix Streams writes changelog records in.
+type cfCache struct {
+	prefixes []string
+	byPrefix map[string]*prefixCache
+}
+
+type prefixCache struct {
+	keys   []string
+	values map[string]change
+}
+
+type change struct {
+	value   []byte
+	deleted bool
+}
+
+func (t *Transaction) check() error {
+	switch t.status {
+	case statusStarted:
+		return nil
+	case statusFailed:
+		return ErrTransactionFailed
+	}
+	return errors.New("state: the transaction is already prepared and accepts no more changes")
+}
+
+func (t *Transaction) fail(err error) error {
+	t.status = statusFailed
+	return err
+}
+
+// Changed reports whether the transaction holds changes.
+func (t *Transaction) Changed() bool { return len(t.order) > 0 }
+
+// Failed reports whether an operation failed.
+func (t *Transaction) Failed() bool { return t.status == statusFailed }
+
+func (t *Transaction) lookup(cf string, prefix, key []byte) (change, bool) {
+	c := t.cfs[cf]
+	if c == nil {
+		return change{}, false
+	}
+	pc := c.byPrefix[string(prefix)]
+	if pc == nil {
+		return change{}, false
+	}
+	ch, ok := pc.values[string(key)]
+	return ch, ok
+}
+
+func (t *Transaction) put(cf string, prefix, key []byte, ch change) {
+	c := t.cfs[cf]
+	if c == nil {
+		c = &cfCache{byPrefix: map[string]*prefixCache{}}
+		t.cfs[cf] = c
+		t.order = append(t.order, cf)
+	}
+	pc := c.byPrefix[string(prefix)]
+	if pc == nil {
+		pc = &prefixCache{values: map[string]change{}}
+		c.byPrefix[string(prefix)] = pc
+		c.prefixes = append(c.prefixes, string(prefix))
+	}
+	if _, ok := pc.values[string(key)]; !ok {
+		pc.keys = append(pc.keys, string(key))
+	}
+	pc.values[string(key)] = ch
+}
+
+// GetBytes returns the value of the full key in cf, with the
+// transaction's own changes applied.
+func (t *Transaction) GetBytes(cf string, prefix, key []byte) ([]byte, bool, error) {
+	if t.status == statusFailed {
+		return nil, false, ErrTransactionFailed
+	}
+	if ch, ok := t.lookup(cf, prefix, key); ok {
+		if ch.deleted {
+			return nil, false, nil
+		}
+		return ch.value, true, nil
+	}
+	return t.p.get(cf, key)
+}
+
+// SetBytes sets the full key (which starts with prefix) in cf. value is
+// kept: the caller must not modify it.
+func (t *Transaction) SetBytes(cf string, prefix, key, value []byte) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	t.put(cf, prefix, key, change{value: value})
+	return nil
+}
+
+// DeleteBytes deletes the full key in cf.
+func (t *Transaction) DeleteBytes(cf string, prefix, key []byte) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	t.put(cf, prefix, key, change{deleted: true})
+	return nil
+}
+
+// Get returns the value of the state key under prefix.
+func (t *Transaction) Get(prefix []byte, key starlark.Value) (starlark.Value, bool, error) {
+	k, err := Key(t.buf[:0], prefix, key)
+	if err != nil {
+		return nil, false, err
+	}
+	t.buf = k
+	v, ok, err := t.GetBytes(CFDefault, prefix, k)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	val, err := serde.JSON{}.Deserialize(v)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: stored value of %s is not JSON: %w", key, err)
+	}
+	return val, true, nil
+}
+
+// Exists reports whether the state key exists under prefix.
+func (t *Transaction) Exists(prefix []byte, key starlark.Value) (bool, error) {
+	k, err := Key(t.buf[:0], prefix, key)
+	if err != nil {
+		return false, err
+	}
+	t.buf = k
+	_, ok, err := t.GetBytes(CFDefault, prefix, k)
+	return ok, err
+}
+
+// Set stores value (any JSON-serializable value) under the state key.
+// A value that cannot be serialized fails the transaction, as in Quix
+// Streams.
+func (t *Transaction) Set(prefix []byte, key, value starlark.Value) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k, err := Key(nil, prefix, key)
+	if err != nil {
+		return t.fail(err)
+	}
+	v, err := serde.JSON{}.Serialize(nil, value)
+	if err != nil {
+		return t.fail(fmt.Errorf("state: value for %s: %w", key, err))
+	}
+	return t.SetBytes(CFDefault, prefix, k, v)
+}
+
+// Delete deletes the state key (whether or not it exists).
+func (t *Transaction) Delete(prefix []byte, key starlark.Value) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k, err := Key(nil, prefix, key)
+	if err != nil {
+		return t.fail(err)
+	}
+	return t.DeleteBytes(CFDefault, prefix, k)
+}
+
+// Prepare produces one changelog record per changed key to partition of
+// topic, with the column family and processedOffset as headers, and
+// accepts no more changes. A delete produces a tombstone.
+func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, processedOffset int64) error {
+	if t.status == statusFailed {
+		return ErrTransactionFailed
+	}
+	if t.status != statusStarted {
+		return errors.New("state: the transaction is already prepared")
+	}
+	if cl != nil && topic != "" {
+		offset := []byte(strconv.FormatInt(processedOffset, 10))
+		for _, cf := range t.order {
+			c := t.cfs[cf]
+			headers := []Header{{HeaderColumnFamily, []byte(cf)}, {HeaderProcessedOffset, offset}}
+			for _, prefix := range c.prefixes {
+				pc := c.byPrefix[prefix]
+				for _, k := range pc.keys {
+					ch := pc.values[k]
+					var value []byte
+					if !ch.deleted {
+						value = ch.value
+					}
+					if err := cl.Produce(topic, partition, []byte(k), value, headers); err != nil {
+						return t.fail(fmt.Errorf("state: produce changelog record: %w", err))
+					}
+				}
+			}
+		}
+	}
+	t.status = statusPrepared
+	return nil
+}
+
+// Flush writes the changes with the processed offset and, when
+// changelogOffset >= 0, the next changelog offset, in one batch. A
+// transaction without changes writes nothing.
+func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
+	if t.status == statusFailed {
+		return ErrTransactionFailed
+	}
+	if t.status == statusComplete {
+		return errors.New("state: the transaction is already flushed")
+	}
+	defer func() {
+		if t.status != statusFailed {
+			t.status = statusComplete
+		}
+	}()
+	if !t.Changed() {
+		return nil
+	}
+	wb := grocksdb.NewWriteBatch()
+	defer wb.Destroy()
+	for _, cf := range t.order {
+		h, err := t.p.cf(cf)
+		if err != nil {
+			return t.fail(err)
+		}
+		c := t.cfs[cf]
+		for _, prefix := range c.prefixes {
+			pc := c.byPrefix[prefix]
+			for _, k := range pc.keys {
+				ch := pc.values[k]
+				if ch.deleted {
+					wb.DeleteCF(h, []byte(k))
+				} else {
+					wb.PutCF(h, []byte(k), ch.value)
+				}
+			}
+		}
+	}
+	meta, err := t.p.cf(CFMetadata)
+	if err != nil {
+		return t.fail(err)
+	}
+	wb.PutCF(meta, keyProcessedOffset, EncodeInt64(processedOffset))
+	if t.latestChanged {
+		wb.PutCF(meta, keyLatestTimestamp, EncodeInt64(t.latest))
+	}
+	if changelogOffset >= 0 {
+		stored, ok, err := t.p.ChangelogOffset()
+		if err != nil {
+			return t.fail(err)
+		}
+		if ok && changelogOffset < stored {
+			return t.fail(fmt.Errorf("state: %s: changelog offset %d is lower than the stored %d", t.p.Path, changelogOffset, stored))
+		}
+		wb.PutCF(meta, keyChangelogOffset, EncodeInt64(changelogOffset))
+	}
+	if err := t.p.write(wb); err != nil {
+		return t.fail(err)
+	}
+	for prefix, low := range t.lowestStart {
+		t.p.lowestStart[prefix] = low
+	}
+	return nil
+}

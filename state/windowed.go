@@ -1,0 +1,268 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+// Windowed stores keep one aggregate per (message key, window), with
+// Quix Streams 2.5.1's layout:
+//
+//	default               prefix|>q(start)|>q(end)          JSON(aggregate)
+//	__expiration-index__  prefix|__expired_start_gt__       JSON(last expired start)
+//	__metadata__          __topic_latest_timestamp__        >q(latest timestamp)
+//
+// Window keys sort by start, then end, within a message key (starts are
+// never negative). The latest timestamp is per store partition, written
+// on Flush, and not changelogged (after a recovery from scratch it is 0,
+// as in the reference).
+
+var (
+	keyLatestTimestamp = []byte("__topic_latest_timestamp__")
+	expiredStartGT     = []byte("__expired_start_gt__")
+)
+
+// WindowKey returns prefix|>q(start)|>q(end), appended to dst.
+func WindowKey(dst, prefix []byte, start, end int64) []byte {
+	dst = append(dst, prefix...)
+	dst = append(dst, Separator)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(start))
+	dst = append(dst, Separator)
+	return binary.BigEndian.AppendUint64(dst, uint64(end))
+}
+
+func windowBound(prefix []byte, start int64) []byte {
+	b := append(append([]byte(nil), prefix...), Separator)
+	return binary.BigEndian.AppendUint64(b, uint64(start))
+}
+
+// parseWindowKey reads start and end from a window key of prefix.
+func parseWindowKey(prefix, key []byte) (int64, int64, bool) {
+	rest := key[len(prefix):]
+	if len(rest) != 18 || rest[0] != Separator || rest[9] != Separator {
+		return 0, 0, false
+	}
+	return int64(binary.BigEndian.Uint64(rest[1:9])), int64(binary.BigEndian.Uint64(rest[10:18])), true
+}
+
+// latestTimestamp returns the partition's latest timestamp as stored.
+func (p *Partition) latestTimestamp() (int64, error) {
+	n, ok, err := p.metadata(keyLatestTimestamp)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return n, nil
+}
+
+// WindowState is the windowed state of one message key in a transaction.
+type WindowState struct {
+	tx     *Transaction
+	prefix []byte
+}
+
+// Windows returns the windowed state of the message key prefix.
+func (t *Transaction) Windows(prefix []byte) (*WindowState, error) {
+	if !t.latestLoaded {
+		l, err := t.p.latestTimestamp()
+		if err != nil {
+			return nil, err
+		}
+		t.latest, t.latestLoaded = l, true
+	}
+	return &WindowState{tx: t, prefix: prefix}, nil
+}
+
+// LatestTimestamp is the highest timestamp any window of the store
+// partition was updated with (0 if none).
+func (w *WindowState) LatestTimestamp() int64 { return w.tx.latest }
+
+// GetWindow returns a window's aggregate.
+func (w *WindowState) GetWindow(start, end int64) (starlark.Value, bool, error) {
+	raw, ok, err := w.tx.GetBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, start, end))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	v, err := serde.JSON{}.Deserialize(raw)
+	if err != nil {
+		return nil, false, fmt.Errorf("state: window [%d, %d) aggregate: %w", start, end, err)
+	}
+	return v, true, nil
+}
+
+// UpdateWindow stores a window's aggregate and advances the latest
+// timestamp to ts.
+func (w *WindowState) UpdateWindow(start, end int64, value starlark.Value, ts int64) error {
+	if ts < 0 {
+		return w.tx.fail(fmt.Errorf("timestamp cannot be negative: %d", ts))
+	}
+	if end <= start {
+		return w.tx.fail(fmt.Errorf("invalid window duration: [%d, %d)", start, end))
+	}
+	raw, err := serde.JSON{}.Serialize(nil, value)
+	if err != nil {
+		return w.tx.fail(fmt.Errorf("state: window aggregate: %w", err))
+	}
+	if err := w.tx.SetBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, start, end), raw); err != nil {
+		return err
+	}
+	if low, known := w.lowest(); known && start < low {
+		w.setLowest(start)
+	}
+	if ts > w.tx.latest {
+		w.tx.latest = ts
+		w.tx.latestChanged = true
+	}
+	return nil
+}
+
+// Window is a window and its aggregate.
+type Window struct {
+	Start, End int64
+	Value      starlark.Value
+}
+
+// ExpireWindows deletes and returns, sorted by (start, end), this key's
+// windows that closed: start <= latest - duration - grace, beyond the
+// last start expired before (the expiration index), as the reference's
+// expire_windows does, from the store and the transaction's own changes.
+func (w *WindowState) ExpireWindows(duration, grace int64) ([]Window, error) {
+	startTo := w.tx.latest - duration - grace
+	if low, known := w.lowest(); known && startTo < low {
+		return nil, nil // no window of this key can have closed
+	}
+	startFrom := int64(-1)
+	indexKey := append(append(append([]byte(nil), w.prefix...), Separator), expiredStartGT...)
+	if raw, ok, err := w.tx.GetBytes(CFExpirationIndex, w.prefix, indexKey); err != nil {
+		return nil, err
+	} else if ok {
+		v, err := serde.JSON{}.Deserialize(raw)
+		if err != nil {
+			return nil, fmt.Errorf("state: expiration index: %w", err)
+		}
+		if n, ok := v.(starlark.Int); ok {
+			if last, ok := n.Int64(); ok && last > startFrom {
+				startFrom = last
+			}
+		}
+	}
+	if startTo <= startFrom {
+		return nil, nil
+	}
+	windows, err := w.windows(startFrom, startTo)
+	if err != nil {
+		return nil, err
+	}
+	// Every window left starts after startTo.
+	w.setLowest(startTo + 1)
+	if len(windows) == 0 {
+		return nil, nil
+	}
+	last := windows[len(windows)-1].Start
+	if err := w.tx.SetBytes(CFExpirationIndex, w.prefix, indexKey, []byte(fmt.Sprint(last))); err != nil {
+		return nil, err
+	}
+	for _, win := range windows {
+		if err := w.tx.DeleteBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, win.Start, win.End)); err != nil {
+			return nil, err
+		}
+	}
+	return windows, nil
+}
+
+// windows returns this key's windows with startFrom < start <= startTo.
+func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
+	found := map[[2]int64][]byte{}
+	lower := windowBound(w.prefix, max(startFrom, 0))
+	upper := windowBound(w.prefix, startTo+1)
+	it, err := w.tx.p.NewIterator(CFDefault, lower, upper)
+	if err != nil {
+		return nil, err
+	}
+	for it.Seek(lower); it.Valid(); it.Next() {
+		k := it.Key()
+		if !bytes.HasPrefix(k, w.prefix) {
+			continue
+		}
+		s, e, ok := parseWindowKey(w.prefix, k)
+		if !ok || s <= startFrom || s > startTo {
+			continue
+		}
+		found[[2]int64{s, e}] = append([]byte(nil), it.Value()...)
+	}
+	err = it.Err()
+	it.Close()
+	if err != nil {
+		return nil, fmt.Errorf("state: scan windows: %w", err)
+	}
+	// The transaction's own changes win over the store.
+	if c := w.tx.cfs[CFDefault]; c != nil {
+		if pc := c.byPrefix[string(w.prefix)]; pc != nil {
+			for _, k := range pc.keys {
+				s, e, ok := parseWindowKey(w.prefix, []byte(k))
+				if !ok || s <= startFrom || s > startTo {
+					continue
+				}
+				if ch := pc.values[k]; ch.deleted {
+					delete(found, [2]int64{s, e})
+				} else {
+					found[[2]int64{s, e}] = ch.value
+				}
+			}
+		}
+	}
+	out := make([]Window, 0, len(found))
+	for se, raw := range found {
+		v, err := serde.JSON{}.Deserialize(raw)
+		if err != nil {
+			return nil, fmt.Errorf("state: window [%d, %d) aggregate: %w", se[0], se[1], err)
+		}
+		out = append(out, Window{Start: se[0], End: se[1], Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Start != out[j].Start {
+			return out[i].Start < out[j].Start
+		}
+		return out[i].End < out[j].End
+	})
+	return out, nil
+}
+
+// Load returns a value stored for the key under name (not a window).
+func (w *WindowState) Load(name string) (starlark.Value, bool, error) {
+	return w.tx.Get(w.prefix, starlark.String(name))
+}
+
+// Save stores a value for the key under name and advances the latest
+// timestamp to ts.
+func (w *WindowState) Save(name string, v starlark.Value, ts int64) error {
+	if err := w.tx.Set(w.prefix, starlark.String(name), v); err != nil {
+		return err
+	}
+	if ts > w.tx.latest {
+		w.tx.latest = ts
+		w.tx.latestChanged = true
+	}
+	return nil
+}
+
+// lowest returns the known lower bound of this key's window starts.
+func (w *WindowState) lowest() (int64, bool) {
+	if low, ok := w.tx.lowestStart[string(w.prefix)]; ok {
+		return low, true
+	}
+	low, ok := w.tx.p.lowestStart[string(w.prefix)]
+	return low, ok
+}
+
+func (w *WindowState) setLowest(low int64) {
+	if w.tx.lowestStart == nil {
+		w.tx.lowestStart = map[string]int64{}
+	}
+	w.tx.lowestStart[string(w.prefix)] = low
+}
