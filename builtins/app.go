@@ -62,9 +62,14 @@ type Application struct {
 	rootOf []string // source topics in the order of their first dataframe
 	stores []StoreSpec
 
-	clearState bool
-	run        *RunRequest
+	clearState  bool
+	usedClients bool
+	run         *RunRequest
 }
+
+// UsedClients reports whether the script used app.get_producer() or
+// app.get_consumer().
+func (a *Application) UsedClients() bool { return a.usedClients }
 
 func (a *Application) registerStore(topic, name string, windowed bool) {
 	for _, s := range a.stores {
@@ -287,10 +292,12 @@ func (a *Application) Truth() starlark.Bool  { return true }
 func (a *Application) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: Application") }
 
 var appMethods = map[string]*starlark.Builtin{
-	"topic":       starlark.NewBuiltin("Application.topic", appTopic),
-	"dataframe":   starlark.NewBuiltin("Application.dataframe", appDataframe),
-	"run":         starlark.NewBuiltin("Application.run", appRun),
-	"clear_state": starlark.NewBuiltin("Application.clear_state", appClearState),
+	"topic":        starlark.NewBuiltin("Application.topic", appTopic),
+	"dataframe":    starlark.NewBuiltin("Application.dataframe", appDataframe),
+	"run":          starlark.NewBuiltin("Application.run", appRun),
+	"clear_state":  starlark.NewBuiltin("Application.clear_state", appClearState),
+	"get_producer": starlark.NewBuiltin("Application.get_producer", appGetProducer),
+	"get_consumer": starlark.NewBuiltin("Application.get_consumer", appGetConsumer),
 }
 
 // appClearState implements app.clear_state(): the application's state

@@ -12,6 +12,9 @@ import (
 // loading thread with SetRegistry.
 type Registry struct {
 	Apps []*Application
+	// Clients, when set, gives scripts Kafka clients (app.get_producer(),
+	// app.get_consumer()).
+	Clients Clients
 	// DefaultConsumerGroup is the group of an Application created without
 	// consumer_group= (the runtime sets it from Quix__Consumer_Group, else
 	// "quixstreams-default"). Internal topic names depend on it.

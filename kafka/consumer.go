@@ -56,6 +56,9 @@ type ConsumerConfig struct {
 	Extra map[string]string
 	// Connection holds security settings (SASL, SSL), applied after Extra.
 	Connection map[string]string
+	// AutoCommit lets librdkafka store and commit offsets itself (for
+	// scripts' consumers; the engine commits its own).
+	AutoCommit bool
 	Logger     *slog.Logger
 }
 
@@ -98,8 +101,8 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	forced := map[string]string{
 		"bootstrap.servers":        cfg.Brokers,
 		"group.id":                 cfg.GroupID,
-		"enable.auto.commit":       "false",
-		"enable.auto.offset.store": "false",
+		"enable.auto.commit":       fmt.Sprint(cfg.AutoCommit),
+		"enable.auto.offset.store": fmt.Sprint(cfg.AutoCommit),
 		"auto.offset.reset":        cfg.AutoOffsetReset,
 	}
 	reject := append([]string{"bootstrap.servers"}, forcedConsumerKeys...)

@@ -34,6 +34,16 @@ type Script struct {
 	App      *builtins.Application
 	// Files are the script and every file it load()ed.
 	Files []string
+
+	clients *scriptClients
+}
+
+// Close releases the Kafka clients the script got from app.get_producer()
+// and app.get_consumer() (flushing producers).
+func (s *Script) Close() {
+	if s.clients != nil {
+		s.clients.Close()
+	}
 }
 
 // LoadError is a script that failed to load. Error() reads
@@ -50,18 +60,36 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // LoadFile reads and loads the script at path. Output of print() goes to
 // stdout.
 func LoadFile(path string, stdout io.Writer) (*Script, error) {
+	return LoadFileWith(path, stdout, nil)
+}
+
+// LoadFileWith is LoadFile giving the script Kafka clients
+// (app.get_producer(), app.get_consumer()) connected as clients says.
+// The caller must Close the script.
+func LoadFileWith(path string, stdout io.Writer, clients *ClientOptions) (*Script, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read script: %w", err)
 	}
-	return Load(path, src, stdout)
+	return load(path, src, stdout, clients)
 }
 
 // Load runs a script's source, recording its pipelines, and returns the
 // application whose app.run() it called.
 func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
-	globals, reg, files, err := execScriptFiles(filename, src, stdout, builtins.Predeclared())
+	return load(filename, src, stdout, nil)
+}
+
+func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptions) (*Script, error) {
+	var clients *scriptClients
+	if clientOpts != nil {
+		clients = newScriptClients(*clientOpts)
+	}
+	globals, reg, files, err := execScriptFiles(filename, src, stdout, builtins.Predeclared(), clients)
 	if err != nil {
+		if clients != nil {
+			clients.Close()
+		}
 		return nil, err
 	}
 	var ran []*builtins.Application
@@ -70,32 +98,51 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 			ran = append(ran, app)
 		}
 	}
+	if len(ran) == 0 {
+		for _, app := range reg.Apps {
+			if app.UsedClients() {
+				// A script that only produces or consumes with
+				// get_producer()/get_consumer() has done its work.
+				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients}, nil
+			}
+		}
+	}
+	fail := func(err error) (*Script, error) {
+		if clients != nil {
+			clients.Close()
+		}
+		return nil, err
+	}
 	switch {
 	case len(reg.Apps) == 0:
-		return nil, &LoadError{Msg: fmt.Sprintf("%s: the script creates no Application", filename)}
+		return fail(&LoadError{Msg: fmt.Sprintf("%s: the script creates no Application", filename)})
 	case len(ran) == 0:
-		return nil, &LoadError{Msg: fmt.Sprintf("%s: the script never calls app.run(); add app.run() after the pipeline (app created at %s)", filename, reg.Apps[0].Pos())}
+		return fail(&LoadError{Msg: fmt.Sprintf("%s: the script never calls app.run(); add app.run() after the pipeline (app created at %s)", filename, reg.Apps[0].Pos())})
 	case len(ran) > 1:
-		return nil, &LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)}
+		return fail(&LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)})
 	}
-	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files}, nil
+	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files, clients: clients}, nil
 }
 
 // execScript compiles a script (import blanking, the comparison rewrite)
 // and runs it on a new thread. The globals come back frozen. Scripts may
 // load() other .star files, relative to the loading file.
 func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
-	g, reg, _, err := execScriptFiles(filename, src, stdout, predeclared)
+	g, reg, _, err := execScriptFiles(filename, src, stdout, predeclared, nil)
 	return g, reg, err
 }
 
-// execScriptFiles is execScript that also returns the files loaded.
-func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, []string, error) {
+// execScriptFiles is execScript that also returns the files loaded, and
+// gives the script Kafka clients when clients is not nil.
+func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict, clients *scriptClients) (starlark.StringDict, *builtins.Registry, []string, error) {
 	group := os.Getenv(EnvConsumerGroup)
 	if group == "" {
 		group = os.Getenv(EnvConsumerGroupDocumented)
 	}
 	reg := &builtins.Registry{DefaultConsumerGroup: group}
+	if clients != nil {
+		reg.Clients = clients
+	}
 	predeclared[builtins.BuildingName] = &reg.Building
 	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
 	reg.Building.Set(true)

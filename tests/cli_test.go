@@ -296,3 +296,66 @@ func TestCLICheck(t *testing.T) {
 		t.Errorf("check bad.star: %v\n%s", err, out)
 	}
 }
+
+const clientsProducer = `app = Application(consumer_group="gen")
+nums = app.topic("nums", value_serializer="json")
+producer = app.get_producer()
+for i in range(3):
+    producer.produce(nums, {"n": i}, key="k%d" % i, headers={"h": "v"}, timestamp=1000 + i)
+producer.produce("raw", b"hello", key="x")
+producer.flush()
+`
+
+const clientsConsumer = `app = Application(consumer_group="reader", auto_offset_reset="earliest")
+consumer = app.get_consumer()
+consumer.subscribe([app.topic("nums")])
+got = 0
+for _ in range(30):
+    m = consumer.poll(1.0)
+    if m == None:
+        continue
+    print(m.topic, m.partition, m.offset, m.key, m.value, m.timestamp, m.headers)
+    got += 1
+    if got == 3:
+        break
+consumer.close()
+`
+
+// TestCLIClients pins app.get_producer() and app.get_consumer(): a script
+// that only produces or consumes runs to completion without app.run(),
+// Topic serializers apply to produced values, and polled messages carry
+// their raw bytes, timestamps and headers.
+func TestCLIClients(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"gen.star": clientsProducer, "read.star": clientsConsumer} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr, _ := startBrokerProcess(t, dir)
+	qstar(t, dir, "", "run", "gen.star", "--broker", addr)
+	raw := consumeTopic(t, addr, "raw")
+	if len(raw) != 1 || string(raw[0].Key) != `"x"` || string(raw[0].Value) != `"hello"` {
+		t.Errorf("raw topic holds %v, want one record x=hello", raw)
+	}
+	out := qstar(t, dir, "", "run", "read.star", "--broker", addr)
+	want := `nums 0 0 k0 {"n":0} 1000 [("h", b"v")]
+nums 0 1 k1 {"n":1} 1001 [("h", b"v")]
+nums 0 2 k2 {"n":2} 1002 [("h", b"v")]
+`
+	if out != want {
+		t.Errorf("the consumer script printed\n%s\nwant\n%s", out, want)
+	}
+
+	// A value that a bare topic name cannot carry fails at its line.
+	bad := "app = Application()\np = app.get_producer()\np.produce(\"raw\", {\"n\": 1})\n"
+	if err := os.WriteFile(filepath.Join(dir, "bad.star"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(qstarBin, "run", "bad.star", "--broker", addr)
+	cmd.Dir, cmd.Env = dir, cleanEnv()
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "bad.star:3:10") || !strings.Contains(string(msg), "value must be bytes or str") {
+		t.Errorf("producing a dict to a topic name: err %v, output\n%s", err, msg)
+	}
+}

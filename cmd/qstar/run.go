@@ -48,13 +48,17 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	script, err := runtime.LoadFile(pos[0], e.stdout)
+	script, err := runtime.LoadFileWith(pos[0], e.stdout, &runtime.ClientOptions{Broker: *broker, DataDir: *dataDir, Logger: log, Getenv: e.getenv})
 	if err != nil {
 		var le *runtime.LoadError
 		if errors.As(err, &le) {
 			return errors.New(le.Msg)
 		}
 		return err
+	}
+	defer script.Close()
+	if script.App.Run() == nil {
+		return nil // a script that only used get_producer()/get_consumer()
 	}
 	return runtime.Run(ctx, script, runtime.Options{
 		LogLevel:     *logLevel,

@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/kafka"
+)
+
+// ClientOptions connect the Kafka clients scripts get from
+// app.get_producer() and app.get_consumer(): the same broker resolution
+// as Run.
+type ClientOptions struct {
+	Broker  string // --broker
+	DataDir string // embedded broker data
+	Logger  *slog.Logger
+	Getenv  func(string) string
+}
+
+// scriptClients implements builtins.Clients. Close releases every client
+// (and an embedded broker it started).
+type scriptClients struct {
+	opts    ClientOptions
+	mu      sync.Mutex
+	closers []func()
+}
+
+func newScriptClients(opts ClientOptions) *scriptClients {
+	if opts.DataDir == "" {
+		opts.DataDir = DefaultDataDir
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	return &scriptClients{opts: opts}
+}
+
+func (s *scriptClients) addCloser(f func()) {
+	s.mu.Lock()
+	s.closers = append(s.closers, f)
+	s.mu.Unlock()
+}
+
+// Close closes the clients, newest first.
+func (s *scriptClients) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+func (s *scriptClients) broker(app *builtins.Application) (string, error) {
+	addr, closeBroker, err := Broker(ResolveBroker(s.opts.Broker, app.Config().BrokerAddress, s.opts.Getenv), s.opts.DataDir, s.opts.Logger)
+	if err != nil {
+		return "", err
+	}
+	s.addCloser(closeBroker)
+	return addr, nil
+}
+
+func (s *scriptClients) Producer(app *builtins.Application) (builtins.ProducerClient, error) {
+	addr, err := s.broker(app)
+	if err != nil {
+		return nil, err
+	}
+	cfg := app.Config()
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Connection: cfg.Connection, Logger: s.opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.addCloser(func() { _ = p.Close(time.Minute) })
+	return producer{p}, nil
+}
+
+func (s *scriptClients) Consumer(app *builtins.Application, autoCommit bool) (builtins.ConsumerClient, error) {
+	addr, err := s.broker(app)
+	if err != nil {
+		return nil, err
+	}
+	cfg := app.Config()
+	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: addr, GroupID: cfg.ConsumerGroup, AutoOffsetReset: cfg.AutoOffsetReset,
+		Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, AutoCommit: autoCommit, Logger: s.opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	sc := &scriptConsumer{c: c}
+	s.addCloser(func() { _ = sc.Close() })
+	return sc, nil
+}
+
+// scriptConsumer is a script's consumer; Close is idempotent.
+type scriptConsumer struct {
+	c      *kafka.Consumer
+	closed bool
+}
+
+func (s *scriptConsumer) Subscribe(topics []string) error { return s.c.Subscribe(topics, nil) }
+
+func (s *scriptConsumer) Poll(timeout time.Duration) (*engine.Message, error) {
+	return consumer{s.c}.Poll(timeout)
+}
+
+func (s *scriptConsumer) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.c.Close()
+}
