@@ -120,6 +120,37 @@ func (a *Admin) EnsureTopics(ctx context.Context, specs []TopicSpec) ([]string, 
 	return created, nil
 }
 
+// TopicConfig returns the value of config key (e.g. "cleanup.policy") of
+// each existing topic among names, defaults included.
+func (a *Admin) TopicConfig(ctx context.Context, names []string, key string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	resources := make([]ckafka.ConfigResource, len(names))
+	for i, n := range names {
+		resources[i] = ckafka.ConfigResource{Type: ckafka.ResourceTopic, Name: n}
+	}
+	res, err := a.a.DescribeConfigs(ctx, resources)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: describe topic configs: %w", err)
+	}
+	var errs []error
+	for _, r := range res {
+		if r.Error.Code() != ckafka.ErrNoError {
+			errs = append(errs, fmt.Errorf("describe configs of topic %q: %w", r.Name, r.Error))
+			continue
+		}
+		if e, ok := r.Config[key]; ok {
+			out[r.Name] = e.Value
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("kafka: %w", err)
+	}
+	return out, nil
+}
+
 // EndOffsets returns the sum over topic's partitions of their high
 // watermarks: the number of messages ever written to a topic that was
 // never compacted or truncated.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -360,6 +361,17 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	for _, s := range stores.All() {
 		if got, want := existing[s.Changelog], sources[s.Topic]; got != want {
 			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, s.Topic, want))
+		}
+	}
+	// A changelog that is not compacted loses state to retention: the
+	// store could not be restored from it.
+	policies, err := admin.TopicConfig(ctx, cls, "cleanup.policy")
+	if err != nil {
+		return err
+	}
+	for _, n := range cls {
+		if p, ok := policies[n]; ok && !slices.Contains(strings.Split(p, ","), "compact") {
+			problems = append(problems, fmt.Errorf("changelog topic %q has cleanup.policy=%s; changelogs must be compacted (cleanup.policy=compact) or state is lost to retention", n, p))
 		}
 	}
 	return errors.Join(problems...)

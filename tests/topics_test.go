@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,54 @@ app.run()
 		if got[n] != w {
 			t.Errorf("topic %s has %d partitions, want %d", n, got[n], w)
 		}
+	}
+}
+
+// TestChangelogValidation pins the startup validation of existing
+// changelog topics: a wrong partition count and a changelog that is not
+// compacted are reported together, and the job does not start.
+func TestChangelogValidation(t *testing.T) {
+	addr := startBroker(t)
+	admin, err := kafka.NewAdmin(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.EnsureTopics(context.Background(), []kafka.TopicSpec{
+		{Name: "events", NumPartitions: 2, ReplicationFactor: 1},
+		{Name: "changelog__v--events--default", NumPartitions: 1, ReplicationFactor: 1, Config: map[string]string{"cleanup.policy": "delete"}},
+		{Name: "changelog__v--events--tumbling_window_1000_count", NumPartitions: 2, ReplicationFactor: 1, Config: map[string]string{"cleanup.policy": "compact,delete"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := runtime.Load("job.star", []byte(`
+app = Application(consumer_group="v", auto_offset_reset="earliest")
+sdf = app.dataframe(app.topic("events"))
+def count(v, state):
+    state.set("n", state.get("n", 0) + 1)
+    return v
+sdf = sdf.apply(count, stateful=True)
+sdf = sdf.tumbling_window(1000).count().final()
+app.run()
+`), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runtime.Run(context.Background(), s, runtime.Options{
+		Broker: addr, StopWhenIdle: 500 * time.Millisecond, Logger: testLogger(t), Getenv: noEnv, StateDir: t.TempDir(), Stdout: &bytes.Buffer{},
+	})
+	if err == nil {
+		t.Fatal("the job started on a changelog with the wrong partition count and no compaction")
+	}
+	for _, want := range []string{
+		`changelog topic "changelog__v--events--default" has 1 partitions; its source topic "events" has 2`,
+		`changelog topic "changelog__v--events--default" has cleanup.policy=delete`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "changelog__v--events--tumbling_window_1000_count") {
+		t.Errorf("error %q reports the compacted changelog", err)
 	}
 }
