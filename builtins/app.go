@@ -98,6 +98,25 @@ var (
 	_ starlark.HasAttrs = (*Application)(nil)
 )
 
+// errQuixCloud explains the Quix Cloud arguments that qstar does not
+// support yet.
+const errQuixCloud = "qstar does not connect to Quix Cloud yet; give the broker with broker_address=, --broker or Quix__Broker__Address"
+
+// applicationClass is the predeclared Application: callable as the
+// constructor, with Application.Quix(), which is not supported yet.
+type applicationClass struct{ *starlark.Builtin }
+
+func (c applicationClass) AttrNames() []string { return []string{"Quix"} }
+
+func (c applicationClass) Attr(name string) (starlark.Value, error) {
+	if name != "Quix" {
+		return nil, nil
+	}
+	return starlark.NewBuiltin("Application.Quix", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return nil, fmt.Errorf("Application.Quix: %s", errQuixCloud)
+	}), nil
+}
+
 // NewApplication implements the Application(...) builtin.
 func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	reg, err := registry(thread)
@@ -118,6 +137,11 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	)
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())
+	}
+	for _, kv := range kwargs {
+		if k := string(kv[0].(starlark.String)); k == "quix_sdk_token" || k == "quix_config_builder" {
+			return nil, fmt.Errorf("%s: %s: %s", b.Name(), k, errQuixCloud)
+		}
 	}
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
 		"broker_address?", &broker,

@@ -14,7 +14,7 @@ import (
 // `if __name__ == "__main__":` block runs.
 func Predeclared() starlark.StringDict {
 	d := starlark.StringDict{
-		"Application":      starlark.NewBuiltin("Application", NewApplication),
+		"Application":      applicationClass{starlark.NewBuiltin("Application", NewApplication)},
 		"timedelta":        starlark.NewBuiltin("timedelta", NewTimedelta),
 		"json":             json.Module,
 		"math":             math.Module,
