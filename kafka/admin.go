@@ -43,6 +43,12 @@ func (a *Admin) Close() { a.a.Close() }
 // Partitions returns the number of partitions of each existing topic among
 // names; missing topics are absent from the result.
 func (a *Admin) Partitions(ctx context.Context, names []string) (map[string]int, error) {
+	return a.topicMetadata(ctx, names, func(t ckafka.TopicMetadata) int { return len(t.Partitions) })
+}
+
+// topicMetadata reads the cluster's metadata and returns of(topic) for
+// each existing topic among names.
+func (a *Admin) topicMetadata(ctx context.Context, names []string, of func(ckafka.TopicMetadata) int) (map[string]int, error) {
 	out := make(map[string]int, len(names))
 	timeout := 10 * time.Second
 	if d, ok := ctx.Deadline(); ok {
@@ -54,10 +60,16 @@ func (a *Admin) Partitions(ctx context.Context, names []string) (map[string]int,
 	}
 	for _, n := range names {
 		if t, ok := md.Topics[n]; ok && t.Error.Code() == ckafka.ErrNoError && len(t.Partitions) > 0 {
-			out[n] = len(t.Partitions)
+			out[n] = of(t)
 		}
 	}
 	return out, nil
+}
+
+// ReplicationFactors returns the replication factor (the replica count
+// of partition 0) of each existing topic among names.
+func (a *Admin) ReplicationFactors(ctx context.Context, names []string) (map[string]int, error) {
+	return a.topicMetadata(ctx, names, func(t ckafka.TopicMetadata) int { return len(t.Partitions[0].Replicas) })
 }
 
 // EnsureTopics creates the topics of specs that do not exist yet and

@@ -23,8 +23,12 @@ type BrokerConfig struct {
 	DataDir string
 	// Users enables SASL authentication with these users (tests of
 	// security settings).
-	Users  []User
-	Logger *slog.Logger
+	Users []User
+	// Brokers is the number of brokers in the cluster (default 1); the
+	// first listens on Listen, the others on free ports of its host.
+	// Tests use several to create replicated topics.
+	Brokers int
+	Logger  *slog.Logger
 }
 
 // User is a SASL user of the embedded broker.
@@ -64,10 +68,17 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		return nil, err
 	}
 	b := &Broker{}
+	ports := make([]int, max(cfg.Brokers, 1))
+	ports[0] = port
 	opts := []kfake.Opt{
-		kfake.Ports(port),
-		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
-			return net.Listen(network, net.JoinHostPort(host, fmt.Sprint(port)))
+		kfake.Ports(ports...),
+		// kfake asks for 127.0.0.1:port; listen on the configured host.
+		kfake.ListenFn(func(network, address string) (net.Listener, error) {
+			_, p, err := net.SplitHostPort(address)
+			if err != nil {
+				return nil, err
+			}
+			return net.Listen(network, net.JoinHostPort(host, p))
 		}),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(1),

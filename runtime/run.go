@@ -276,9 +276,9 @@ func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) stat
 
 // setupTopics creates the application's topics that do not exist, with
 // Quix Streams' TopicManager defaults (1 partition, replication factor 1),
-// when auto_create_topics is on, then the changelog topics of its stores
-// (compacted, with the partition count of their source topic). Every
-// problem found is reported at once.
+// when auto_create_topics is on, then the repartition and changelog topics
+// (changelogs compacted), each with the partition count and replication
+// factor of its source topic. Every problem found is reported at once.
 func setupTopics(ctx context.Context, app *builtins.Application, stores *state.Manager, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
 	admin, err := kafka.NewAdmin(addr, cfg.Connection)
 	if err != nil {
@@ -308,11 +308,16 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	if err != nil {
 		return err
 	}
-	// Repartition topics get their source topic's partition count.
+	replicas, err := admin.ReplicationFactors(ctx, names)
+	if err != nil {
+		return err
+	}
+	// Repartition topics get their source topic's partition count and
+	// replication factor.
 	var repartition []kafka.TopicSpec
 	for _, t := range app.Topics() {
 		if src := t.RepartitionOf(); src != "" {
-			repartition = append(repartition, kafka.TopicSpec{Name: t.Name(), NumPartitions: sources[src], ReplicationFactor: 1})
+			repartition = append(repartition, kafka.TopicSpec{Name: t.Name(), NumPartitions: sources[src], ReplicationFactor: replicas[src]})
 		}
 	}
 	if err := ensure(ctx, admin, repartition, true, log); err != nil {
@@ -323,10 +328,15 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		if err != nil {
 			return err
 		}
+		gotReplicas, err := admin.ReplicationFactors(ctx, internal)
+		if err != nil {
+			return err
+		}
 		var problems []error
 		for _, t := range app.Topics() {
 			if src := t.RepartitionOf(); src != "" {
 				sources[t.Name()] = got[t.Name()]
+				replicas[t.Name()] = gotReplicas[t.Name()]
 				if got[t.Name()] != sources[src] {
 					problems = append(problems, fmt.Errorf("repartition topic %q has %d partitions; its source topic %q has %d", t.Name(), got[t.Name()], src, sources[src]))
 				}
@@ -342,7 +352,7 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	var changelogSpecs []kafka.TopicSpec
 	for _, s := range stores.All() {
 		changelogSpecs = append(changelogSpecs, kafka.TopicSpec{
-			Name: s.Changelog, NumPartitions: sources[s.Topic], ReplicationFactor: 1,
+			Name: s.Changelog, NumPartitions: sources[s.Topic], ReplicationFactor: replicas[s.Topic],
 			Config: map[string]string{"cleanup.policy": "compact"},
 		})
 	}
@@ -357,10 +367,17 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	if err != nil {
 		return err
 	}
+	existingReplicas, err := admin.ReplicationFactors(ctx, cls)
+	if err != nil {
+		return err
+	}
 	var problems []error
 	for _, s := range stores.All() {
 		if got, want := existing[s.Changelog], sources[s.Topic]; got != want {
 			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, s.Topic, want))
+		}
+		if got, want := existingReplicas[s.Changelog], replicas[s.Topic]; got != want {
+			problems = append(problems, fmt.Errorf("changelog topic %q has replication factor %d; its source topic %q has %d", s.Changelog, got, s.Topic, want))
 		}
 	}
 	// A changelog that is not compacted loses state to retention: the

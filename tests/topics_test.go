@@ -110,3 +110,61 @@ app.run()
 		t.Errorf("error %q reports the compacted changelog", err)
 	}
 }
+
+// TestChangelogReplication pins that changelog topics are created with
+// their source topic's replication factor and that an existing changelog
+// with another one is reported.
+func TestChangelogReplication(t *testing.T) {
+	b, err := kafka.StartBroker(kafka.BrokerConfig{Brokers: 3, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	admin, err := kafka.NewAdmin(b.Addr(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.EnsureTopics(context.Background(), []kafka.TopicSpec{
+		{Name: "replicated", NumPartitions: 2, ReplicationFactor: 2},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(group string) error {
+		s, err := runtime.Load("job.star", []byte(`
+app = Application(consumer_group="`+group+`", auto_offset_reset="earliest")
+def count(v, state):
+    state.set("n", state.get("n", 0) + 1)
+    return v
+app.dataframe(app.topic("replicated")).apply(count, stateful=True)
+app.run()
+`), &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runtime.Run(context.Background(), s, runtime.Options{
+			Broker: b.Addr(), StopWhenIdle: 500 * time.Millisecond, Logger: testLogger(t), Getenv: noEnv, StateDir: t.TempDir(), Stdout: &bytes.Buffer{},
+		})
+	}
+	if err := run("created"); err != nil {
+		t.Fatal(err)
+	}
+	rf, err := admin.ReplicationFactors(context.Background(), []string{"changelog__created--replicated--default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rf["changelog__created--replicated--default"]; got != 2 {
+		t.Errorf("the changelog was created with replication factor %d, want 2 (its source's)", got)
+	}
+
+	if _, err := admin.EnsureTopics(context.Background(), []kafka.TopicSpec{
+		{Name: "changelog__existing--replicated--default", NumPartitions: 2, ReplicationFactor: 1, Config: map[string]string{"cleanup.policy": "compact"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = run("existing")
+	want := `changelog topic "changelog__existing--replicated--default" has replication factor 1; its source topic "replicated" has 2`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a changelog with another replication factor: error %v, want %q", err, want)
+	}
+}
