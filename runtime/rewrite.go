@@ -38,33 +38,58 @@ func rewrite(f *syntax.File) {
 	rewriteStmts(f.Stmts)
 }
 
+// stmtRewrite says how walkStmts rewrites the expressions of statements:
+// conditions (if, while), assignment targets, and every other expression.
+type stmtRewrite struct {
+	expr, cond, target func(syntax.Expr) syntax.Expr
+}
+
 // rewriteStmts rewrites statements that run while pipelines are built.
 func rewriteStmts(ss []syntax.Stmt) {
+	walkStmts(ss, stmtRewrite{expr: expr, cond: cond, target: indexTarget})
+}
+
+// indexTarget rewrites an assignment target only inside an index
+// (`sdf["c"] = sdf["a"] > 1`).
+func indexTarget(e syntax.Expr) syntax.Expr {
+	if ix, ok := e.(*syntax.IndexExpr); ok {
+		ix.X = expr(ix.X)
+		ix.Y = expr(ix.Y)
+	}
+	return e
+}
+
+// plainStmts leaves statements as written, except for the functions they
+// define, which get their two versions.
+func plainStmts(ss []syntax.Stmt) {
+	walkStmts(ss, stmtRewrite{expr: plain, cond: plain, target: plain})
+}
+
+// walkStmts rewrites the expressions of ss with r; every def gets its
+// building and running versions.
+func walkStmts(ss []syntax.Stmt, r stmtRewrite) {
 	for _, s := range ss {
 		switch s := s.(type) {
 		case *syntax.AssignStmt:
-			s.RHS = expr(s.RHS)
-			if ix, ok := s.LHS.(*syntax.IndexExpr); ok {
-				ix.X = expr(ix.X)
-				ix.Y = expr(ix.Y)
-			}
+			s.RHS = r.expr(s.RHS)
+			s.LHS = r.target(s.LHS)
 		case *syntax.ExprStmt:
-			s.X = expr(s.X)
+			s.X = r.expr(s.X)
 		case *syntax.IfStmt:
-			s.Cond = cond(s.Cond)
-			rewriteStmts(s.True)
-			rewriteStmts(s.False)
+			s.Cond = r.cond(s.Cond)
+			walkStmts(s.True, r)
+			walkStmts(s.False, r)
 		case *syntax.ForStmt:
-			s.X = expr(s.X)
-			rewriteStmts(s.Body)
+			s.X = r.expr(s.X)
+			walkStmts(s.Body, r)
 		case *syntax.WhileStmt:
-			s.Cond = cond(s.Cond)
-			rewriteStmts(s.Body)
+			s.Cond = r.cond(s.Cond)
+			walkStmts(s.Body, r)
 		case *syntax.DefStmt:
 			def(s)
 		case *syntax.ReturnStmt:
 			if s.Result != nil {
-				s.Result = expr(s.Result)
+				s.Result = r.expr(s.Result)
 			}
 		}
 	}
@@ -105,36 +130,6 @@ func lambda(l *syntax.LambdaExpr) {
 			False: original,
 		},
 		Rparen: start,
-	}
-}
-
-// plainStmts leaves statements as written, except for the functions they
-// define, which get their two versions.
-func plainStmts(ss []syntax.Stmt) {
-	for _, s := range ss {
-		switch s := s.(type) {
-		case *syntax.AssignStmt:
-			s.RHS = plain(s.RHS)
-			s.LHS = plain(s.LHS)
-		case *syntax.ExprStmt:
-			s.X = plain(s.X)
-		case *syntax.IfStmt:
-			s.Cond = plain(s.Cond)
-			plainStmts(s.True)
-			plainStmts(s.False)
-		case *syntax.ForStmt:
-			s.X = plain(s.X)
-			plainStmts(s.Body)
-		case *syntax.WhileStmt:
-			s.Cond = plain(s.Cond)
-			plainStmts(s.Body)
-		case *syntax.DefStmt:
-			def(s)
-		case *syntax.ReturnStmt:
-			if s.Result != nil {
-				s.Result = plain(s.Result)
-			}
-		}
 	}
 }
 
