@@ -63,13 +63,9 @@ func operand(v starlark.Value) (*engine.Expr, error) {
 
 // Binary implements + - * / // % & | with a series on either side.
 func (s *Series) Binary(op syntax.Token, y starlark.Value, side starlark.Side) (starlark.Value, error) {
-	other, err := operand(y)
+	x, z, err := s.operands(y, side)
 	if err != nil {
 		return nil, err
-	}
-	x, z := s.expr, other
-	if side == starlark.Right {
-		x, z = z, x
 	}
 	switch op {
 	case syntax.PLUS, syntax.MINUS, syntax.STAR, syntax.SLASH, syntax.SLASHSLASH, syntax.PERCENT:
@@ -95,15 +91,24 @@ func (s *Series) Unary(op syntax.Token) (starlark.Value, error) {
 
 // compare builds s op y.
 func (s *Series) compare(op syntax.Token, y starlark.Value, side starlark.Side) (*Series, error) {
-	other, err := operand(y)
+	x, z, err := s.operands(y, side)
 	if err != nil {
 		return nil, err
 	}
-	x, z := s.expr, other
-	if side == starlark.Right {
-		x, z = z, x
-	}
 	return s.with(engine.Compare(op, x, z)), nil
+}
+
+// operands returns the left and right operands of s op y, with s on side's
+// other side.
+func (s *Series) operands(y starlark.Value, side starlark.Side) (x, z *engine.Expr, err error) {
+	other, err := operand(y)
+	if err != nil {
+		return nil, nil, err
+	}
+	if side == starlark.Right {
+		return other, s.expr, nil
+	}
+	return s.expr, other, nil
 }
 
 var seriesMethods = map[string]*starlark.Builtin{}
