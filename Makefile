@@ -7,7 +7,7 @@ BIN   := bin/qstar
 DATA  := .qstar/quickstart
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run test build deps bench bench-smoke clean
+.PHONY: run test build deps bench clean
 
 # deps installs the C libraries cgo needs (RocksDB for the state store),
 # with sudo when not root. librdkafka ships inside confluent-kafka-go.

@@ -217,7 +217,7 @@ func TestCLIErrors(t *testing.T) {
 			t.Errorf("qstar %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
 		}
 	}
-	for _, c := range []string{"run", "broker", "produce", "consume", "version"} {
+	for _, c := range []string{"run", "broker", "produce", "consume", "version", "test", "check", "migrate"} {
 		out := qstar(t, dir, "", c, "--help")
 		if !strings.Contains(out, "Usage: qstar "+c) {
 			t.Errorf("qstar %s --help printed %q", c, out)

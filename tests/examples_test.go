@@ -58,6 +58,9 @@ func TestExamples(t *testing.T) {
 // `qstar test scripts/examples` does, and requires one per example.
 func TestExampleTests(t *testing.T) {
 	scripts, _ := filepath.Glob("../scripts/examples/*.star")
+	if len(scripts) == 0 {
+		t.Fatal("no example scripts in ../scripts/examples")
+	}
 	for _, script := range scripts {
 		name := filepath.Base(script)
 		if strings.HasPrefix(name, "test_") {

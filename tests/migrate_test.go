@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -87,7 +86,6 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
 	}
-	_ = os.Remove("x")
 }
 
 func TestMigrateFStrings(t *testing.T) {

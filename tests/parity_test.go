@@ -24,6 +24,9 @@ import (
 // the same.
 func TestTestMatchesBroker(t *testing.T) {
 	scripts, _ := filepath.Glob("../scripts/examples/*.star")
+	if len(scripts) == 0 {
+		t.Fatal("no example scripts in ../scripts/examples")
+	}
 	for _, script := range scripts {
 		name := strings.TrimSuffix(filepath.Base(script), ".star")
 		if strings.HasPrefix(name, "test_") {

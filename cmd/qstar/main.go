@@ -5,6 +5,9 @@
 //	qstar broker              run a local Kafka-compatible broker
 //	qstar produce TOPIC       write JSON Lines from stdin to a topic
 //	qstar consume TOPIC       print a topic's messages as JSON Lines
+//	qstar test [PATH ...]     run test_*.star files without a broker
+//	qstar check JOB.star      validate a job and print its topology
+//	qstar migrate APP.py      convert a Quix Streams app to Starlark
 //	qstar version             print the version
 package main
 
