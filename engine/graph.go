@@ -65,9 +65,6 @@ func (n *Node) Pos() string { return n.pos }
 // Children returns the nodes fed by n, in declaration order.
 func (n *Node) Children() []*Node { return n.children }
 
-// Parent returns the node n follows; nil for a root.
-func (n *Node) Parent() *Node { return n.parent }
-
 // Detach removes n from its parent's children, so that composing the
 // graph no longer runs it. It is used for nodes that a script created only
 // to use as an expression (sdf[sdf.apply(f)]).

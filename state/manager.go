@@ -153,9 +153,3 @@ func (m *Manager) dbOptions() *grocksdb.Options {
 	opts.SetBlockBasedTableFactory(bbto)
 	return opts
 }
-
-// IsInternalTopic reports whether a topic name is a changelog or
-// repartition topic.
-func IsInternalTopic(name string) bool {
-	return strings.HasPrefix(name, "changelog__") || strings.HasPrefix(name, "repartition__")
-}

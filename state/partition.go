@@ -203,7 +203,6 @@ func (p *Partition) NewIterator(cf string, lower, upper []byte) (*Iterator, erro
 	return &Iterator{it: p.db.NewIteratorCF(ro, h), ro: ro}, nil
 }
 
-func (i *Iterator) First()        { i.it.SeekToFirst() }
 func (i *Iterator) Seek(k []byte) { i.it.Seek(k) }
 func (i *Iterator) Next()         { i.it.Next() }
 func (i *Iterator) Valid() bool   { return i.it.Valid() }

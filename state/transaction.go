@@ -89,9 +89,6 @@ func (t *Transaction) fail(err error) error {
 // Changed reports whether the transaction holds changes.
 func (t *Transaction) Changed() bool { return len(t.order) > 0 }
 
-// Failed reports whether an operation failed.
-func (t *Transaction) Failed() bool { return t.status == statusFailed }
-
 func (t *Transaction) lookup(cf string, prefix, key []byte) (change, bool) {
 	c := t.cfs[cf]
 	if c == nil {

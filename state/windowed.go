@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"go.starlark.net/starlark"
 
@@ -114,10 +115,7 @@ func (w *WindowState) UpdateWindow(start, end int64, value starlark.Value, ts in
 	if low, known := w.lowest(); known && start < low {
 		w.setLowest(start)
 	}
-	if ts > w.tx.latest {
-		w.tx.latest = ts
-		w.tx.latestChanged = true
-	}
+	w.tx.advanceLatest(ts)
 	return nil
 }
 
@@ -164,7 +162,7 @@ func (w *WindowState) ExpireWindows(duration, grace int64) ([]Window, error) {
 		return nil, nil
 	}
 	last := windows[len(windows)-1].Start
-	if err := w.tx.SetBytes(CFExpirationIndex, w.prefix, indexKey, []byte(fmt.Sprint(last))); err != nil {
+	if err := w.tx.SetBytes(CFExpirationIndex, w.prefix, indexKey, strconv.AppendInt(nil, last, 10)); err != nil {
 		return nil, err
 	}
 	for _, win := range windows {
@@ -244,11 +242,16 @@ func (w *WindowState) Save(name string, v starlark.Value, ts int64) error {
 	if err := w.tx.Set(w.prefix, starlark.String(name), v); err != nil {
 		return err
 	}
-	if ts > w.tx.latest {
-		w.tx.latest = ts
-		w.tx.latestChanged = true
-	}
+	w.tx.advanceLatest(ts)
 	return nil
+}
+
+// advanceLatest moves the latest timestamp seen forward to ts.
+func (t *Transaction) advanceLatest(ts int64) {
+	if ts > t.latest {
+		t.latest = ts
+		t.latestChanged = true
+	}
 }
 
 // lowest returns the known lower bound of this key's window starts.

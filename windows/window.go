@@ -44,19 +44,6 @@ type Fixed struct {
 	Agg                   Aggregation
 }
 
-// Validate checks a definition as Quix Streams does.
-func (f Fixed) Validate() error {
-	switch {
-	case f.Duration < 1:
-		return fmt.Errorf("window duration must be at least 1 ms, got %d", f.Duration)
-	case f.Grace < 0:
-		return fmt.Errorf("window grace must not be negative, got %d", f.Grace)
-	case f.Step <= 0 || f.Step > f.Duration:
-		return fmt.Errorf("window step must be in (0, duration], got %d for duration %d", f.Step, f.Duration)
-	}
-	return nil
-}
-
 // Process is Quix Streams' FixedTimeWindow.process_window: it updates the
 // windows ts belongs to (skipping, and reporting to late, those that
 // closed before this message: end <= latest - grace, latest being the
