@@ -73,7 +73,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 			c.log().Warn(fmt.Sprintf("Skipping window processing for expired window timestamp=%d window=[%d,%d) min_valid_window_end=%d partition=%s[%d] offset=%d",
 				l.Timestamp, l.Window.Start, l.Window.End, l.MinValidEndRaw, m.Topic, m.Partition, m.Offset))
 		}
-		updated, expired, err := o.def.Process(c.Thread, windowState{ws}, r.Value, r.Timestamp, late)
+		updated, expired, err := o.def.Process(c.Thread, ws, r.Value, r.Timestamp, late)
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}
@@ -92,31 +92,4 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		}
 		return nil
 	}
-}
-
-// windowState adapts state.WindowState to windows.State.
-type windowState struct{ w *state.WindowState }
-
-func (s windowState) LatestTimestamp() int64 { return s.w.LatestTimestamp() }
-func (s windowState) GetWindow(start, end int64) (starlark.Value, bool, error) {
-	return s.w.GetWindow(start, end)
-}
-func (s windowState) UpdateWindow(start, end int64, v starlark.Value, ts int64) error {
-	return s.w.UpdateWindow(start, end, v, ts)
-}
-func (s windowState) ExpireWindows(duration, grace int64) ([]windows.Expired, error) {
-	ws, err := s.w.ExpireWindows(duration, grace)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]windows.Expired, len(ws))
-	for i, w := range ws {
-		out[i] = windows.Expired(w)
-	}
-	return out, nil
-}
-
-func (s windowState) Load(name string) (starlark.Value, bool, error) { return s.w.Load(name) }
-func (s windowState) Save(name string, v starlark.Value, ts int64) error {
-	return s.w.Save(name, v, ts)
 }

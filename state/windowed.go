@@ -119,8 +119,10 @@ func (w *WindowState) UpdateWindow(start, end int64, value starlark.Value, ts in
 	return nil
 }
 
-// Window is a window and its aggregate.
-type Window struct {
+// Window is a window and its aggregate. It aliases an unnamed struct
+// type, as windows.Expired does, so that *WindowState is a windows.State
+// without an adapter.
+type Window = struct {
 	Start, End int64
 	Value      starlark.Value
 }

@@ -11,25 +11,6 @@ import (
 	"github.com/qstar-dev/qstar/windows"
 )
 
-// dbWindows adapts a WindowState to windows.State for the test.
-type dbWindows struct{ w *WindowState }
-
-func (d dbWindows) LatestTimestamp() int64 { return d.w.LatestTimestamp() }
-func (d dbWindows) GetWindow(s, e int64) (starlark.Value, bool, error) {
-	return d.w.GetWindow(s, e)
-}
-func (d dbWindows) UpdateWindow(s, e int64, v starlark.Value, ts int64) error {
-	return d.w.UpdateWindow(s, e, v, ts)
-}
-func (d dbWindows) ExpireWindows(duration, grace int64) ([]windows.Expired, error) {
-	ws, err := d.w.ExpireWindows(duration, grace)
-	out := make([]windows.Expired, len(ws))
-	for i, w := range ws {
-		out[i] = windows.Expired(w)
-	}
-	return out, err
-}
-
 // memWindows is the reference: every window in a map.
 type memWindows struct {
 	latest  *int64
@@ -100,7 +81,7 @@ func TestWindowedStoreMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u1, e1, err := def.Process(nil, dbWindows{ws}, v, ts, nil)
+			u1, e1, err := def.Process(nil, ws, v, ts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

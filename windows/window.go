@@ -19,17 +19,16 @@ type State interface {
 	ExpireWindows(duration, grace int64) ([]Expired, error)
 }
 
-// Expired is a closed window with its stored aggregate.
-type Expired struct {
+// Expired is a closed window with its stored aggregate. It aliases an
+// unnamed struct type, as state.Window does, so that a store's
+// []state.Window is a []Expired without conversion.
+type Expired = struct {
 	Start, End int64
 	Value      starlark.Value
 }
 
 // Result is an emitted window: {"start", "end", "value"}.
-type Result struct {
-	Start, End int64
-	Value      starlark.Value
-}
+type Result = Expired
 
 // Late describes a window a message came too late for.
 type Late struct {
