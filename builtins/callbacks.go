@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -62,10 +61,7 @@ func exceptionValue(err error) starlark.Value {
 	kind := "ProcessingError"
 	var se *serde.Error
 	var de *engine.DeserializeError
-	switch {
-	case errors.As(err, &se):
-		kind = "SerializationError"
-	case errors.As(err, &de):
+	if errors.As(err, &se) || errors.As(err, &de) {
 		kind = "SerializationError"
 	}
 	var ce *engine.ColumnError
@@ -140,9 +136,5 @@ func handlerArg(fn, name string, v starlark.Value, nargs int) (starlark.Callable
 	if v == starlark.None {
 		return nil, nil
 	}
-	f, err := callbackFn(fn, name, v, nargs)
-	if err != nil {
-		return nil, fmt.Errorf("%v", err)
-	}
-	return f, nil
+	return callbackFn(fn, name, v, nargs)
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/serde"
@@ -268,8 +267,7 @@ func consumerPoll(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if m == nil {
 		return starlark.None, nil
 	}
-	v := messageValue(m).(*starlarkstruct.Struct)
-	return v, nil
+	return messageValue(m), nil
 }
 
 func consumerClose(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -16,8 +16,8 @@ type Registry struct {
 	// app.get_consumer()).
 	Clients Clients
 	// DefaultConsumerGroup is the group of an Application created without
-	// consumer_group= (the runtime sets it from Quix__Consumer_Group, else
-	// "quixstreams-default"). Internal topic names depend on it.
+	// consumer_group=: the runtime sets it from Quix__Consumer_Group; empty
+	// means "quixstreams-default". Internal topic names depend on it.
 	DefaultConsumerGroup string
 	// Thread is the thread running script code that may build pipelines:
 	// the loading thread, or the thread of the test function being run.

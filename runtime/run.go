@@ -191,7 +191,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		reloads = make(chan engine.Reload)
 		wctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		w := &watch{running: s, stores: stores, addr: addr, log: log, reloads: reloads, stdout: stdout,
+		w := &watch{running: s, log: log, reloads: reloads, stdout: stdout,
 			setup: func(ctx context.Context, next *Script) error {
 				return setupTopics(ctx, next.App, stores, addr, cfg, log)
 			}}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"reflect"
 	"time"
 
 	"github.com/qstar-dev/qstar/engine"
-	"github.com/qstar-dev/qstar/state"
 )
 
 // watch polls the script and the files it loads; on a change it loads the
@@ -19,16 +19,12 @@ import (
 // incompatible version leaves the running pipeline as it is and logs why.
 type watch struct {
 	running *Script
-	stores  *state.Manager
-	addr    string
 	log     *slog.Logger
 	reloads chan<- engine.Reload
-	stdout  lineSink
+	stdout  io.Writer
 	// setup creates the new version's missing topics.
 	setup func(ctx context.Context, s *Script) error
 }
-
-type lineSink interface{ Write([]byte) (int, error) }
 
 type fileStamp struct {
 	mod  time.Time
