@@ -382,6 +382,8 @@ func (r *Reader) Close() error { return r.c.Close() }
 type ChangelogReader struct {
 	Brokers string
 	Extra   map[string]string
+	// Connection holds security settings; they override Extra.
+	Connection map[string]string
 }
 
 // Watermarks returns a partition's low and high watermarks.
@@ -405,7 +407,7 @@ func (r *ChangelogReader) consumer() (*ckafka.Consumer, error) {
 		"enable.auto.commit":   "false",
 		"enable.partition.eof": "true",
 	}
-	cm, err := buildConfig(nil, r.Extra, forced, []string{"bootstrap.servers", "group.id"})
+	cm, err := buildConfig(nil, merge(r.Extra, r.Connection), forced, []string{"bootstrap.servers", "group.id"})
 	if err != nil {
 		return nil, fmt.Errorf("kafka: changelog reader: %w", err)
 	}

@@ -264,14 +264,7 @@ func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) stat
 	if m == nil || !cfg.UseChangelogTopics {
 		return nil
 	}
-	extra := map[string]string{}
-	for k, v := range cfg.ConsumerExtraConfig {
-		extra[k] = v
-	}
-	for k, v := range cfg.Connection {
-		extra[k] = v
-	}
-	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: extra}}
+	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection}}
 }
 
 // setupTopics creates the application's topics that do not exist, with
