@@ -27,6 +27,9 @@ type AppConfig struct {
 	ConsumerExtraConfig map[string]string
 	ProducerExtraConfig map[string]string
 	Loglevel            string // "" when loglevel=None
+	// QuixCloud is true when the application has a Quix Cloud token
+	// (connected or not: see Application.Platform).
+	QuixCloud           bool
 	AutoCreateTopics    bool
 	ConsumerPollTimeout time.Duration
 	StateDir            string // "" when not given (runtime: Quix__State__Dir, then "state")
@@ -43,11 +46,14 @@ type StoreSpec struct {
 	Topic    string
 	Name     string
 	Windowed bool
+	// Changelog is the store's changelog topic; empty when
+	// use_changelog_topics=False.
+	Changelog string
 }
 
 // Application is the script's Application object.
 //
-//	Application(broker_address=None, consumer_group=None, auto_offset_reset="latest",
+//	Application(broker_address=None, *, quix_sdk_token=None, consumer_group=None, auto_offset_reset="latest",
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
 //	            state_dir="state", use_changelog_topics=True, on_consumer_error=None,
@@ -65,19 +71,32 @@ type Application struct {
 	clearState  bool
 	usedClients bool
 	run         *RunRequest
+	platform    Platform // Quix Cloud, when connected
+	warnings    []string
 }
 
 // UsedClients reports whether the script used app.get_producer() or
 // app.get_consumer().
 func (a *Application) UsedClients() bool { return a.usedClients }
 
-func (a *Application) registerStore(topic, name string, windowed bool) {
+// registerStore adds a state store of a source topic (once per name),
+// naming its changelog topic when the application uses them.
+func (a *Application) registerStore(topic, name string, windowed bool) error {
 	for _, s := range a.stores {
 		if s.Topic == topic && s.Name == name {
-			return
+			return nil
 		}
 	}
-	a.stores = append(a.stores, StoreSpec{Topic: topic, Name: name, Windowed: windowed})
+	spec := StoreSpec{Topic: topic, Name: name, Windowed: windowed}
+	if a.cfg.UseChangelogTopics {
+		changelog, err := a.internalTopic("changelog", topic, name)
+		if err != nil {
+			return err
+		}
+		spec.Changelog = changelog
+	}
+	a.stores = append(a.stores, spec)
+	return nil
 }
 
 // Stores returns the state stores the application's pipelines use.
@@ -98,12 +117,9 @@ var (
 	_ starlark.HasAttrs = (*Application)(nil)
 )
 
-// errQuixCloud explains the Quix Cloud arguments that qstar does not
-// support yet.
-const errQuixCloud = "qstar does not connect to Quix Cloud yet; give the broker with broker_address=, --broker or Quix__Broker__Address"
-
 // applicationClass is the predeclared Application: callable as the
-// constructor, with Application.Quix(), which is not supported yet.
+// constructor, with Application.Quix(), the reference's deprecated
+// constructor for Quix Cloud.
 type applicationClass struct{ *starlark.Builtin }
 
 func (c applicationClass) AttrNames() []string { return []string{"Quix"} }
@@ -112,19 +128,28 @@ func (c applicationClass) Attr(name string) (starlark.Value, error) {
 	if name != "Quix" {
 		return nil, nil
 	}
-	return starlark.NewBuiltin("Application.Quix", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-		return nil, fmt.Errorf("Application.Quix: %s", errQuixCloud)
-	}), nil
+	return starlark.NewBuiltin("Application.Quix", NewQuixApplication), nil
 }
 
 // NewApplication implements the Application(...) builtin.
 func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return newApplication(thread, b, args, kwargs, false)
+}
+
+// NewQuixApplication implements Application.Quix(...): Application()
+// without broker_address and quix_sdk_token, connected to Quix Cloud with
+// the token of Quix__Sdk__Token.
+func NewQuixApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return newApplication(thread, b, args, kwargs, true)
+}
+
+func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, quix bool) (starlark.Value, error) {
 	reg, err := registry(thread)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	var (
-		broker, group                                     starlark.Value = starlark.None, starlark.None
+		broker, group, token                              starlark.Value = starlark.None, starlark.None, starlark.None
 		offsetReset                                                      = "latest"
 		commitInterval                                    starlark.Value = starlark.Float(5.0)
 		consumerX, producerX                              starlark.Value = starlark.None, starlark.None
@@ -136,15 +161,14 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		onConsumer, onProcessing, onProducer, onProcessed starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
 	)
 	if len(args) > 0 {
-		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as broker_address=", b.Name())
+		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as consumer_group=", b.Name())
 	}
 	for _, kv := range kwargs {
-		if k := string(kv[0].(starlark.String)); k == "quix_sdk_token" || k == "quix_config_builder" {
-			return nil, fmt.Errorf("%s: %s: %s", b.Name(), k, errQuixCloud)
+		if k := string(kv[0].(starlark.String)); k == "quix_config_builder" || k == "topic_manager" {
+			return nil, fmt.Errorf("%s: %s is not supported: qstar builds the Quix Cloud connection from quix_sdk_token= or Quix__Sdk__Token (and Quix__Workspace__Id, Quix__Portal__Api)", b.Name(), k)
 		}
 	}
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs,
-		"broker_address?", &broker,
+	params := []any{
 		"consumer_group?", &group,
 		"auto_offset_reset?", &offsetReset,
 		"commit_interval?", &commitInterval,
@@ -159,7 +183,11 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"on_processing_error?", &onProcessing,
 		"on_producer_error?", &onProducer,
 		"on_message_processed?", &onProcessed,
-	); err != nil {
+	}
+	if !quix {
+		params = append([]any{"broker_address?", &broker, "quix_sdk_token?", &token}, params...)
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, params...); err != nil {
 		return nil, err
 	}
 	app := &Application{
@@ -183,6 +211,13 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if c.ConsumerGroup == "" {
 		c.ConsumerGroup = "quixstreams-default"
 	}
+	tok, err := optString(b.Name(), "quix_sdk_token", token)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.quixCloud(b.Name(), tok, quix); err != nil {
+		return nil, err
+	}
 	switch offsetReset {
 	case "earliest", "latest":
 		c.AutoOffsetReset = offsetReset
@@ -200,6 +235,10 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if c.ProducerExtraConfig, err = extraConfig(b.Name(), "producer_extra_config", producerX); err != nil {
 		return nil, err
+	}
+	if app.platform != nil {
+		c.ConsumerExtraConfig = mergeSettings(app.platform.ExtraConfig(), c.ConsumerExtraConfig)
+		c.ProducerExtraConfig = mergeSettings(app.platform.ExtraConfig(), c.ProducerExtraConfig)
 	}
 	if c.Loglevel, err = optString(b.Name(), "loglevel", loglevel); err != nil {
 		return nil, err
@@ -235,6 +274,61 @@ func NewApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	reg.Apps = append(reg.Apps, app)
 	return app, nil
 }
+
+// quixCloud connects the application to Quix Cloud when it has a token:
+// quix_sdk_token=, or Quix__Sdk__Token when no broker address is given
+// either (Application.Quix() requires it). As in Quix Streams, a broker
+// address and a token together are an error. Without Registry.Connect
+// (qstar check, qstar test, --broker) the application keeps its names.
+func (a *Application) quixCloud(fn, token string, quix bool) error {
+	c := &a.cfg
+	if token == "" {
+		token = a.reg.EnvSdkToken
+	}
+	if quix {
+		a.warnings = append(a.warnings, "Application.Quix() is deprecated; use Application() with quix_sdk_token= or the Quix__Sdk__Token environment variable")
+		if token == "" {
+			return fmt.Errorf("%s: a Quix Cloud auth token (SDK or PAT) is required; set with environment variable Quix__Sdk__Token", fn)
+		}
+	}
+	if token == "" {
+		return nil
+	}
+	if c.BrokerAddress != "" || a.reg.EnvBrokerAddress != "" {
+		return fmt.Errorf(`%s: cannot provide both "broker_address" (or Quix__Broker__Address) and "quix_sdk_token" (or Quix__Sdk__Token)`, fn)
+	}
+	c.QuixCloud = true
+	if a.reg.Connect == nil {
+		return nil
+	}
+	p, err := a.reg.Connect(token)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	a.platform = p
+	c.BrokerAddress, c.Connection = p.Brokers(), p.Connection()
+	c.ConsumerGroup = p.ConsumerGroup(c.ConsumerGroup)
+	return nil
+}
+
+// mergeSettings returns a's settings overridden by b's.
+func mergeSettings(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// Platform returns the platform the application is connected to (Quix
+// Cloud), or nil.
+func (a *Application) Platform() Platform { return a.platform }
+
+// Warnings returns what the application's construction warned about.
+func (a *Application) Warnings() []string { return a.warnings }
 
 func optString(fn, name string, v starlark.Value) (string, error) {
 	switch v := v.(type) {
@@ -362,7 +456,9 @@ func methodNames(m map[string]*starlark.Builtin) []string {
 // the record's timestamp in milliseconds; config is a TopicConfig used
 // when the topic is created.
 //
-// A topic declared twice under one name keeps the last declaration.
+// A topic declared twice under one name keeps the last declaration. On
+// Quix Cloud the name is the workspace's: the id of its topic of that
+// name, or the name prefixed with the workspace id.
 func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
 	var name string
@@ -400,6 +496,13 @@ func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	if name == "" {
 		return nil, fmt.Errorf("%s: name must not be empty", b.Name())
+	}
+	if app.platform != nil {
+		resolved, err := app.platform.Topic(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		name = resolved
 	}
 	t := &Topic{
 		pos:    callerPos(thread),

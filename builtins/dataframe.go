@@ -186,7 +186,9 @@ func (d *DataFrame) userFunc(fn string, v starlark.Value, metadata, stateful boo
 		return cb, nil
 	}
 	const store = "default"
-	d.app.registerStore(d.topic.Name(), store, false)
+	if err := d.app.registerStore(d.topic.Name(), store, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
 	return &engine.Stateful{Callback: *cb, Store: store, NewState: NewState}, nil
 }
 

@@ -69,7 +69,10 @@ func sdfGroupBy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, fmt.Errorf("%s: group_by 'key' must be callable or string (column name), not %s", b.Name(), key.Type())
 	}
 	app := d.app
-	topicName := "repartition__" + app.cfg.ConsumerGroup + "--" + d.topic.Name() + "--" + op
+	topicName, err := app.internalTopic("repartition", d.topic.Name(), op)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
 	if _, exists := app.topics[topicName]; exists {
 		return nil, fmt.Errorf("%s: a group_by named %q already exists for topic %q; give it another name=", b.Name(), op, d.topic.Name())
 	}

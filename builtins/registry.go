@@ -19,6 +19,15 @@ type Registry struct {
 	// consumer_group=: the runtime sets it from Quix__Consumer_Group; empty
 	// means "quixstreams-default". Internal topic names depend on it.
 	DefaultConsumerGroup string
+	// EnvSdkToken and EnvBrokerAddress are Quix__Sdk__Token and
+	// Quix__Broker__Address: an Application given neither broker_address
+	// nor quix_sdk_token uses them.
+	EnvSdkToken, EnvBrokerAddress string
+	// Connect connects an Application that has a Quix Cloud token. It is
+	// nil when the script loads without running (qstar check, qstar test)
+	// or runs against a broker given on the command line: the application
+	// then keeps its topic and group names as written.
+	Connect func(token string) (Platform, error)
 	// Thread is the thread running script code that may build pipelines:
 	// the loading thread, or the thread of the test function being run.
 	// Operations without a thread argument (sdf["a"], sdf["x"] = ...)

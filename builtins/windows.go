@@ -185,7 +185,9 @@ func (w *WindowDefinition) window(fn string, agg windows.Aggregation) (*Window, 
 			return nil, fmt.Errorf("%s: a window store named %q is already registered for topic %q; give this window another name= (WindowedStoreAlreadyRegisteredError)", fn, store, topic)
 		}
 	}
-	w.sdf.app.registerStore(topic, store, true)
+	if err := w.sdf.app.registerStore(topic, store, true); err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
 	return &Window{def: w, agg: agg, store: store}, nil
 }
 

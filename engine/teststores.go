@@ -40,8 +40,11 @@ func (t *TestStores) Bind(c *Context, topic string, partition int32, stores []st
 		key := fmt.Sprintf("%s/%s/%d", name, topic, partition)
 		p, ok := t.parts[key]
 		if !ok {
-			var err error
-			if p, err = t.m.Open(t.m.Register(topic, name, windowed[name]), partition); err != nil {
+			s, err := t.m.Register(state.Store{Topic: topic, Name: name, Windowed: windowed[name]})
+			if err != nil {
+				return err
+			}
+			if p, err = t.m.Open(s, partition); err != nil {
 				return err
 			}
 			t.parts[key] = p

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +29,9 @@ type BrokerConfig struct {
 	// first listens on Listen, the others on free ports of its host.
 	// Tests use several to create replicated topics.
 	Brokers int
-	Logger  *slog.Logger
+	// TLS, when set, makes the listeners TLS (tests of security settings).
+	TLS    *tls.Config
+	Logger *slog.Logger
 }
 
 // User is a SASL user of the embedded broker.
@@ -89,6 +92,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		for _, u := range cfg.Users {
 			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
 		}
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, kfake.TLS(cfg.TLS))
 	}
 	if cfg.DataDir != "" {
 		if b.lock, err = lockDir(cfg.DataDir); err != nil {

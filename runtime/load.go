@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/quixcloud"
 )
 
 // fileOptions lets scripts use the Python features Quix Streams apps rely
@@ -36,6 +37,7 @@ type Script struct {
 	Files []string
 
 	clients *scriptClients
+	env     loadEnv // for reloads
 }
 
 // Close releases the Kafka clients the script got from app.get_producer()
@@ -63,9 +65,10 @@ func LoadFile(path string, stdout io.Writer) (*Script, error) {
 	return LoadFileWith(path, stdout, nil)
 }
 
-// LoadFileWith is LoadFile giving the script Kafka clients
-// (app.get_producer(), app.get_consumer()) connected as clients says.
-// The caller must Close the script.
+// LoadFileWith loads the script to run it: it gets Kafka clients
+// (app.get_producer(), app.get_consumer()) connected as clients says, and
+// an Application with a Quix Cloud token connects to Quix Cloud (unless
+// clients.Broker is set). The caller must Close the script.
 func LoadFileWith(path string, stdout io.Writer, clients *ClientOptions) (*Script, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -75,17 +78,43 @@ func LoadFileWith(path string, stdout io.Writer, clients *ClientOptions) (*Scrip
 }
 
 // Load runs a script's source, recording its pipelines, and returns the
-// application whose app.run() it called.
+// application whose app.run() it called. Nothing is contacted: an
+// Application with a Quix Cloud token keeps its names as written.
 func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 	return load(filename, src, stdout, nil)
 }
 
+// loadEnv is what loading reads from outside the script: the environment,
+// and the connection to Quix Cloud (nil: none).
+type loadEnv struct {
+	getenv  func(string) string
+	connect func(token string) (builtins.Platform, error)
+}
+
 func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptions) (*Script, error) {
 	var clients *scriptClients
+	env := loadEnv{getenv: os.Getenv}
 	if clientOpts != nil {
 		clients = newScriptClients(*clientOpts)
+		env.getenv = clients.opts.Getenv
+		if clientOpts.Broker == "" {
+			env.connect = quixCloudConnector(env.getenv, clients.opts.Logger)
+		}
 	}
-	globals, reg, files, err := execScriptFiles(filename, src, stdout, builtins.Predeclared(), clients)
+	return loadIn(filename, src, stdout, clients, env)
+}
+
+// reload loads a new version of s's script, in s's environment.
+func (s *Script) reload(stdout io.Writer) (*Script, error) {
+	src, err := os.ReadFile(s.Filename)
+	if err != nil {
+		return nil, fmt.Errorf("read script: %w", err)
+	}
+	return loadIn(s.Filename, src, stdout, nil, s.env)
+}
+
+func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClients, env loadEnv) (*Script, error) {
+	globals, reg, files, err := execScriptFiles(filename, src, stdout, builtins.Predeclared(), clients, env)
 	if err != nil {
 		if clients != nil {
 			clients.Close()
@@ -103,7 +132,7 @@ func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptio
 			if app.UsedClients() {
 				// A script that only produces or consumes with
 				// get_producer()/get_consumer() has done its work.
-				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients}, nil
+				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients, env: env}, nil
 			}
 		}
 	}
@@ -121,25 +150,30 @@ func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptio
 	case len(ran) > 1:
 		return fail(&LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)})
 	}
-	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files, clients: clients}, nil
+	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files, clients: clients, env: env}, nil
 }
 
 // execScript compiles a script (import blanking, the comparison rewrite)
 // and runs it on a new thread. The globals come back frozen. Scripts may
 // load() other .star files, relative to the loading file.
 func execScript(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict) (starlark.StringDict, *builtins.Registry, error) {
-	g, reg, _, err := execScriptFiles(filename, src, stdout, predeclared, nil)
+	g, reg, _, err := execScriptFiles(filename, src, stdout, predeclared, nil, loadEnv{getenv: os.Getenv})
 	return g, reg, err
 }
 
-// execScriptFiles is execScript that also returns the files loaded, and
-// gives the script Kafka clients when clients is not nil.
-func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict, clients *scriptClients) (starlark.StringDict, *builtins.Registry, []string, error) {
-	group := os.Getenv(EnvConsumerGroup)
+// execScriptFiles is execScript that also returns the files loaded, gives
+// the script Kafka clients when clients is not nil, and reads env.
+func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict, clients *scriptClients, env loadEnv) (starlark.StringDict, *builtins.Registry, []string, error) {
+	group := env.getenv(EnvConsumerGroup)
 	if group == "" {
-		group = os.Getenv(EnvConsumerGroupDocumented)
+		group = env.getenv(EnvConsumerGroupDocumented)
 	}
-	reg := &builtins.Registry{DefaultConsumerGroup: group}
+	reg := &builtins.Registry{
+		DefaultConsumerGroup: group,
+		EnvSdkToken:          env.getenv(quixcloud.EnvSdkToken),
+		EnvBrokerAddress:     env.getenv(EnvBrokerAddress),
+		Connect:              env.connect,
+	}
 	if clients != nil {
 		reg.Clients = clients
 	}

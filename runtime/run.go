@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/quixcloud"
 	"github.com/qstar-dev/qstar/state"
 )
 
@@ -32,9 +34,6 @@ const (
 	// read when Quix__Consumer_Group is not set.
 	EnvConsumerGroupDocumented = "Quix__Consumer__Group"
 	EnvStateDir                = "Quix__State__Dir"
-	// EnvSdkToken selects Quix Cloud in the reference, which qstar does not
-	// support yet.
-	EnvSdkToken = "Quix__Sdk__Token"
 )
 
 // Options configures Run.
@@ -134,10 +133,16 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		opts.Level.Set(slogLevel(cfg.Loglevel))
 	}
 	group := cfg.ConsumerGroup // resolved while loading: consumer_group=, $Quix__Consumer_Group, or the default
-	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
-	if brokerAddr == "" && opts.Getenv(EnvSdkToken) != "" {
-		return fmt.Errorf("%s is set, but qstar does not connect to Quix Cloud yet: give the broker with --broker, Application(broker_address=) or %s", EnvSdkToken, EnvBrokerAddress)
+	for _, w := range s.App.Warnings() {
+		log.Warn(w, "application", s.App.Pos())
 	}
+	if cfg.QuixCloud && s.App.Platform() == nil {
+		if opts.Broker == "" {
+			return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
+		}
+		log.Warn("the application has a Quix Cloud token, but --broker is given: Quix Cloud is not used, topic and group names stay as written", "broker", opts.Broker)
+	}
+	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
 	addr, closeBroker, err := Broker(brokerAddr, opts.DataDir, log)
 	if err != nil {
 		return err
@@ -244,12 +249,18 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 	if dir == "" {
 		dir = getenv(EnvStateDir)
 	}
+	if app.Platform() != nil {
+		checkQuixDeployment(getenv, cmp.Or(dir, state.DefaultDir), log)
+	}
 	m, err := state.NewManager(state.Options{Dir: dir, Group: group}, cfg.UseChangelogTopics, log)
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range specs {
-		m.Register(s.Topic, s.Name, s.Windowed)
+		if _, err := m.Register(state.Store{Topic: s.Topic, Name: s.Name, Windowed: s.Windowed, Changelog: s.Changelog}); err != nil {
+			m.Close()
+			return nil, err
+		}
 	}
 	if app.ClearState() {
 		if err := m.Clear(); err != nil {
@@ -267,19 +278,40 @@ func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) stat
 	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection}}
 }
 
+// topicCreator creates the topics of specs that do not exist and returns
+// the names it created.
+type topicCreator func(context.Context, []kafka.TopicSpec) ([]string, error)
+
 // setupTopics creates the application's topics that do not exist, with
-// Quix Streams' TopicManager defaults (1 partition, replication factor 1),
-// when auto_create_topics is on, then the repartition and changelog topics
-// (changelogs compacted), each with the partition count and replication
-// factor of its source topic. Every problem found is reported at once.
+// Quix Streams' TopicManager defaults (1 partition, replication factor 1;
+// on Quix Cloud, the workspace's defaults), when auto_create_topics is on,
+// then the repartition and changelog topics (changelogs compacted), each
+// with the partition count and replication factor of its source topic. On
+// Quix Cloud topics are created through the Portal API. Every problem
+// found is reported at once.
 func setupTopics(ctx context.Context, app *builtins.Application, stores *state.Manager, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
 	admin, err := kafka.NewAdmin(addr, cfg.Connection)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	create, defaultSize, createTimeout := topicCreator(admin.EnsureTopics), 1, setupStepTimeout
+	if w, ok := app.Platform().(*quixcloud.Workspace); ok {
+		// Each round waits up to a minute for the topics to be Ready.
+		create, defaultSize, createTimeout = cloudTopicCreator(w), 0, 2*setupStepTimeout
+	}
+	ensure := func(specs []kafka.TopicSpec, doCreate bool) error {
+		if !doCreate {
+			return checkExist(ctx, admin, specs)
+		}
+		ctx, cancel := context.WithTimeout(ctx, createTimeout)
+		defer cancel()
+		created, err := create(ctx, specs)
+		for _, n := range created {
+			log.Info("created topic", "topic", n)
+		}
+		return err
+	}
 	var names, internal []string
 	var specs []kafka.TopicSpec
 	for _, t := range app.Topics() {
@@ -288,20 +320,16 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 			internal = append(internal, t.Name())
 			continue
 		}
-		spec := kafka.TopicSpec{Name: t.Name(), NumPartitions: 1, ReplicationFactor: 1}
+		spec := kafka.TopicSpec{Name: t.Name(), NumPartitions: defaultSize, ReplicationFactor: defaultSize}
 		if c := t.Config(); c != nil {
 			spec.NumPartitions, spec.ReplicationFactor, spec.Config = c.NumPartitions, c.ReplicationFactor, c.Extra
 		}
 		specs = append(specs, spec)
 	}
-	if err := ensure(ctx, admin, specs, cfg.AutoCreateTopics, log); err != nil {
+	if err := ensure(specs, cfg.AutoCreateTopics); err != nil {
 		return err
 	}
-	sources, err := admin.Partitions(ctx, names)
-	if err != nil {
-		return err
-	}
-	replicas, err := admin.ReplicationFactors(ctx, names)
+	sources, replicas, err := describeTopics(ctx, admin, names)
 	if err != nil {
 		return err
 	}
@@ -313,58 +341,44 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 			repartition = append(repartition, kafka.TopicSpec{Name: t.Name(), NumPartitions: sources[src], ReplicationFactor: replicas[src]})
 		}
 	}
-	if err := ensure(ctx, admin, repartition, true, log); err != nil {
+	if err := ensure(repartition, true); err != nil {
 		return err
 	}
+	var problems []error
 	if len(internal) > 0 {
-		got, err := admin.Partitions(ctx, internal)
+		got, gotReplicas, err := describeTopics(ctx, admin, internal)
 		if err != nil {
 			return err
 		}
-		gotReplicas, err := admin.ReplicationFactors(ctx, internal)
-		if err != nil {
-			return err
-		}
-		var problems []error
 		for _, t := range app.Topics() {
 			if src := t.RepartitionOf(); src != "" {
-				sources[t.Name()] = got[t.Name()]
-				replicas[t.Name()] = gotReplicas[t.Name()]
+				// As in Quix Streams, only the partition count matters.
 				if got[t.Name()] != sources[src] {
 					problems = append(problems, fmt.Errorf("repartition topic %q has %d partitions; its source topic %q has %d", t.Name(), got[t.Name()], src, sources[src]))
 				}
+				sources[t.Name()], replicas[t.Name()] = got[t.Name()], gotReplicas[t.Name()]
 			}
-		}
-		if err := errors.Join(problems...); err != nil {
-			return err
 		}
 	}
 	if stores == nil || !cfg.UseChangelogTopics {
-		return nil
+		return errors.Join(problems...)
 	}
 	var changelogSpecs []kafka.TopicSpec
+	var cls []string
 	for _, s := range stores.All() {
 		changelogSpecs = append(changelogSpecs, kafka.TopicSpec{
 			Name: s.Changelog, NumPartitions: sources[s.Topic], ReplicationFactor: replicas[s.Topic],
 			Config: map[string]string{"cleanup.policy": "compact"},
 		})
+		cls = append(cls, s.Changelog)
 	}
-	if err := ensure(ctx, admin, changelogSpecs, true, log); err != nil {
+	if err := ensure(changelogSpecs, true); err != nil {
 		return err
 	}
-	var cls []string
-	for _, s := range changelogSpecs {
-		cls = append(cls, s.Name)
-	}
-	existing, err := admin.Partitions(ctx, cls)
+	existing, existingReplicas, err := describeTopics(ctx, admin, cls)
 	if err != nil {
 		return err
 	}
-	existingReplicas, err := admin.ReplicationFactors(ctx, cls)
-	if err != nil {
-		return err
-	}
-	var problems []error
 	for _, s := range stores.All() {
 		if got, want := existing[s.Changelog], sources[s.Topic]; got != want {
 			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, s.Topic, want))
@@ -375,7 +389,9 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	}
 	// A changelog that is not compacted loses state to retention: the
 	// store could not be restored from it.
-	policies, err := admin.TopicConfig(ctx, cls, "cleanup.policy")
+	tctx, cancel := context.WithTimeout(ctx, setupStepTimeout)
+	defer cancel()
+	policies, err := admin.TopicConfig(tctx, cls, "cleanup.policy")
 	if err != nil {
 		return err
 	}
@@ -387,19 +403,28 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	return errors.Join(problems...)
 }
 
-// ensure creates the topics of specs that are missing (when create), or
-// reports them all.
-func ensure(ctx context.Context, admin *kafka.Admin, specs []kafka.TopicSpec, create bool, log *slog.Logger) error {
-	if create {
-		created, err := admin.EnsureTopics(ctx, specs)
-		if err != nil {
-			return err
-		}
-		for _, n := range created {
-			log.Info("created topic", "topic", n)
-		}
-		return nil
+// setupStepTimeout bounds each broker request of setupTopics: a broker
+// that cannot be reached fails the start within a minute.
+const setupStepTimeout = time.Minute
+
+// describeTopics returns the partition counts and replication factors of
+// the named topics that exist.
+func describeTopics(ctx context.Context, admin *kafka.Admin, names []string) (partitions, replicas map[string]int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, setupStepTimeout)
+	defer cancel()
+	if partitions, err = admin.Partitions(ctx, names); err != nil {
+		return nil, nil, err
 	}
+	if replicas, err = admin.ReplicationFactors(ctx, names); err != nil {
+		return nil, nil, err
+	}
+	return partitions, replicas, nil
+}
+
+// checkExist reports every topic of specs that does not exist.
+func checkExist(ctx context.Context, admin *kafka.Admin, specs []kafka.TopicSpec) error {
+	ctx, cancel := context.WithTimeout(ctx, setupStepTimeout)
+	defer cancel()
 	names := make([]string, len(specs))
 	for i, s := range specs {
 		names[i] = s.Name

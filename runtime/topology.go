@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/qstar-dev/qstar/engine"
-	"github.com/qstar-dev/qstar/state"
 )
 
 // Topology is what a script runs: its source topics and the operations
@@ -40,11 +39,7 @@ func TopologyOf(s *Script) *Topology {
 		}
 	}
 	for _, st := range app.Stores() {
-		ts := TopologyStore{Name: st.Name, Topic: st.Topic, Windowed: st.Windowed}
-		if cfg.UseChangelogTopics {
-			ts.Changelog = state.ChangelogTopic(cfg.ConsumerGroup, st.Topic, st.Name)
-		}
-		t.Stores = append(t.Stores, ts)
+		t.Stores = append(t.Stores, TopologyStore{Name: st.Name, Topic: st.Topic, Windowed: st.Windowed, Changelog: st.Changelog})
 	}
 	sinks := map[string]bool{}
 	for _, src := range t.Sources {

@@ -82,7 +82,7 @@ func (w *watch) run(ctx context.Context) {
 // load loads the new version and checks it can replace the running one:
 // same consumer group, source topics and state stores.
 func (w *watch) load() (*Script, error) {
-	next, err := LoadFile(w.running.Filename, w.stdout)
+	next, err := w.running.reload(w.stdout)
 	if err != nil {
 		var le *LoadError
 		if errors.As(err, &le) {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/linxGnu/grocksdb"
@@ -21,17 +20,6 @@ type Store struct {
 	Windowed bool
 	// Changelog is the changelog topic; empty when changelogs are off.
 	Changelog string
-}
-
-// ChangelogTopic returns Quix Streams' changelog topic name for a store:
-// changelog__{group}--{topic}--{store}. An internal source topic's name is
-// nested as the reference does: repartition__{group}--{topic}--{op}
-// becomes repartition.{topic}.{op}.
-func ChangelogTopic(group, topic, store string) string {
-	if strings.HasPrefix(topic, "repartition__"+group+"--") {
-		topic = strings.ReplaceAll(strings.Replace(topic, "__"+group, "", 1), "--", ".")
-	}
-	return "changelog__" + group + "--" + topic + "--" + store
 }
 
 // Manager knows the registered stores and opens their partitions. Its
@@ -67,21 +55,25 @@ func NewManager(opts Options, changelogs bool, log *slog.Logger) (*Manager, erro
 // Close releases the shared block cache; every Partition must be closed.
 func (m *Manager) Close() { m.cache.Destroy() }
 
-// Register adds a store to a source topic (once per name).
-func (m *Manager) Register(topic, name string, windowed bool) Store {
+// Register adds a store to its source topic (once per name). Its
+// Changelog is dropped when the manager keeps no changelogs, and required
+// when it does.
+func (m *Manager) Register(s Store) (Store, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, s := range m.stores[topic] {
-		if s.Name == name {
-			return s
+	for _, have := range m.stores[s.Topic] {
+		if have.Name == s.Name {
+			return have, nil
 		}
 	}
-	s := Store{Name: name, Topic: topic, Windowed: windowed}
-	if m.changelogs {
-		s.Changelog = ChangelogTopic(m.opts.Group, topic, name)
+	switch {
+	case !m.changelogs:
+		s.Changelog = ""
+	case s.Changelog == "":
+		return Store{}, fmt.Errorf("state: store %q of topic %q has no changelog topic", s.Name, s.Topic)
 	}
-	m.stores[topic] = append(m.stores[topic], s)
-	return s
+	m.stores[s.Topic] = append(m.stores[s.Topic], s)
+	return s, nil
 }
 
 // Stores returns the stores of a source topic, in registration order.

@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// DefaultDir is the state directory when none is given, as Quix Streams'.
+const DefaultDir = "state"
+
 // Options configures a Manager. The zero value of each field means its
 // default.
 type Options struct {
@@ -39,7 +42,7 @@ func (o *Options) validate() error {
 		return errors.New("state: Options.Group is empty")
 	}
 	if o.Dir == "" {
-		o.Dir = "state"
+		o.Dir = DefaultDir
 	}
 	if o.OpenRetries <= 0 {
 		o.OpenRetries = 10

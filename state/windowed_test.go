@@ -58,7 +58,7 @@ func TestWindowedStoreMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for trial := 0; trial < 40; trial++ {
 		m := newManager(t)
-		store := m.Register("input", fmt.Sprint("w", trial), true)
+		store := register(t, m, Store{Topic: "input", Name: fmt.Sprint("w", trial), Windowed: true})
 		p, err := m.Open(store, 0)
 		if err != nil {
 			t.Fatal(err)
