@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/serde"
@@ -296,5 +298,55 @@ func TestLoadModules(t *testing.T) {
 	_, err = LoadFile(filepath.Join(dir, "c.star"), &out)
 	if err == nil || !strings.Contains(err.Error(), "c.star:1:1: cannot load missing.star") {
 		t.Errorf("missing: got %v", err)
+	}
+}
+
+// TestRewriteNestingIsNotExponential pins that nested functions are not
+// duplicated at every level: the running version of a function keeps its
+// nested functions as written, so 12 nested defs compile to O(depth²)
+// functions, not 2^12; and every level still computes the same in both
+// versions.
+func TestRewriteNestingIsNotExponential(t *testing.T) {
+	const depth = 12
+	var src strings.Builder
+	for i := 0; i < depth; i++ {
+		ind := strings.Repeat("    ", i)
+		fmt.Fprintf(&src, "%sdef f%d(x):\n%s    if x > %d:\n%s        x = x - 1\n", ind, i, ind, i, ind)
+	}
+	ind := strings.Repeat("    ", depth)
+	fmt.Fprintf(&src, "%sreturn x > 0\n", ind)
+	for i := depth - 1; i > 0; i-- {
+		fmt.Fprintf(&src, "%sreturn f%d(x) or x < -5\n", strings.Repeat("    ", i), i)
+	}
+	src.WriteString("at_load = [f0(x) for x in range(-8, 20)]\n")
+	f, err := fileOptions.Parse("nested.star", []byte(src.String()), 0)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src.String())
+	}
+	rewrite(f)
+	defs := 0
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if _, ok := n.(*syntax.DefStmt); ok {
+			defs++
+		}
+		return true
+	})
+	if limit := depth * (depth + 1) / 2; defs > limit {
+		t.Errorf("%d nested defs became %d functions, more than %d", depth, defs, limit)
+	}
+	globals, _, err := execScript("nested.star", []byte(src.String()+"app = Application()\n"), &bytes.Buffer{}, builtins.Predeclared())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running []starlark.Value
+	for x := -8; x < 20; x++ {
+		v, err := starlark.Call(&starlark.Thread{}, globals["f0"], starlark.Tuple{starlark.MakeInt(x)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		running = append(running, v)
+	}
+	if g, w := starlark.NewList(running).String(), globals["at_load"].String(); g != w {
+		t.Errorf("running: %s\nbuilding: %s", g, w)
 	}
 }

@@ -95,7 +95,12 @@ func walkStmts(ss []syntax.Stmt, r stmtRewrite) {
 	}
 }
 
-// def gives a function body its building and running versions.
+// def gives a function body its building and running versions. The
+// running version is left exactly as written, nested functions included:
+// what it defines runs while processing messages, on plain values, where
+// the interpreter's operators are right. (Giving those nested functions
+// two versions as well would compile 2^depth copies of deeply nested
+// code.)
 func def(s *syntax.DefStmt) {
 	if !stmtsHaveSite(s.Body) {
 		plainStmts(s.Body)
@@ -103,7 +108,6 @@ func def(s *syntax.DefStmt) {
 	}
 	original := cloneStmts(s.Body)
 	rewriteStmts(s.Body)
-	plainStmts(original)
 	s.Body = []syntax.Stmt{&syntax.IfStmt{
 		If:      s.Def,
 		Cond:    &syntax.Ident{NamePos: s.Def, Name: builtins.BuildingName},
@@ -113,13 +117,14 @@ func def(s *syntax.DefStmt) {
 	}}
 }
 
-// lambda gives a lambda body its building and running versions.
+// lambda gives a lambda body its building and running versions; the
+// running version is left as written, as def's.
 func lambda(l *syntax.LambdaExpr) {
 	if !hasSite(l.Body) {
 		l.Body = plain(l.Body)
 		return
 	}
-	original := plain(clone(l.Body))
+	original := clone(l.Body)
 	start, _ := original.Span()
 	l.Body = &syntax.ParenExpr{
 		Lparen: start,
