@@ -7,7 +7,6 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/qstar-dev/qstar/engine"
-	"github.com/qstar-dev/qstar/serde"
 )
 
 // Clients gives scripts Kafka clients (app.get_producer(),
@@ -151,20 +150,12 @@ func producerProduce(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	var err error
 	switch t := topic.(type) {
 	case *Topic:
+		// Serialized as to_topic does.
 		m.Topic = t.Name()
-		if key != starlark.None {
-			if m.Key, err = t.t.KeySerializer.Serialize(nil, key); err != nil {
-				return nil, fmt.Errorf("%s: key: %v", b.Name(), err)
-			}
+		if _, m.Key, m.Value, err = t.t.Serialize(nil, key, value); err != nil {
+			return nil, fmt.Errorf("%s: %v", b.Name(), err)
 		}
-		if m.Value, err = t.t.ValueSerializer.Serialize(nil, value); err != nil {
-			return nil, fmt.Errorf("%s: value: %v", b.Name(), err)
-		}
-		if hs, ok := t.t.ValueSerializer.(serde.HeaderSerializer); ok {
-			for _, h := range hs.ExtraHeaders() {
-				m.Headers = append(m.Headers, engine.Header(h))
-			}
-		}
+		m.Headers = t.t.ExtraHeaders()
 	case starlark.String:
 		m.Topic = string(t)
 		if m.Key, err = rawBytes(b.Name(), "key", key); err != nil {

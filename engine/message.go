@@ -119,6 +119,45 @@ type Topic struct {
 	TimestampExtractor starlark.Callable
 }
 
+// Serialize appends the key and value, serialized with the topic's codecs,
+// to buf and returns the grown buffer with the key and value as slices of
+// it. A None key is no key. A None value is no value (a tombstone, as
+// librdkafka sends Python's None), except with json, which writes null.
+func (t *Topic) Serialize(buf []byte, key, value starlark.Value) (out, k, v []byte, err error) {
+	keyLen := -1
+	if key != starlark.None {
+		if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
+			return buf, nil, nil, fmt.Errorf("key for topic %q: %w", t.Name, err)
+		}
+		keyLen = len(buf)
+	}
+	if _, isJSON := t.ValueSerializer.(serde.JSON); value != starlark.None || isJSON {
+		start := len(buf)
+		if buf, err = t.ValueSerializer.Serialize(buf, value); err != nil {
+			return buf, nil, nil, fmt.Errorf("value for topic %q: %w", t.Name, err)
+		}
+		v = buf[start:len(buf):len(buf)]
+	}
+	if keyLen >= 0 {
+		k = buf[:keyLen:keyLen]
+	}
+	return buf, k, v, nil
+}
+
+// ExtraHeaders returns the headers the value serializer adds to every
+// message (Quix formats, extra_headers), or nil.
+func (t *Topic) ExtraHeaders() []Header {
+	hs, ok := t.ValueSerializer.(serde.HeaderSerializer)
+	if !ok {
+		return nil
+	}
+	var out []Header
+	for _, h := range hs.ExtraHeaders() {
+		out = append(out, Header(h))
+	}
+	return out
+}
+
 // Deserialize decodes m into a Row with the topic's codecs; a nil key or value
 // becomes None without calling the codec.
 func (t *Topic) Deserialize(m *Message) (Row, error) {

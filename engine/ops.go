@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
-
-	"github.com/qstar-dev/qstar/serde"
 )
 
 // Func computes a value from a row: a user's Starlark callable (Callback)
@@ -185,15 +183,7 @@ func Target(op Op) *Topic {
 
 func (o *toTopicOp) Compose(pos string, next Step) Step {
 	t := o.topic
-	// json writes None as "null"; for the other formats None means a
-	// message without a value (a tombstone), as librdkafka sends Python's None.
-	_, valueIsJSON := t.ValueSerializer.(serde.JSON)
-	var extra []Header
-	if hs, ok := t.ValueSerializer.(serde.HeaderSerializer); ok {
-		for _, h := range hs.ExtraHeaders() {
-			extra = append(extra, Header(h))
-		}
-	}
+	extra := t.ExtraHeaders()
 	return func(c *Context, r Row) error {
 		key := r.Key
 		if o.key != nil {
@@ -203,31 +193,17 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 			}
 			key = k
 		}
-		buf := c.buf[:0]
-		var err error
 		m := &c.out
 		*m = OutMessage{Topic: t.Name, Partition: -1, Timestamp: r.Timestamp, Headers: r.Headers}
 		if extra != nil {
 			m.Headers = MergeHeaders(r.Headers, extra)
 		}
-		keyLen := -1
-		if key != starlark.None {
-			if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
-				return producerError(c, pos, &r, next, fmt.Errorf("key for topic %q: %w", t.Name, err))
-			}
-			keyLen = len(buf)
-		}
-		if r.Value != starlark.None || valueIsJSON {
-			start := len(buf)
-			if buf, err = t.ValueSerializer.Serialize(buf, r.Value); err != nil {
-				return producerError(c, pos, &r, next, fmt.Errorf("value for topic %q: %w", t.Name, err))
-			}
-			m.Value = buf[start:len(buf):len(buf)]
-		}
-		if keyLen >= 0 {
-			m.Key = buf[:keyLen:keyLen]
-		}
+		buf, k, v, err := t.Serialize(c.buf[:0], key, r.Value)
 		c.buf = buf
+		if err != nil {
+			return producerError(c, pos, &r, next, err)
+		}
+		m.Key, m.Value = k, v
 		if err := c.producer.Produce(m); err != nil {
 			return producerError(c, pos, &r, next, err)
 		}

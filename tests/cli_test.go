@@ -303,6 +303,8 @@ producer = app.get_producer()
 for i in range(3):
     producer.produce(nums, {"n": i}, key="k%d" % i, headers={"h": "v"}, timestamp=1000 + i)
 producer.produce("raw", b"hello", key="x")
+# None is a tombstone, as to_topic sends it, for every format but json.
+producer.produce(app.topic("strs", value_serializer="str", key_serializer="str"), None, key="gone")
 producer.flush()
 `
 
@@ -323,7 +325,8 @@ consumer.close()
 
 // TestCLIClients pins app.get_producer() and app.get_consumer(): a script
 // that only produces or consumes runs to completion without app.run(),
-// Topic serializers apply to produced values, and polled messages carry
+// Topic serializers apply to produced values as to_topic applies them,
+// and polled messages carry
 // their raw bytes, timestamps and headers.
 func TestCLIClients(t *testing.T) {
 	dir := t.TempDir()
@@ -337,6 +340,9 @@ func TestCLIClients(t *testing.T) {
 	raw := consumeTopic(t, addr, "raw")
 	if len(raw) != 1 || string(raw[0].Key) != `"x"` || string(raw[0].Value) != `"hello"` {
 		t.Errorf("raw topic holds %v, want one record x=hello", raw)
+	}
+	if strs := consumeTopic(t, addr, "strs"); len(strs) != 1 || string(strs[0].Key) != `"gone"` || string(strs[0].Value) != "null" {
+		t.Errorf("strs topic holds %v, want one tombstone for gone", strs)
 	}
 	out := qstar(t, dir, "", "run", "read.star", "--broker", addr)
 	want := `nums 0 0 k0 {"n":0} 1000 [("h", b"v")]
