@@ -11,10 +11,7 @@ import (
 )
 
 // Header is one Kafka message header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+type Header = serde.Header
 
 // Message is one consumed Kafka message. The engine owns it once Poll
 // returns it.
@@ -151,11 +148,7 @@ func (t *Topic) ExtraHeaders() []Header {
 	if !ok {
 		return nil
 	}
-	var out []Header
-	for _, h := range hs.ExtraHeaders() {
-		out = append(out, Header(h))
-	}
-	return out
+	return append([]Header(nil), hs.ExtraHeaders()...)
 }
 
 // Deserialize decodes m into a Row with the topic's codecs; a nil key or value
@@ -196,11 +189,7 @@ func (t *Topic) DeserializeRows(m *Message) ([]Row, error) {
 		}
 		key = k
 	}
-	hs := make([]serde.Header, len(m.Headers))
-	for i, h := range m.Headers {
-		hs[i] = serde.Header(h)
-	}
-	values, err := split.DeserializeSplit(m.Value, hs)
+	values, err := split.DeserializeSplit(m.Value, m.Headers)
 	if errors.Is(err, serde.ErrIgnoreMessage) {
 		return nil, err
 	}

@@ -121,10 +121,6 @@ type changelogProducer struct {
 }
 
 func (c *changelogProducer) Produce(topic string, partition int32, key, value []byte, headers []state.Header) error {
-	hs := make([]Header, len(headers))
-	for i, h := range headers {
-		hs[i] = Header(h)
-	}
-	c.msg = OutMessage{Topic: topic, Partition: partition, Key: key, Value: value, Headers: hs}
+	c.msg = OutMessage{Topic: topic, Partition: partition, Key: key, Value: value, Headers: headers}
 	return c.p.Produce(&c.msg)
 }

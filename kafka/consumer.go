@@ -8,13 +8,12 @@ import (
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/qstar-dev/qstar/serde"
 )
 
 // Header is one message header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+type Header = serde.Header
 
 // Message is one consumed message.
 type Message struct {

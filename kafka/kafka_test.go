@@ -106,7 +106,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := []OutMessage{
-		{Topic: "rt", Partition: -1, Key: []byte("k"), Value: []byte("v1"), Timestamp: 1234, Headers: []Header{{"h", []byte("x")}}},
+		{Topic: "rt", Partition: -1, Key: []byte("k"), Value: []byte("v1"), Timestamp: 1234, Headers: []Header{{Key: "h", Value: []byte("x")}}},
 		{Topic: "rt", Partition: -1, Value: []byte("v2"), Timestamp: 5678},
 	}
 	for i := range msgs {

@@ -33,12 +33,7 @@ func (a consumer) Poll(timeout time.Duration) (*engine.Message, error) {
 		Value:         m.Value,
 		Timestamp:     m.Timestamp,
 		TimestampType: m.TimestampType,
-	}
-	if len(m.Headers) > 0 {
-		out.Headers = make([]engine.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			out.Headers[i] = engine.Header(h)
-		}
+		Headers:       m.Headers,
 	}
 	return out, nil
 }
@@ -93,14 +88,7 @@ func (c changelogs) Watermarks(topic string, partition int32) (int64, int64, err
 
 func (c changelogs) Read(ctx context.Context, topic string, partition int32, from int64, fn func(state.ChangelogRecord) error) error {
 	return c.r.Read(ctx, topic, partition, from, func(m *kafka.Message) error {
-		rec := state.ChangelogRecord{Offset: m.Offset, Key: m.Key, Value: m.Value}
-		if len(m.Headers) > 0 {
-			rec.Headers = make([]state.Header, len(m.Headers))
-			for i, h := range m.Headers {
-				rec.Headers[i] = state.Header(h)
-			}
-		}
-		return fn(rec)
+		return fn(state.ChangelogRecord{Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: m.Headers})
 	})
 }
 
@@ -128,12 +116,7 @@ func (a producer) Produce(m *engine.OutMessage) error {
 		Key:       m.Key,
 		Value:     m.Value,
 		Timestamp: m.Timestamp,
-	}
-	if len(m.Headers) > 0 {
-		out.Headers = make([]kafka.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			out.Headers[i] = kafka.Header(h)
-		}
+		Headers:   m.Headers,
 	}
 	return a.p.Produce(&out)
 }

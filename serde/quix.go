@@ -13,7 +13,9 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// Header is a message header as the Quix formats read and write them.
+// Header is one Kafka message header. It is the one header type of qstar:
+// engine, kafka and state alias it, so headers pass between them without
+// copies.
 type Header struct {
 	Key   string
 	Value []byte

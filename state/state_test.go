@@ -210,9 +210,9 @@ func (m *memChangelog) Read(_ context.Context, _ string, _ int32, from int64, fn
 }
 
 func rec(offset int64, key, value string, processed string) ChangelogRecord {
-	hs := []Header{{HeaderColumnFamily, []byte("default")}}
+	hs := []Header{{Key: HeaderColumnFamily, Value: []byte("default")}}
 	if processed != "" {
-		hs = append(hs, Header{HeaderProcessedOffset, []byte(processed)})
+		hs = append(hs, Header{Key: HeaderProcessedOffset, Value: []byte(processed)})
 	}
 	var v []byte
 	if value != "" {

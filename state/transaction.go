@@ -12,10 +12,7 @@ import (
 )
 
 // Header is a changelog record header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+type Header = serde.Header
 
 // Changelog receives a transaction's changelog records (the engine's
 // producer). Produce must copy key and value before it returns.
@@ -228,7 +225,7 @@ func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, proce
 		offset := []byte(strconv.FormatInt(processedOffset, 10))
 		for _, cf := range t.order {
 			c := t.cfs[cf]
-			headers := []Header{{HeaderColumnFamily, []byte(cf)}, {HeaderProcessedOffset, offset}}
+			headers := []Header{{Key: HeaderColumnFamily, Value: []byte(cf)}, {Key: HeaderProcessedOffset, Value: offset}}
 			for _, prefix := range c.prefixes {
 				pc := c.byPrefix[prefix]
 				for _, k := range pc.keys {
