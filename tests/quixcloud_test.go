@@ -338,8 +338,9 @@ func TestQuixCloudErrors(t *testing.T) {
 }
 
 // TestQuixCloudLoad: Application.Quix() takes the token from
-// Quix__Sdk__Token and warns that it is deprecated; with --broker the
-// Portal API is not contacted and names stay as written.
+// Quix__Sdk__Token and warns that it is deprecated; app.get_producer()
+// connects to the workspace; with --broker the Portal API is not contacted
+// and names stay as written.
 func TestQuixCloudLoad(t *testing.T) {
 	cloud := startQuixCloud(t)
 	job := filepath.Join(t.TempDir(), "job.star")
@@ -360,6 +361,20 @@ func TestQuixCloudLoad(t *testing.T) {
 	}
 	if w := s.App.Warnings(); len(w) != 1 || !strings.Contains(w[0], "Application.Quix() is deprecated") {
 		t.Errorf("warnings = %q", w)
+	}
+
+	// app.get_producer() reaches the workspace's broker with its settings.
+	gen := filepath.Join(filepath.Dir(job), "gen.star")
+	if err := os.WriteFile(gen, []byte("app = Application()\np = app.get_producer()\np.produce(app.topic(\"events\"), {\"n\": 1})\np.flush()\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = runtime.LoadFileWith(gen, io.Discard, &runtime.ClientOptions{Logger: testLogger(t), Getenv: cloud.getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := cloud.read(t, "acme-prod-events"); !slices.Equal(got, []string{`{"n":1}`}) {
+		t.Errorf("the script's producer wrote %v to acme-prod-events", got)
 	}
 
 	n := len(cloud.portal.Requests())
