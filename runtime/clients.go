@@ -11,9 +11,10 @@ import (
 	"github.com/qstar-dev/qstar/kafka"
 )
 
-// ClientOptions connect the Kafka clients scripts get from
-// app.get_producer() and app.get_consumer(): the same broker resolution
-// as Run.
+// ClientOptions say how a script loaded to run reaches Kafka: the clients
+// it gets from app.get_producer() and app.get_consumer() resolve the
+// broker as Run does, and an application with a Quix Cloud token connects
+// to Quix Cloud unless Broker is set.
 type ClientOptions struct {
 	Broker  string // --broker
 	DataDir string // embedded broker data
