@@ -1,9 +1,11 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -20,25 +22,45 @@ type TopicSpec struct {
 // Admin manages topics.
 type Admin struct {
 	a *ckafka.AdminClient
+	p *ckafka.Producer // the client a runs on
 }
 
-// NewAdmin connects an admin client. extra is passed to librdkafka.
-func NewAdmin(brokers string, extra map[string]string) (*Admin, error) {
+// NewAdmin connects an admin client. extra is passed to librdkafka;
+// librdkafka's logs and errors go to log (default slog.Default()).
+func NewAdmin(brokers string, extra map[string]string, log *slog.Logger) (*Admin, error) {
+	log = cmp.Or(log, slog.Default())
 	cm, err := buildConfig(nil, extra, map[string]string{"bootstrap.servers": brokers}, []string{"bootstrap.servers"})
 	if err != nil {
 		return nil, fmt.Errorf("kafka: admin: %w", err)
 	}
-	// Extra consumer/producer settings may not apply to an admin client;
-	// librdkafka only warns about them.
-	a, err := ckafka.NewAdminClient(cm)
+	// A standalone admin client cannot forward its logs: it runs on a
+	// producer that does. Extra consumer/producer settings may not apply
+	// to it; librdkafka only warns about them.
+	p, err := ckafka.NewProducer(cm)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new admin client: %w", err)
 	}
-	return &Admin{a: a}, nil
+	forwardLogs(p.Logs(), log)
+	go func() {
+		for ev := range p.Events() {
+			if e, ok := ev.(ckafka.Error); ok {
+				log.Warn("kafka admin client error", "error", e.Error())
+			}
+		}
+	}()
+	a, err := ckafka.NewAdminClientFromProducer(p)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("kafka: new admin client: %w", err)
+	}
+	return &Admin{a: a, p: p}, nil
 }
 
 // Close closes the client.
-func (a *Admin) Close() { a.a.Close() }
+func (a *Admin) Close() {
+	a.a.Close()
+	a.p.Close()
+}
 
 // Partitions returns the number of partitions of each existing topic among
 // names; missing topics are absent from the result.

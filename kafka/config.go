@@ -1,7 +1,9 @@
 package kafka
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -19,6 +21,9 @@ func buildConfig(base, extra, forced map[string]string, reject []string) (*ckafk
 		// No KIP-714 client telemetry: it only logs noise against brokers
 		// that do not collect it.
 		"enable.metrics.push": "false",
+		// librdkafka's log lines come through Logs() (see forwardLogs)
+		// instead of going to stderr.
+		"go.logs.channel.enable": true,
 	}
 	for k, v := range base {
 		cm[k] = v
@@ -58,4 +63,25 @@ func merge(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// forwardLogs writes a client's librdkafka log lines to log until the
+// client closes the channel, at the levels confluent-kafka-python gives
+// them (syslog 0-3 error, 4 warning, 5-6 info, 7 debug), as Quix Streams
+// passes its logger to the clients.
+func forwardLogs(ch chan ckafka.LogEvent, log *slog.Logger) {
+	go func() {
+		for ev := range ch {
+			level := slog.LevelDebug
+			switch {
+			case ev.Level <= 3:
+				level = slog.LevelError
+			case ev.Level == 4:
+				level = slog.LevelWarn
+			case ev.Level <= 6:
+				level = slog.LevelInfo
+			}
+			log.Log(context.Background(), level, ev.Message, "client", ev.Name, "tag", ev.Tag)
+		}
+	}()
 }

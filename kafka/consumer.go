@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,6 +114,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new consumer: %w", err)
 	}
+	forwardLogs(c.Logs(), cfg.Logger)
 	return &Consumer{c: c, log: cfg.Logger}, nil
 }
 
@@ -316,8 +318,8 @@ type Reader struct {
 }
 
 // NewReader assigns all partitions of topic, from the beginning or from
-// the end.
-func NewReader(brokers, topic string, fromBeginning bool, extra map[string]string) (*Reader, error) {
+// the end. librdkafka's logs go to log (default slog.Default()).
+func NewReader(brokers, topic string, fromBeginning bool, extra map[string]string, log *slog.Logger) (*Reader, error) {
 	forced := map[string]string{
 		"bootstrap.servers":  brokers,
 		"group.id":           "qstar-reader",
@@ -331,6 +333,7 @@ func NewReader(brokers, topic string, fromBeginning bool, extra map[string]strin
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new consumer: %w", err)
 	}
+	forwardLogs(c.Logs(), cmp.Or(log, slog.Default()))
 	md, err := c.GetMetadata(&topic, false, 10000)
 	if err != nil {
 		c.Close()
@@ -383,6 +386,8 @@ type ChangelogReader struct {
 	Extra   map[string]string
 	// Connection holds security settings; they override Extra.
 	Connection map[string]string
+	// Logger receives librdkafka's logs; default slog.Default().
+	Logger *slog.Logger
 }
 
 // Watermarks returns a partition's low and high watermarks.
@@ -414,6 +419,7 @@ func (r *ChangelogReader) consumer() (*ckafka.Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: changelog reader: %w", err)
 	}
+	forwardLogs(c.Logs(), cmp.Or(r.Logger, slog.Default()))
 	return c, nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -20,7 +22,7 @@ func brokerWithTopic(t *testing.T, topic string, partitions int) (string, *Admin
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	admin, err := NewAdmin(b.Addr(), nil)
+	admin, err := NewAdmin(b.Addr(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func TestEmbeddedAttach(t *testing.T) {
 	if second.Broker != nil || second.Addr != first.Addr {
 		t.Fatalf("second open: broker %v addr %s, want to attach to %s", second.Broker, second.Addr, first.Addr)
 	}
-	admin, err := NewAdmin(first.Addr, nil)
+	admin, err := NewAdmin(first.Addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestEmbeddedAttach(t *testing.T) {
 	if third.Broker == nil {
 		t.Fatal("reopen after close did not start a broker")
 	}
-	admin, err = NewAdmin(third.Addr, nil)
+	admin, err = NewAdmin(third.Addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +122,7 @@ func TestRoundTrip(t *testing.T) {
 	if n, err := admin.EndOffsets(ctx, "rt"); err != nil || n != 2 {
 		t.Errorf("EndOffsets = %d, %v; want 2", n, err)
 	}
-	r, err := NewReader(addr, "rt", true, nil)
+	r, err := NewReader(addr, "rt", true, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +188,73 @@ func TestSplitListen(t *testing.T) {
 		if (err == nil) != tc.ok || (tc.ok && (h != tc.host || p != tc.port)) {
 			t.Errorf("splitListen(%q) = %q, %d, %v", tc.in, h, p, err)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the log forwarding goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLibrdkafkaLogsGoToTheLogger: librdkafka's own log lines reach the
+// client's logger (not stderr), at confluent-kafka-python's levels, for
+// every kind of client.
+func TestLibrdkafkaLogsGoToTheLogger(t *testing.T) {
+	addr, _ := brokerWithTopic(t, "logs", 1)
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	debug := map[string]string{"debug": "generic"} // level-7 lines on creation
+	c, err := NewConsumer(ConsumerConfig{Brokers: addr, GroupID: "g", Extra: debug, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The forwarding goroutines poll every 100ms; what is still queued when
+	// a client closes is dropped.
+	settle := func() { time.Sleep(300 * time.Millisecond) }
+	settle()
+	_ = c.Close()
+	p, err := NewProducer(ProducerConfig{Brokers: addr, Extra: debug, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	_ = p.Close(time.Second)
+	a, err := NewAdmin(addr, debug, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	a.Close()
+	r, err := NewReader(addr, "logs", true, debug, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	_ = r.Close()
+	out := buf.String()
+	// Four clients: the consumer and the reader are librdkafka consumers,
+	// the producer and the admin client librdkafka producers.
+	clients := map[string]bool{}
+	for _, m := range regexp.MustCompile(`client=(rdkafka#\w+-\d+)`).FindAllStringSubmatch(out, -1) {
+		clients[m[1]] = true
+	}
+	if len(clients) != 4 {
+		t.Errorf("log lines came from %v, want four clients:\n%s", clients, out)
+	}
+	if !strings.Contains(out, "level=DEBUG") {
+		t.Errorf("librdkafka's debug lines are not at DEBUG:\n%s", out)
 	}
 }

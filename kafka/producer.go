@@ -81,6 +81,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka: new producer: %w", err)
 	}
+	forwardLogs(p.Logs(), cfg.Logger)
 	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{}), offsets: map[partitionKey]int64{}}
 	go pr.events()
 	return pr, nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -39,6 +40,8 @@ type ProduceOptions struct {
 	ValueFormat string
 	// Partitions is the partition count of the topic if it must be created.
 	Partitions int
+	// Logger receives the clients' logs; default slog.Default().
+	Logger *slog.Logger
 }
 
 // ProduceLines reads JSON Lines records from r and produces them to topic,
@@ -50,7 +53,7 @@ func ProduceLines(ctx context.Context, r io.Reader, brokers, topic string, opts 
 	if opts.ValueFormat != "json" && opts.ValueFormat != "str" {
 		return 0, fmt.Errorf("value format must be json or str, not %q", opts.ValueFormat)
 	}
-	admin, err := kafka.NewAdmin(brokers, nil)
+	admin, err := kafka.NewAdmin(brokers, nil, opts.Logger)
 	if err != nil {
 		return 0, err
 	}
@@ -61,7 +64,7 @@ func ProduceLines(ctx context.Context, r io.Reader, brokers, topic string, opts 
 	if err != nil {
 		return 0, err
 	}
-	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers})
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: brokers, Logger: opts.Logger})
 	if err != nil {
 		return 0, err
 	}
@@ -160,13 +163,15 @@ type ConsumeOptions struct {
 	// StopWhenIdle, when positive, returns once nothing new arrived for
 	// that long.
 	StopWhenIdle time.Duration
+	// Logger receives the client's logs; default slog.Default().
+	Logger *slog.Logger
 }
 
 // ConsumeLines writes topic's messages to w as JSON Lines records until ctx
 // is done or the topic is idle for StopWhenIdle. It returns how many it
 // wrote.
 func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts ConsumeOptions) (int, error) {
-	rd, err := kafka.NewReader(brokers, topic, opts.FromBeginning, nil)
+	rd, err := kafka.NewReader(brokers, topic, opts.FromBeginning, nil, opts.Logger)
 	if err != nil {
 		return 0, err
 	}

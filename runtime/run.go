@@ -216,7 +216,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 			return &starlark.Thread{Name: tp.String(), Print: printTo(stdout)}
 		},
 		State:      stores,
-		Changelogs: changelogSource(stores, cfg, addr),
+		Changelogs: changelogSource(stores, cfg, addr, log),
 		Callbacks:  s.App.Callbacks(),
 		Metrics:    metrics,
 		Reloads:    reloads,
@@ -271,11 +271,11 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 	return m, nil
 }
 
-func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string) state.ChangelogSource {
+func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string, log *slog.Logger) state.ChangelogSource {
 	if m == nil || !cfg.UseChangelogTopics {
 		return nil
 	}
-	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection}}
+	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}}
 }
 
 // topicCreator creates the topics of specs that do not exist and returns
@@ -290,7 +290,7 @@ type topicCreator func(context.Context, []kafka.TopicSpec) ([]string, error)
 // Quix Cloud topics are created through the Portal API. Every problem
 // found is reported at once.
 func setupTopics(ctx context.Context, app *builtins.Application, stores *state.Manager, addr string, cfg builtins.AppConfig, log *slog.Logger) error {
-	admin, err := kafka.NewAdmin(addr, cfg.Connection)
+	admin, err := kafka.NewAdmin(addr, cfg.Connection, log)
 	if err != nil {
 		return err
 	}

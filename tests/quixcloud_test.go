@@ -56,7 +56,7 @@ func startQuixCloud(t *testing.T, existing ...portaltest.Topic) *quixCloud {
 		"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-256", "sasl.username": "acme-prod", "sasl.password": secret,
 		"ssl.ca.pem": string(certPEM),
 	}}
-	admin, err := kafka.NewAdmin(b.Addr(), c.conn)
+	admin, err := kafka.NewAdmin(b.Addr(), c.conn, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func (c *quixCloud) produce(t *testing.T, topic string, values ...string) {
 // read returns the values of a whole topic, sorted.
 func (c *quixCloud) read(t *testing.T, topic string) []string {
 	t.Helper()
-	r, err := kafka.NewReader(c.broker.Addr(), topic, true, c.conn)
+	r, err := kafka.NewReader(c.broker.Addr(), topic, true, c.conn, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

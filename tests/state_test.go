@@ -49,7 +49,7 @@ app.run()
 // of 4 partitions (created if needed).
 func produceEvents(t *testing.T, addr string, keys, perKey int) {
 	t.Helper()
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ app.run()
 	}); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ app.run()
 // compacted are reported together, and the job does not start.
 func TestChangelogValidation(t *testing.T) {
 	addr := startBroker(t)
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestChangelogReplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Close)
-	admin, err := kafka.NewAdmin(b.Addr(), nil)
+	admin, err := kafka.NewAdmin(b.Addr(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

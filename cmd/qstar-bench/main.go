@@ -307,7 +307,7 @@ func startBroker(qstar string) (string, func(), error) {
 }
 
 func produceInput(addr, topic string, n, partitions int, log *slog.Logger) error {
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -348,7 +348,7 @@ func measure(cmd *exec.Cmd, idle time.Duration) (result, error) {
 }
 
 func checkOutput(addr, topic string, want int64) error {
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, err
 		return rec, fmt.Errorf("the job restored nothing:\n%s", stderr.String())
 	}
 	changelog := "changelog__bench-recovery--bench-input--default"
-	admin, err := kafka.NewAdmin(addr, nil)
+	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		return rec, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -13,12 +14,13 @@ type brokerFlags struct {
 	dataDir *string
 }
 
-func (b brokerFlags) connect(e *env, logFormat string) (string, func(), error) {
+func (b brokerFlags) connect(e *env, logFormat string) (string, func(), *slog.Logger, error) {
 	log, _, err := newLogger(e, logFormat)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	return runtime.Broker(runtime.ResolveBroker(*b.broker, "", e.getenv), *b.dataDir, log)
+	addr, closeBroker, err := runtime.Broker(runtime.ResolveBroker(*b.broker, "", e.getenv), *b.dataDir, log)
+	return addr, closeBroker, log, err
 }
 
 func produceCmd(ctx context.Context, e *env, args []string) error {
@@ -40,12 +42,12 @@ func produceCmd(ctx context.Context, e *env, args []string) error {
 	if *format != "json" && *format != "str" {
 		return usageError{fmt.Sprintf("--value-format must be json or str, not %q", *format)}
 	}
-	addr, closeBroker, err := bf.connect(e, "text")
+	addr, closeBroker, log, err := bf.connect(e, "text")
 	if err != nil {
 		return err
 	}
 	defer closeBroker()
-	n, err := runtime.ProduceLines(ctx, e.stdin, addr, pos[0], runtime.ProduceOptions{ValueFormat: *format, Partitions: *partitions})
+	n, err := runtime.ProduceLines(ctx, e.stdin, addr, pos[0], runtime.ProduceOptions{ValueFormat: *format, Partitions: *partitions, Logger: log})
 	fmt.Fprintf(e.stderr, "produced %d message(s) to %q\n", n, pos[0])
 	return err
 }
@@ -65,11 +67,11 @@ func consumeCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	addr, closeBroker, err := bf.connect(e, "text")
+	addr, closeBroker, log, err := bf.connect(e, "text")
 	if err != nil {
 		return err
 	}
 	defer closeBroker()
-	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle})
+	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle, Logger: log})
 	return err
 }
