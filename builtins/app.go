@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -53,7 +54,7 @@ type StoreSpec struct {
 
 // Application is the script's Application object.
 //
-//	Application(broker_address=None, *, quix_sdk_token=None, consumer_group=None, auto_offset_reset="latest",
+//	Application(*, broker_address=None, quix_sdk_token=None, consumer_group=None, auto_offset_reset="latest",
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
 //	            state_dir="state", use_changelog_topics=True, on_consumer_error=None,
@@ -215,9 +216,6 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	if err := app.quixCloud(b.Name(), tok, quix); err != nil {
-		return nil, err
-	}
 	switch offsetReset {
 	case "earliest", "latest":
 		c.AutoOffsetReset = offsetReset
@@ -235,10 +233,6 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if c.ProducerExtraConfig, err = extraConfig(b.Name(), "producer_extra_config", producerX); err != nil {
 		return nil, err
-	}
-	if app.platform != nil {
-		c.ConsumerExtraConfig = mergeSettings(app.platform.ExtraConfig(), c.ConsumerExtraConfig)
-		c.ProducerExtraConfig = mergeSettings(app.platform.ExtraConfig(), c.ProducerExtraConfig)
 	}
 	if c.Loglevel, err = optString(b.Name(), "loglevel", loglevel); err != nil {
 		return nil, err
@@ -271,15 +265,21 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		}
 		*h.dst = f
 	}
+	// Last, once every argument is valid: it may contact the Portal API.
+	if err := app.quixCloud(b.Name(), tok, quix); err != nil {
+		return nil, err
+	}
 	reg.Apps = append(reg.Apps, app)
 	return app, nil
 }
 
 // quixCloud connects the application to Quix Cloud when it has a token:
-// quix_sdk_token=, or Quix__Sdk__Token when no broker address is given
-// either (Application.Quix() requires it). As in Quix Streams, a broker
-// address and a token together are an error. Without Registry.Connect
-// (qstar check, qstar test, --broker) the application keeps its names.
+// quix_sdk_token=, else Quix__Sdk__Token (Application.Quix() requires
+// one). As in Quix Streams, a broker address (broker_address= or
+// Quix__Broker__Address) and a token together are an error. Without
+// Registry.Connect (qstar check, qstar test, --broker) the application
+// keeps its names. The platform's client settings go under the
+// application's extra configs.
 func (a *Application) quixCloud(fn, token string, quix bool) error {
 	c := &a.cfg
 	if token == "" {
@@ -308,19 +308,12 @@ func (a *Application) quixCloud(fn, token string, quix bool) error {
 	a.platform = p
 	c.BrokerAddress, c.Connection = p.Brokers(), p.Connection()
 	c.ConsumerGroup = p.ConsumerGroup(c.ConsumerGroup)
+	for _, extra := range []*map[string]string{&c.ConsumerExtraConfig, &c.ProducerExtraConfig} {
+		settings := p.ExtraConfig()
+		maps.Copy(settings, *extra)
+		*extra = settings
+	}
 	return nil
-}
-
-// mergeSettings returns a's settings overridden by b's.
-func mergeSettings(a, b map[string]string) map[string]string {
-	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }
 
 // Platform returns the platform the application is connected to (Quix

@@ -34,9 +34,11 @@ func TestInternalTopicNames(t *testing.T) {
 		{cloud, "changelog", "ws-input", "default", "ws-changelog__g--input--default"},
 		{cloud, "changelog", "ws-repartition__g--t--op", "default", "ws-changelog__g--repartition.t.op--default"},
 	} {
-		got, err := tc.app.internalTopic(tc.kind, tc.topic, tc.suffix)
-		if err != nil || got != tc.want {
-			t.Errorf("internalTopic(%s, %s, %s) = %q, %v; want %q", tc.kind, tc.topic, tc.suffix, got, err, tc.want)
-		}
+		t.Run(tc.want, func(t *testing.T) {
+			got, err := tc.app.internalTopic(tc.kind, tc.topic, tc.suffix)
+			if err != nil || got != tc.want {
+				t.Errorf("internalTopic(%s, %s, %s) = %q, %v; want %q", tc.kind, tc.topic, tc.suffix, got, err, tc.want)
+			}
+		})
 	}
 }

@@ -488,3 +488,36 @@ def work(v):
 		b.Fatal(err)
 	}
 }
+
+// TestTopicSerialize pins to_topic's bytes: None key is no key, None value
+// a tombstone except with json; key and value are slices of what was
+// appended, even after bytes already in the buffer.
+func TestTopicSerialize(t *testing.T) {
+	str := &Topic{Name: "s", KeySerializer: serde.String{}, ValueSerializer: serde.String{}}
+	js := &Topic{Name: "j", KeySerializer: serde.String{}, ValueSerializer: serde.JSON{}}
+	for _, tc := range []struct {
+		topic      *Topic
+		key, value starlark.Value
+		wantK      []byte
+		wantV      []byte
+	}{
+		{str, starlark.String("k"), starlark.String("v"), []byte("k"), []byte("v")},
+		{str, starlark.None, starlark.String("v"), nil, []byte("v")},
+		{str, starlark.String("k"), starlark.None, []byte("k"), nil},
+		{js, starlark.String("k"), starlark.None, []byte("k"), []byte("null")},
+	} {
+		buf, k, v, err := tc.topic.Serialize([]byte("earlier"), tc.key, tc.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(k) != string(tc.wantK) || (k == nil) != (tc.wantK == nil) || string(v) != string(tc.wantV) || (v == nil) != (tc.wantV == nil) {
+			t.Errorf("%s: Serialize(%v, %v) = key %q, value %q; want %q, %q", tc.topic.Name, tc.key, tc.value, k, v, tc.wantK, tc.wantV)
+		}
+		if !strings.HasPrefix(string(buf), "earlier") {
+			t.Errorf("the buffer lost what it held: %q", buf)
+		}
+	}
+	if _, _, _, err := str.Serialize(nil, starlark.MakeInt(1), starlark.None); err == nil || !strings.Contains(err.Error(), `key for topic "s"`) {
+		t.Errorf("a key the serializer refuses: %v", err)
+	}
+}

@@ -121,12 +121,12 @@ type Topic struct {
 // it. A None key is no key. A None value is no value (a tombstone, as
 // librdkafka sends Python's None), except with json, which writes null.
 func (t *Topic) Serialize(buf []byte, key, value starlark.Value) (out, k, v []byte, err error) {
-	keyLen := -1
+	keyStart, keyEnd := len(buf), -1
 	if key != starlark.None {
 		if buf, err = t.KeySerializer.Serialize(buf, key); err != nil {
 			return buf, nil, nil, fmt.Errorf("key for topic %q: %w", t.Name, err)
 		}
-		keyLen = len(buf)
+		keyEnd = len(buf)
 	}
 	if _, isJSON := t.ValueSerializer.(serde.JSON); value != starlark.None || isJSON {
 		start := len(buf)
@@ -135,8 +135,8 @@ func (t *Topic) Serialize(buf []byte, key, value starlark.Value) (out, k, v []by
 		}
 		v = buf[start:len(buf):len(buf)]
 	}
-	if keyLen >= 0 {
-		k = buf[:keyLen:keyLen]
+	if keyEnd >= 0 {
+		k = buf[keyStart:keyEnd:keyEnd]
 	}
 	return buf, k, v, nil
 }

@@ -30,8 +30,12 @@ type BrokerConfig struct {
 	// Tests use several to create replicated topics.
 	Brokers int
 	// TLS, when set, makes the listeners TLS (tests of security settings).
-	TLS    *tls.Config
-	Logger *slog.Logger
+	TLS *tls.Config
+	// NoAutoCreateTopics refuses to create topics on first use, as most
+	// production clusters (and Quix Cloud) do. Default: they are created
+	// with one partition.
+	NoAutoCreateTopics bool
+	Logger             *slog.Logger
 }
 
 // User is a SASL user of the embedded broker.
@@ -83,7 +87,6 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 			}
 			return net.Listen(network, net.JoinHostPort(host, p))
 		}),
-		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(1),
 		kfake.WithLogger(kfakeLogger{cfg.Logger}),
 	}
@@ -92,6 +95,9 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 		for _, u := range cfg.Users {
 			opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
 		}
+	}
+	if !cfg.NoAutoCreateTopics {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, kfake.TLS(cfg.TLS))

@@ -1,11 +1,3 @@
-// Package quixcloud connects an application to Quix Cloud through the Quix
-// Portal API, as Quix Streams does when given an SDK token: it finds the
-// workspace, fetches the librdkafka connection settings (certificate
-// included), names topics and the consumer group the workspace's way and
-// creates topics through the API.
-//
-// It depends on the standard library only; package runtime plugs a
-// Workspace into the script's Application.
 package quixcloud
 
 import (
@@ -44,7 +36,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	msg := fmt.Sprintf("Error %d for url %q", e.StatusCode, e.URL)
+	msg := fmt.Sprintf("portal API: status %d for url %q", e.StatusCode, e.URL)
 	if e.Body != "" {
 		msg += ": " + e.Body
 	}
@@ -64,7 +56,7 @@ func newClient(portal, token string, hc *http.Client, timeout time.Duration) (*c
 		portal += "/"
 	}
 	base, err := url.Parse(portal)
-	if err != nil || base.Scheme == "" || base.Host == "" {
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("quix cloud: %s=%q is not an http(s) URL", EnvPortalAPI, portal)
 	}
 	return &client{base: base, token: token, http: hc, timeout: timeout}, nil

@@ -164,6 +164,9 @@ func (w *Workspace) fetchConnection(ctx context.Context) error {
 	return nil
 }
 
+// PortalAPI returns the Portal API's URL.
+func (w *Workspace) PortalAPI() string { return w.opts.PortalAPI }
+
 // ID returns the workspace id.
 func (w *Workspace) ID() string { return w.id }
 
@@ -241,7 +244,7 @@ func (w *Workspace) Topic(name string) (string, error) {
 		return "", fmt.Errorf("quix cloud: look up topic %q: %w", name, err)
 	}
 	if len(resolved) > maxTopicNameLength {
-		return "", fmt.Errorf("topic %s exceeds the %d character limit (TopicNameLengthExceeded)", resolved, maxTopicNameLength)
+		return "", fmt.Errorf("quix cloud: topic %s exceeds the %d character limit (TopicNameLengthExceeded)", resolved, maxTopicNameLength)
 	}
 	w.mu.Lock()
 	w.topics[name] = resolved
@@ -298,16 +301,21 @@ func (w *Workspace) CreateTopics(ctx context.Context, specs []TopicSpec) ([]stri
 			}
 			continue
 		}
-		if err := w.createTopic(ctx, s); err != nil {
+		ok, err := w.createTopic(ctx, s)
+		if err != nil {
 			return created, err
 		}
-		created = append(created, name)
+		if ok {
+			created = append(created, name)
+		}
 		pending[name] = true
 	}
 	return created, w.waitReady(ctx, pending)
 }
 
-func (w *Workspace) createTopic(ctx context.Context, s TopicSpec) error {
+// createTopic asks for a topic; false when another instance created it
+// meanwhile.
+func (w *Workspace) createTopic(ctx context.Context, s TopicSpec) (bool, error) {
 	type configuration struct {
 		Partitions        *int    `json:"partitions"`
 		ReplicationFactor *int    `json:"replicationFactor"`
@@ -328,12 +336,12 @@ func (w *Workspace) createTopic(ctx context.Context, s TopicSpec) error {
 	_, err := w.api.do(ctx, http.MethodPost, seg(w.id)+"/topics", body, nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && strings.Contains(apiErr.Body, "already exists") {
-		return nil // created by another instance meanwhile
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("quix cloud: create topic %q: %w", body.Name, err)
+		return false, fmt.Errorf("quix cloud: create topic %q: %w", body.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // waitReady polls the workspace's topics until every pending one is Ready.
@@ -344,7 +352,7 @@ func (w *Workspace) waitReady(ctx context.Context, pending map[string]bool) erro
 	for len(pending) > 0 && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("quix cloud: wait for topics to be Ready: %w", ctx.Err())
 		case <-time.After(w.opts.PollInterval):
 		}
 		current, err := w.listTopics(ctx)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,9 +84,10 @@ func TestConnectErrors(t *testing.T) {
 	}{
 		{"no token", Options{PortalAPI: p.URL}, "auth token (SDK or PAT) is required; set with environment variable Quix__Sdk__Token"},
 		{"several workspaces", Options{Token: token, PortalAPI: p.URL}, "reaches 2 workspaces (ws-a, ws-b); set Quix__Workspace__Id"},
-		{"wrong token", Options{Token: "nope", PortalAPI: p.URL, WorkspaceID: "ws-a"}, `Error 401 for url "` + p.URL + `/workspaces/ws-a/broker/librdkafka": {"message":"unauthorized"}`},
+		{"wrong token", Options{Token: "nope", PortalAPI: p.URL, WorkspaceID: "ws-a"}, `portal API: status 401 for url "` + p.URL + `/workspaces/ws-a/broker/librdkafka": {"message":"unauthorized"}`},
 		{"no bootstrap servers", Options{Token: token, PortalAPI: p.URL, WorkspaceID: "ws-a"}, `broker settings of workspace "ws-a" have no bootstrap.servers`},
 		{"bad url", Options{Token: token, PortalAPI: "portal"}, "Quix__Portal__Api=\"portal/\" is not an http(s) URL"},
+		{"not http", Options{Token: token, PortalAPI: "ftp://portal"}, "Quix__Portal__Api=\"ftp://portal/\" is not an http(s) URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Connect(context.Background(), tc.opts)
@@ -120,6 +122,9 @@ func TestNames(t *testing.T) {
 			t.Errorf("Topic(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
+	if !slices.Contains(p.Requests(), "GET /ws1/topics/needs%20space%2Fand%25") {
+		t.Errorf("the topic name was not escaped as one path segment: %v", p.Requests())
+	}
 	// Lookups are cached.
 	n := len(p.Requests())
 	if _, err := w.Topic("orders"); err != nil || len(p.Requests()) != n {
@@ -127,6 +132,14 @@ func TestNames(t *testing.T) {
 	}
 	if _, err := w.Topic(strings.Repeat("x", 250)); err == nil || !strings.Contains(err.Error(), "249 character limit") {
 		t.Errorf("long name: %v", err)
+	}
+	// Only a 404 means "no such topic".
+	p.Close()
+	failing := portaltest.Start(portaltest.Config{Token: token, Workspaces: []string{"ws1"}, Librdkafka: map[string]any{"bootstrap.servers": "k:9092"},
+		Fail: map[string]int{"GET /ws1/topics/flaky": 503}})
+	defer failing.Close()
+	if _, err := connect(t, failing, "ws1").Topic("flaky"); err == nil || !strings.Contains(err.Error(), `quix cloud: look up topic "flaky": portal API: status 503`) {
+		t.Errorf("a failed lookup: %v", err)
 	}
 	if g := w.ConsumerGroup("my-group"); g != "ws1-my-group" {
 		t.Errorf("group = %q", g)
@@ -145,6 +158,7 @@ func TestCreateTopics(t *testing.T) {
 	var created []string
 	p := portaltest.Start(portaltest.Config{Token: token, Workspaces: []string{"ws1"}, Librdkafka: map[string]any{"bootstrap.servers": "k:9092"},
 		Topics:        []portaltest.Topic{{ID: "ws1-ready", Name: "ready", Status: "Ready"}, {ID: "ws1-slow", Name: "slow", Status: "Creating"}},
+		Racing:        []portaltest.Topic{{ID: "ws1-raced", Name: "raced", Status: "Ready"}},
 		CreatingPolls: 2,
 		Create: func(id string, c portaltest.Created) error {
 			created = append(created, id)
@@ -158,6 +172,7 @@ func TestCreateTopics(t *testing.T) {
 		{Name: "ws1-slow"},
 		{Name: "ws1-input"},
 		{Name: "ws1-changelog__g--input--default", Partitions: 4, ReplicationFactor: 3, CleanupPolicy: "compact", RetentionMinutes: &minutes, RetentionBytes: &bytes},
+		{Name: "ws1-raced"}, // another instance creates it meanwhile: not an error, not ours
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"sync"
@@ -59,12 +60,19 @@ func (s *scriptClients) Close() {
 	s.closers = nil
 }
 
+// broker connects to the application's broker and, as Quix Streams does
+// for get_producer() and get_consumer(), creates (when
+// auto_create_topics) and checks the topics declared so far: on Quix Cloud
+// through the Portal API.
 func (s *scriptClients) broker(app *builtins.Application) (string, error) {
 	addr, closeBroker, err := Broker(ResolveBroker(s.opts.Broker, app.Config().BrokerAddress, s.opts.Getenv), s.opts.DataDir, s.opts.Logger)
 	if err != nil {
 		return "", err
 	}
 	s.addCloser(closeBroker)
+	if err := setupTopics(context.Background(), app, nil, addr, app.Config(), s.opts.Logger); err != nil {
+		return "", err
+	}
 	return addr, nil
 }
 

@@ -94,14 +94,26 @@ type loadEnv struct {
 func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptions) (*Script, error) {
 	var clients *scriptClients
 	env := loadEnv{getenv: os.Getenv}
-	if clientOpts != nil {
-		clients = newScriptClients(*clientOpts)
-		env.getenv = clients.opts.Getenv
-		if clientOpts.Broker == "" {
-			env.connect = quixCloudConnector(env.getenv, clients.opts.Logger)
-		}
+	if clientOpts == nil {
+		return loadIn(filename, src, stdout, nil, env)
 	}
-	return loadIn(filename, src, stdout, clients, env)
+	clients = newScriptClients(*clientOpts)
+	env.getenv = clients.opts.Getenv
+	if clientOpts.Broker == "" {
+		env.connect = quixCloudConnector(env.getenv, clients.opts.Logger)
+	}
+	s, err := loadIn(filename, src, stdout, clients, env)
+	if err != nil {
+		return nil, err
+	}
+	log := clients.opts.Logger
+	for _, w := range s.App.Warnings() {
+		log.Warn(w, "application", s.App.Pos())
+	}
+	if s.App.Config().QuixCloud && s.App.Platform() == nil {
+		log.Warn("the application has a Quix Cloud token, but --broker is given: Quix Cloud is not used, topic and group names stay as written", "application", s.App.Pos(), "broker", clientOpts.Broker)
+	}
+	return s, nil
 }
 
 // reload loads a new version of s's script, in s's environment.

@@ -30,15 +30,11 @@ func quixCloudConnector(getenv func(string) string, log *slog.Logger) func(strin
 		if w, ok := workspaces[token]; ok {
 			return w, nil
 		}
-		portal := getenv(quixcloud.EnvPortalAPI)
-		if portal == "" {
-			portal = quixcloud.DefaultPortalAPI
-		}
-		w, err := quixcloud.Connect(context.Background(), quixcloud.Options{Token: token, PortalAPI: portal, WorkspaceID: getenv(quixcloud.EnvWorkspaceID)})
+		w, err := quixcloud.Connect(context.Background(), quixcloud.Options{Token: token, PortalAPI: getenv(quixcloud.EnvPortalAPI), WorkspaceID: getenv(quixcloud.EnvWorkspaceID)})
 		if err != nil {
 			return nil, err
 		}
-		log.Info("connected to Quix Cloud", "portal", portal, "workspace", w.ID(), "brokers", w.Brokers())
+		log.Info("connected to Quix Cloud", "portal", w.PortalAPI(), "workspace", w.ID(), "brokers", w.Brokers())
 		workspaces[token] = w
 		return w, nil
 	}
@@ -59,7 +55,7 @@ func cloudTopicCreator(w *quixcloud.Workspace) topicCreator {
 				}
 				n, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
-					return nil, fmt.Errorf("topic %q: %s=%q is not an integer", s.Name, key, v)
+					return nil, fmt.Errorf("quix cloud: topic %q: %s=%q is not an integer", s.Name, key, v)
 				}
 				if key == "retention.ms" && n > 0 {
 					n /= 60000
@@ -73,14 +69,15 @@ func cloudTopicCreator(w *quixcloud.Workspace) topicCreator {
 }
 
 // checkQuixDeployment warns, as Quix Streams does, when a Quix Cloud
-// deployment (Quix__Deployment__Id set) keeps state where it is not
-// shared between replicas or has state management disabled.
-func checkQuixDeployment(getenv func(string) string, stateDir string, log *slog.Logger) {
+// deployment (Quix__Deployment__Id set) keeps its state directory where it
+// is not shared between replicas, or a stateful one has state management
+// disabled.
+func checkQuixDeployment(getenv func(string) string, stateDir string, stateful bool, log *slog.Logger) {
 	deployment := getenv(quixcloud.EnvDeploymentID)
 	if deployment == "" {
 		return
 	}
-	if getenv(quixcloud.EnvStateEnabled) != "true" {
+	if stateful && getenv(quixcloud.EnvStateEnabled) != "true" {
 		log.Warn("State Management feature is disabled for this Quix deployment; enable it in the deployment settings to share the state between replicas", "deployment", deployment)
 	}
 	if abs, err := filepath.Abs(stateDir); err == nil && abs != quixStateDir {

@@ -133,14 +133,8 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		opts.Level.Set(slogLevel(cfg.Loglevel))
 	}
 	group := cfg.ConsumerGroup // resolved while loading: consumer_group=, $Quix__Consumer_Group, or the default
-	for _, w := range s.App.Warnings() {
-		log.Warn(w, "application", s.App.Pos())
-	}
-	if cfg.QuixCloud && s.App.Platform() == nil {
-		if opts.Broker == "" {
-			return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
-		}
-		log.Warn("the application has a Quix Cloud token, but --broker is given: Quix Cloud is not used, topic and group names stay as written", "broker", opts.Broker)
+	if cfg.QuixCloud && s.App.Platform() == nil && opts.Broker == "" {
+		return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
 	}
 	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
 	addr, closeBroker, err := Broker(brokerAddr, opts.DataDir, log)
@@ -153,6 +147,9 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 
 	if opts.StateDir != "" {
 		cfg.StateDir = opts.StateDir
+	}
+	if s.App.Platform() != nil {
+		checkQuixDeployment(opts.Getenv, cmp.Or(cfg.StateDir, opts.Getenv(EnvStateDir), state.DefaultDir), len(s.App.Stores()) > 0, log)
 	}
 	stores, err := openStateManager(s.App, cfg, group, opts.Getenv, log)
 	if err != nil {
@@ -249,9 +246,6 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 	if dir == "" {
 		dir = getenv(EnvStateDir)
 	}
-	if app.Platform() != nil {
-		checkQuixDeployment(getenv, cmp.Or(dir, state.DefaultDir), log)
-	}
 	m, err := state.NewManager(state.Options{Dir: dir, Group: group}, cfg.UseChangelogTopics, log)
 	if err != nil {
 		return nil, err
@@ -296,9 +290,13 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 	}
 	defer admin.Close()
 	create, defaultSize, createTimeout := topicCreator(admin.EnsureTopics), 1, setupStepTimeout
-	if w, ok := app.Platform().(*quixcloud.Workspace); ok {
+	switch p := app.Platform().(type) {
+	case nil:
+	case *quixcloud.Workspace:
 		// Each round waits up to a minute for the topics to be Ready.
-		create, defaultSize, createTimeout = cloudTopicCreator(w), 0, 2*setupStepTimeout
+		create, defaultSize, createTimeout = cloudTopicCreator(p), 0, 2*setupStepTimeout
+	default:
+		return fmt.Errorf("runtime: cannot create topics on a %T", p)
 	}
 	ensure := func(specs []kafka.TopicSpec, doCreate bool) error {
 		if !doCreate {

@@ -46,8 +46,9 @@ func startQuixCloud(t *testing.T, existing ...portaltest.Topic) *quixCloud {
 	t.Helper()
 	certPEM, cert := selfSignedCert(t)
 	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Users: []kafka.User{{Mechanism: "SCRAM-SHA-256", Name: "acme-prod", Password: secret}},
-		TLS:   &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+		Users:              []kafka.User{{Mechanism: "SCRAM-SHA-256", Name: "acme-prod", Password: secret}},
+		TLS:                &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		NoAutoCreateTopics: true}) // topics exist only through the Portal API
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,10 +309,10 @@ func TestQuixCloudErrors(t *testing.T) {
 		want string
 	}{
 		{"wrong token", map[string]string{"Quix__Sdk__Token": "wrong-token"},
-			`job.star:1:18: Application: quix cloud: find the workspace: Error 401 for url "` + cloud.portal.URL + `/workspaces": {"message":"unauthorized"}`},
+			`job.star:1:18: Application: quix cloud: find the workspace: portal API: status 401 for url "` + cloud.portal.URL + `/workspaces": {"message":"unauthorized"}`},
 		{"wrong token in a workspace", map[string]string{"Quix__Sdk__Token": "wrong-token", "Quix__Workspace__Id": "acme-prod"},
-			`job.star:1:18: Application: quix cloud: fetch the broker settings of workspace "acme-prod": Error 401 for url "` + cloud.portal.URL + `/workspaces/acme-prod/broker/librdkafka": {"message":"unauthorized"}`},
-		{"unknown workspace", map[string]string{"Quix__Workspace__Id": "other"}, `Error 404 for url "` + cloud.portal.URL + `/workspaces/other/broker/librdkafka"`},
+			`job.star:1:18: Application: quix cloud: fetch the broker settings of workspace "acme-prod": portal API: status 401 for url "` + cloud.portal.URL + `/workspaces/acme-prod/broker/librdkafka": {"message":"unauthorized"}`},
+		{"unknown workspace", map[string]string{"Quix__Workspace__Id": "other"}, `portal API: status 404 for url "` + cloud.portal.URL + `/workspaces/other/broker/librdkafka"`},
 		{"token and broker", map[string]string{"Quix__Broker__Address": "localhost:9092"}, `cannot provide both "broker_address" (or Quix__Broker__Address) and "quix_sdk_token" (or Quix__Sdk__Token)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -334,6 +335,15 @@ func TestQuixCloudErrors(t *testing.T) {
 				t.Error("the error shows the token")
 			}
 		})
+	}
+	// Application.Quix() needs the token from the environment.
+	quix := filepath.Join(dir, "quix.star")
+	if err := os.WriteFile(quix, []byte("app = Application.Quix()\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runtime.LoadFileWith(quix, io.Discard, &runtime.ClientOptions{Logger: testLogger(t), Getenv: func(string) string { return "" }})
+	if want := "quix.star:1:23: Application.Quix: a Quix Cloud auth token (SDK or PAT) is required; set with environment variable Quix__Sdk__Token"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Application.Quix() without a token: %v", err)
 	}
 }
 
@@ -363,9 +373,11 @@ func TestQuixCloudLoad(t *testing.T) {
 		t.Errorf("warnings = %q", w)
 	}
 
-	// app.get_producer() reaches the workspace's broker with its settings.
+	// app.get_producer() creates the topics declared so far through the
+	// Portal API (the broker creates none by itself) and reaches the
+	// workspace's broker with its settings.
 	gen := filepath.Join(filepath.Dir(job), "gen.star")
-	if err := os.WriteFile(gen, []byte("app = Application()\np = app.get_producer()\np.produce(app.topic(\"events\"), {\"n\": 1})\np.flush()\n"), 0o644); err != nil {
+	if err := os.WriteFile(gen, []byte("app = Application()\nevents = app.topic(\"events\")\np = app.get_producer()\np.produce(events, {\"n\": 1})\np.flush()\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, err = runtime.LoadFileWith(gen, io.Discard, &runtime.ClientOptions{Logger: testLogger(t), Getenv: cloud.getenv})

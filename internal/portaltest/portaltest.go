@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -51,6 +53,13 @@ type Config struct {
 	// CreatingPolls is how many listings show a created topic as
 	// "Creating" before it is "Ready".
 	CreatingPolls int
+	// Racing are topics another instance creates between the client's
+	// listing and its creation request: they are not listed until a
+	// creation request for them, which fails with "already exists".
+	Racing []Topic
+	// Fail answers requests whose "METHOD escaped-path" is a key with that
+	// status.
+	Fail map[string]int
 }
 
 // Server is a running fake Portal API.
@@ -78,7 +87,7 @@ func Start(cfg Config) *Server {
 	return s
 }
 
-// Requests returns "METHOD path" of every request served.
+// Requests returns "METHOD escaped-path" of every request served.
 func (s *Server) Requests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,7 +111,12 @@ func (s *Server) BadAuth() int {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+	req := r.Method + " " + r.URL.EscapedPath()
+	s.requests = append(s.requests, req)
+	if status, ok := s.cfg.Fail[req]; ok {
+		http.Error(w, `{"message":"injected failure"}`, status)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+s.cfg.Token || r.Header.Get("X-Version") != "2.0" {
 		s.badAuth++
 		http.Error(w, `{"message":"unauthorized"}`, http.StatusUnauthorized)
@@ -112,7 +126,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(s.cfg.Workspaces) > 0 {
 		ws = s.cfg.Workspaces[0]
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	parts := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+	for i, p := range parts {
+		parts[i], _ = url.PathUnescape(p)
+	}
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == "/workspaces":
 		var list []map[string]string
@@ -120,7 +137,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			list = append(list, map[string]string{"workspaceId": id, "name": id + " name"})
 		}
 		reply(w, list)
-	case r.Method == http.MethodGet && len(parts) == 4 && parts[0] == "workspaces" && parts[1] == ws && parts[2] == "broker" && parts[3] == "librdkafka":
+	case r.Method == http.MethodGet && len(parts) == 4 && parts[0] == "workspaces" && parts[2] == "broker" && parts[3] == "librdkafka":
+		if parts[1] != ws {
+			http.Error(w, `{"message":"workspace not found"}`, http.StatusNotFound)
+			return
+		}
 		reply(w, s.cfg.Librdkafka)
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == ws && parts[1] == "topics":
 		for i, t := range s.topics {
@@ -149,6 +170,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		id := ws + "-" + c.Name
+		for _, t := range s.cfg.Racing {
+			if t.ID == id && !slices.ContainsFunc(s.topics, func(have Topic) bool { return have.ID == id }) {
+				s.topics = append(s.topics, t)
+			}
+		}
 		for _, t := range s.topics {
 			if t.ID == id {
 				http.Error(w, fmt.Sprintf(`{"message":"topic %s already exists"}`, c.Name), http.StatusBadRequest)
@@ -168,7 +194,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.topics = append(s.topics, t)
 		reply(w, t)
 	default:
-		http.Error(w, `{"message":"no such endpoint"}`, http.StatusNotFound)
+		// Not 404, which means "no such topic" to the client.
+		http.Error(w, `{"message":"no such endpoint"}`, http.StatusNotImplemented)
 	}
 }
 
