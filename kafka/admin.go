@@ -21,8 +21,9 @@ type TopicSpec struct {
 
 // Admin manages topics.
 type Admin struct {
-	a *ckafka.AdminClient
-	p *ckafka.Producer // the client a runs on
+	a       *ckafka.AdminClient
+	p       *ckafka.Producer // the client a runs on
+	brokers string
 }
 
 // NewAdmin connects an admin client. extra is passed to librdkafka;
@@ -53,7 +54,7 @@ func NewAdmin(brokers string, extra map[string]string, log *slog.Logger) (*Admin
 		p.Close()
 		return nil, fmt.Errorf("kafka: new admin client: %w", err)
 	}
-	return &Admin{a: a, p: p}, nil
+	return &Admin{a: a, p: p, brokers: brokers}, nil
 }
 
 // Close closes the client.
@@ -78,7 +79,8 @@ func (a *Admin) topicMetadata(ctx context.Context, names []string, of func(ckafk
 	}
 	md, err := a.a.GetMetadata(nil, true, int(timeout.Milliseconds()))
 	if err != nil {
-		return nil, fmt.Errorf("kafka: read metadata: %w", err)
+		// librdkafka has logged why (refused, TLS, authentication).
+		return nil, fmt.Errorf("kafka: read metadata from %s: %w", a.brokers, err)
 	}
 	for _, n := range names {
 		if t, ok := md.Topics[n]; ok && t.Error.Code() == ckafka.ErrNoError && len(t.Partitions) > 0 {

@@ -258,3 +258,18 @@ func TestLibrdkafkaLogsGoToTheLogger(t *testing.T) {
 		t.Errorf("librdkafka's debug lines are not at DEBUG:\n%s", out)
 	}
 }
+
+// TestUnreachableBrokerIsNamed: an admin request that cannot reach the
+// cluster says which brokers it tried.
+func TestUnreachableBrokerIsNamed(t *testing.T) {
+	a, err := NewAdmin("127.0.0.1:1", nil, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := a.Partitions(ctx, []string{"t"}); err == nil || !strings.Contains(err.Error(), "kafka: read metadata from 127.0.0.1:1: ") {
+		t.Errorf("error = %v", err)
+	}
+}
