@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -380,7 +381,9 @@ func (r *Reader) Poll(timeout time.Duration) (*Message, error) {
 func (r *Reader) Close() error { return r.c.Close() }
 
 // ChangelogReader reads whole partitions for state recovery, each read
-// with its own short-lived consumer outside any group.
+// with its own short-lived consumer outside any group. Watermarks, asked
+// at every assignment, come from one consumer kept until Close. Its
+// methods are safe for concurrent use.
 type ChangelogReader struct {
 	Brokers string
 	Extra   map[string]string
@@ -388,15 +391,34 @@ type ChangelogReader struct {
 	Connection map[string]string
 	// Logger receives librdkafka's logs; default slog.Default().
 	Logger *slog.Logger
+
+	mu sync.Mutex
+	wm *ckafka.Consumer // for Watermarks
+}
+
+// Close releases the consumer Watermarks keeps.
+func (r *ChangelogReader) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.wm != nil {
+		_ = r.wm.Close()
+		r.wm = nil
+	}
 }
 
 // Watermarks returns a partition's low and high watermarks.
 func (r *ChangelogReader) Watermarks(topic string, partition int32) (int64, int64, error) {
-	c, err := r.consumer()
-	if err != nil {
-		return 0, 0, err
+	r.mu.Lock()
+	if r.wm == nil {
+		c, err := r.consumer()
+		if err != nil {
+			r.mu.Unlock()
+			return 0, 0, err
+		}
+		r.wm = c
 	}
-	defer c.Close()
+	c := r.wm
+	r.mu.Unlock()
 	low, high, err := c.QueryWatermarkOffsets(topic, partition, 10000)
 	if err != nil {
 		return 0, 0, fmt.Errorf("kafka: watermarks of %s[%d]: %w", topic, partition, err)

@@ -273,3 +273,42 @@ func TestUnreachableBrokerIsNamed(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// TestChangelogReaderWatermarks: concurrent Watermarks calls share one
+// consumer and see what was produced; Close releases it and a later call
+// opens another.
+func TestChangelogReaderWatermarks(t *testing.T) {
+	addr, _ := brokerWithTopic(t, "cl", 4)
+	p, err := NewProducer(ProducerConfig{Brokers: addr, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part := int32(0); part < 4; part++ {
+		for i := int32(0); i <= part; i++ {
+			if err := p.Produce(&OutMessage{Topic: "cl", Partition: part, Value: []byte("v")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := p.Close(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r := &ChangelogReader{Brokers: addr, Logger: quiet()}
+	var wg sync.WaitGroup
+	for part := int32(0); part < 4; part++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			low, high, err := r.Watermarks("cl", part)
+			if err != nil || low != 0 || high != int64(part)+1 {
+				t.Errorf("Watermarks(cl, %d) = %d, %d, %v; want 0, %d", part, low, high, err, part+1)
+			}
+		}()
+	}
+	wg.Wait()
+	r.Close()
+	if _, high, err := r.Watermarks("cl", 3); err != nil || high != 4 {
+		t.Errorf("after Close: high %d, %v", high, err)
+	}
+	r.Close()
+}

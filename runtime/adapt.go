@@ -79,14 +79,14 @@ func (a consumer) CachedWatermarks(tp engine.TopicPartition) (int64, int64, erro
 }
 func (a consumer) Resume(tps []engine.TopicPartition) error { return a.c.Resume(toKafka(tps)) }
 
-// changelogs adapts kafka.ChangelogReader to state.ChangelogSource.
-type changelogs struct{ r *kafka.ChangelogReader }
+// changelogReader adapts kafka.ChangelogReader to state.ChangelogSource.
+type changelogReader struct{ r *kafka.ChangelogReader }
 
-func (c changelogs) Watermarks(topic string, partition int32) (int64, int64, error) {
+func (c changelogReader) Watermarks(topic string, partition int32) (int64, int64, error) {
 	return c.r.Watermarks(topic, partition)
 }
 
-func (c changelogs) Read(ctx context.Context, topic string, partition int32, from int64, fn func(state.ChangelogRecord) error) error {
+func (c changelogReader) Read(ctx context.Context, topic string, partition int32, from int64, fn func(state.ChangelogRecord) error) error {
 	return c.r.Read(ctx, topic, partition, from, func(m *kafka.Message) error {
 		return fn(state.ChangelogRecord{Offset: m.Offset, Key: m.Key, Value: m.Value, Headers: m.Headers})
 	})

@@ -183,6 +183,12 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		}
 		defer stop()
 	}
+	var changelogs state.ChangelogSource
+	if stores != nil && cfg.UseChangelogTopics {
+		reader := &kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}
+		defer reader.Close()
+		changelogs = changelogReader{reader}
+	}
 	start := time.Now()
 	if opts.Progress != nil {
 		stop := showProgress(opts.Progress, metrics)
@@ -213,7 +219,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 			return &starlark.Thread{Name: tp.String(), Print: printTo(stdout)}
 		},
 		State:      stores,
-		Changelogs: changelogSource(stores, cfg, addr, log),
+		Changelogs: changelogs,
 		Callbacks:  s.App.Callbacks(),
 		Metrics:    metrics,
 		Reloads:    reloads,
@@ -263,13 +269,6 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 		}
 	}
 	return m, nil
-}
-
-func changelogSource(m *state.Manager, cfg builtins.AppConfig, addr string, log *slog.Logger) state.ChangelogSource {
-	if m == nil || !cfg.UseChangelogTopics {
-		return nil
-	}
-	return changelogs{&kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}}
 }
 
 // topicCreator creates the topics of specs that do not exist and returns

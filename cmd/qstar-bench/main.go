@@ -476,6 +476,7 @@ func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, err
 		return rec, err
 	}
 	reader := &kafka.ChangelogReader{Brokers: addr}
+	defer reader.Close()
 	var wg sync.WaitGroup
 	var read atomic.Int64
 	errs := make(chan error, parts[changelog])
