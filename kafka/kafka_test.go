@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -191,30 +193,12 @@ func TestSplitListen(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the log forwarding goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLibrdkafkaLogsGoToTheLogger: librdkafka's own log lines reach the
 // client's logger (not stderr), at confluent-kafka-python's levels, for
 // every kind of client.
 func TestLibrdkafkaLogsGoToTheLogger(t *testing.T) {
 	addr, _ := brokerWithTopic(t, "logs", 1)
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	debug := map[string]string{"debug": "generic"} // level-7 lines on creation
 	c, err := NewConsumer(ConsumerConfig{Brokers: addr, GroupID: "g", Extra: debug, Logger: log})

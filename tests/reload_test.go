@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -53,7 +54,7 @@ func TestHotReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -13,11 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -105,7 +105,7 @@ func lastCounts(t *testing.T, addr string) map[string]int {
 
 // jobProcess starts `qstar run` on the count job with its own state dir;
 // work is the busy loop's length per message (to slow the job down).
-func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...string) (*exec.Cmd, *syncBuffer) {
+func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
 	job := filepath.Join(dir, filepath.Base(stateDir)+".star")
 	src := strings.Replace(countJob, `commit_interval=0.3,`, `commit_interval=0.3, state_dir="`+stateDir+`",`, 1)
@@ -116,7 +116,7 @@ func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...str
 	args := append([]string{"run", job, "--broker", addr}, extra...)
 	cmd := exec.Command(qstarBin, args...)
 	cmd.Env = cleanEnv()
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -125,29 +125,10 @@ func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...str
 	return cmd, stderr
 }
 
-// syncBuffer is a bytes.Buffer safe for a child process writing while the
-// test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var assignedSome = regexp.MustCompile(`partitions assigned" partitions="?\[events`)
 
 // waitAssigned waits until a job logs a non-empty assignment.
-func waitAssigned(t *testing.T, log *syncBuffer, within time.Duration) {
+func waitAssigned(t *testing.T, log *syncbuf.Buffer, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !assignedSome.MatchString(log.String()) {
