@@ -21,10 +21,13 @@ type AppConfig struct {
 	BrokerAddress string // "" when not given
 	// Connection holds librdkafka connection settings (security, SASL,
 	// SSL) from Application(broker_address=ConnectionConfig(...)).
-	Connection          map[string]string
-	ConsumerGroup       string // consumer_group=, else Registry.DefaultConsumerGroup
-	AutoOffsetReset     string // "earliest" or "latest"
-	CommitInterval      time.Duration
+	Connection      map[string]string
+	ConsumerGroup   string // consumer_group=, else Registry.DefaultConsumerGroup
+	AutoOffsetReset string // "earliest" or "latest"
+	CommitInterval  time.Duration
+	// ProcessingGuarantee is processing_guarantee=: at-least-once (the
+	// default) or exactly-once.
+	ProcessingGuarantee engine.Guarantee
 	ConsumerExtraConfig map[string]string
 	ProducerExtraConfig map[string]string
 	Loglevel            string // "" when loglevel=None
@@ -58,7 +61,8 @@ type StoreSpec struct {
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
 //	            state_dir="state", use_changelog_topics=True, on_consumer_error=None,
-//	            on_processing_error=None, on_producer_error=None, on_message_processed=None)
+//	            on_processing_error=None, on_producer_error=None, on_message_processed=None,
+//	            processing_guarantee="at-least-once")
 type Application struct {
 	reg    *Registry
 	cfg    AppConfig
@@ -160,6 +164,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		stateDir                                          starlark.Value = starlark.None
 		useChangelogs                                                    = true
 		onConsumer, onProcessing, onProducer, onProcessed starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
+		guarantee                                                        = "at-least-once"
 	)
 	if len(args) > 0 {
 		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as consumer_group=", b.Name())
@@ -184,6 +189,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"on_processing_error?", &onProcessing,
 		"on_producer_error?", &onProducer,
 		"on_message_processed?", &onProcessed,
+		"processing_guarantee?", &guarantee,
 	}
 	if !quix {
 		params = append([]any{"broker_address?", &broker, "quix_sdk_token?", &token}, params...)
@@ -224,6 +230,9 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if c.CommitInterval, err = seconds(b.Name(), "commit_interval", commitInterval, true); err != nil {
 		return nil, err
+	}
+	if c.ProcessingGuarantee, err = engine.ParseGuarantee(guarantee); err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	if c.ConsumerPollTimeout, err = seconds(b.Name(), "consumer_poll_timeout", pollTimeout, false); err != nil {
 		return nil, err

@@ -60,7 +60,11 @@ type ConsumerConfig struct {
 	// AutoCommit lets librdkafka store and commit offsets itself (for
 	// scripts' consumers; the engine commits its own).
 	AutoCommit bool
-	Logger     *slog.Logger
+	// ReadCommitted forces isolation.level=read_committed (exactly-once):
+	// an extra isolation.level is then an error. Otherwise
+	// read_committed is the default, which Extra may override.
+	ReadCommitted bool
+	Logger        *slog.Logger
 }
 
 func (c *ConsumerConfig) validate() error {
@@ -98,6 +102,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	base := map[string]string{
 		"partition.assignment.strategy": "cooperative-sticky",
+		"isolation.level":               "read_committed",
 	}
 	forced := map[string]string{
 		"bootstrap.servers":        cfg.Brokers,
@@ -107,6 +112,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		"auto.offset.reset":        cfg.AutoOffsetReset,
 	}
 	reject := append([]string{"bootstrap.servers"}, forcedConsumerKeys...)
+	if cfg.ReadCommitted {
+		forced["isolation.level"] = "read_committed"
+		reject = append(reject, "isolation.level")
+	}
 	cm, err := buildConfig(base, merge(cfg.Extra, cfg.Connection), forced, reject)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: consumer: %w", err)
@@ -432,6 +441,8 @@ func (r *ChangelogReader) consumer() (*ckafka.Consumer, error) {
 		"group.id":             "qstar-recovery",
 		"enable.auto.commit":   "false",
 		"enable.partition.eof": "true",
+		// Records of aborted transactions (exactly-once) are not state.
+		"isolation.level": "read_committed",
 	}
 	cm, err := buildConfig(nil, merge(r.Extra, r.Connection), forced, []string{"bootstrap.servers", "group.id"})
 	if err != nil {

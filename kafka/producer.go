@@ -19,7 +19,16 @@ type ProducerConfig struct {
 	Extra map[string]string
 	// Connection holds security settings (SASL, SSL), applied after Extra.
 	Connection map[string]string
-	Logger     *slog.Logger
+	// TransactionalID, when set, makes the producer transactional (for
+	// exactly-once): NewProducer registers it with the broker, aborting a
+	// transaction a previous producer with the same id left open, and
+	// every message must be produced inside BeginTransaction and
+	// CommitTransaction. An extra "transactional.id" overrides it.
+	TransactionalID string
+	// TransactionTimeout is transaction.timeout.ms for a transactional
+	// producer. Default DefaultTransactionTimeout.
+	TransactionTimeout time.Duration
+	Logger             *slog.Logger
 }
 
 // OutMessage is one message to produce.
@@ -35,9 +44,11 @@ type OutMessage struct {
 // Producer sends messages asynchronously and reports delivery failures on
 // Flush. It is safe for concurrent use.
 type Producer struct {
-	p    *ckafka.Producer
-	log  *slog.Logger
-	done chan struct{}
+	p     *ckafka.Producer
+	log   *slog.Logger
+	done  chan struct{}
+	txnID string // "" unless transactional
+	inTxn atomic.Bool
 
 	// outstanding counts messages produced whose delivery report has not
 	// been handled yet; Flush waits for it to reach zero, so a failure is
@@ -69,11 +80,20 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		// latency low; a checkpoint's Flush sends whatever is queued.
 		"linger.ms": "5",
 	}
+	if cfg.TransactionalID != "" {
+		timeout := cfg.TransactionTimeout
+		if timeout <= 0 {
+			timeout = DefaultTransactionTimeout
+		}
+		base["transactional.id"] = cfg.TransactionalID
+		base["transaction.timeout.ms"] = fmt.Sprint(timeout.Milliseconds())
+	}
 	forced := map[string]string{"bootstrap.servers": cfg.Brokers}
 	cm, err := buildConfig(base, merge(cfg.Extra, cfg.Connection), forced, []string{"bootstrap.servers"})
 	if err != nil {
 		return nil, fmt.Errorf("kafka: producer: %w", err)
 	}
+	txnID, _ := cm.Get("transactional.id", "")
 	// Delivery reports carry only the error and position: no copy of the
 	// key and value back into Go.
 	_ = cm.SetKey("go.delivery.report.fields", "none")
@@ -83,7 +103,15 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 	}
 	forwardLogs(p.Logs(), cfg.Logger)
 	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{}), offsets: map[partitionKey]int64{}}
+	pr.txnID, _ = txnID.(string)
 	go pr.events()
+	if pr.txnID != "" {
+		if err := pr.initTransactions(); err != nil {
+			pr.p.Close()
+			<-pr.done
+			return nil, err
+		}
+	}
 	return pr, nil
 }
 
@@ -105,7 +133,7 @@ func (p *Producer) events() {
 			p.outstanding.Add(-1)
 		case ckafka.Error:
 			if e.IsFatal() {
-				p.record(fmt.Errorf("kafka: producer: %w", e))
+				p.record(fmt.Errorf("kafka: producer: %w", txnError(e)))
 				continue
 			}
 			switch e.Code() {

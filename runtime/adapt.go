@@ -102,6 +102,35 @@ func (r rebalancer) Lost(tps []kafka.TopicPartition) error     { return r.r.Lost
 // producer adapts *kafka.Producer to engine.Producer.
 type producer struct{ p *kafka.Producer }
 
+// txProducer adapts a transactional *kafka.Producer to engine.Transactor:
+// its transactions commit the offsets of c's group.
+type txProducer struct {
+	producer
+	c *kafka.Consumer
+}
+
+func (a txProducer) BeginTransaction() error { return engineError(a.p.BeginTransaction()) }
+
+func (a txProducer) CommitTransaction(offsets []engine.Offset) error {
+	tps := make([]kafka.TopicPartition, len(offsets))
+	for i, o := range offsets {
+		tps[i] = kafka.TopicPartition{Topic: o.Topic, Partition: o.Partition, Offset: o.Offset}
+	}
+	return engineError(a.p.CommitTransaction(tps, a.c))
+}
+
+func (a txProducer) AbortTransaction() error { return engineError(a.p.AbortTransaction()) }
+
+func (a txProducer) Flush(timeout time.Duration) error { return engineError(a.p.Flush(timeout)) }
+
+// engineError marks kafka's fencing errors with engine.ErrFenced.
+func engineError(err error) error {
+	if errors.Is(err, kafka.ErrFenced) && !errors.Is(err, engine.ErrFenced) {
+		return fmt.Errorf("%w: %w", engine.ErrFenced, err)
+	}
+	return err
+}
+
 func (a producer) Produce(m *engine.OutMessage) error {
 	// Same fields, as for consumed messages; kafka does not keep m.
 	return a.p.Produce((*kafka.OutMessage)(m))

@@ -163,15 +163,31 @@ type ConsumeOptions struct {
 	// StopWhenIdle, when positive, returns once nothing new arrived for
 	// that long.
 	StopWhenIdle time.Duration
+	// Isolation is "read_committed" (the default: messages of aborted or
+	// open transactions are not shown) or "read_uncommitted".
+	Isolation string
 	// Logger receives the client's logs; default slog.Default().
 	Logger *slog.Logger
 }
+
+// Isolation levels of ConsumeOptions.
+const (
+	ReadCommitted   = "read_committed"
+	ReadUncommitted = "read_uncommitted"
+)
 
 // ConsumeLines writes topic's messages to w as JSON Lines records until ctx
 // is done or the topic is idle for StopWhenIdle. It returns how many it
 // wrote.
 func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts ConsumeOptions) (int, error) {
-	rd, err := kafka.NewReader(brokers, topic, opts.FromBeginning, nil, opts.Logger)
+	switch opts.Isolation {
+	case "":
+		opts.Isolation = ReadCommitted
+	case ReadCommitted, ReadUncommitted:
+	default:
+		return 0, fmt.Errorf("consume: isolation must be %s or %s, not %q", ReadCommitted, ReadUncommitted, opts.Isolation)
+	}
+	rd, err := kafka.NewReader(brokers, topic, opts.FromBeginning, map[string]string{"isolation.level": opts.Isolation}, opts.Logger)
 	if err != nil {
 		return 0, err
 	}

@@ -143,7 +143,8 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	}
 	defer closeBroker()
 	log.Info("starting", "script", s.Filename, "broker", addr, "consumer_group", group,
-		"auto_offset_reset", cfg.AutoOffsetReset, "commit_interval", cfg.CommitInterval)
+		"auto_offset_reset", cfg.AutoOffsetReset, "commit_interval", cfg.CommitInterval,
+		"processing_guarantee", cfg.ProcessingGuarantee.String())
 
 	if opts.StateDir != "" {
 		cfg.StateDir = opts.StateDir
@@ -161,17 +162,35 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	if err := setupTopics(ctx, s.App, stores, addr, cfg, log); err != nil {
 		return err
 	}
-	prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Connection: cfg.Connection, Logger: log})
+	exactlyOnce := cfg.ProcessingGuarantee == engine.ExactlyOnce
+	prodCfg := kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Connection: cfg.Connection, Logger: log}
+	if exactlyOnce {
+		id, release, err := transactionalID(group, cmp.Or(cfg.StateDir, opts.Getenv(EnvStateDir), state.DefaultDir))
+		if err != nil {
+			return err
+		}
+		defer release()
+		prodCfg.TransactionalID = id
+	}
+	prod, err := kafka.NewProducer(prodCfg)
 	if err != nil {
 		return err
+	}
+	if exactlyOnce {
+		log.Info("exactly-once: transactional producer ready", "transactional_id", prodCfg.TransactionalID)
 	}
 	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset,
 		Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log,
+		ReadCommitted: exactlyOnce,
 	})
 	if err != nil {
 		_ = prod.Close(time.Second)
 		return err
+	}
+	var engineProducer engine.Producer = producer{prod}
+	if exactlyOnce {
+		engineProducer = txProducer{producer{prod}, cons}
 	}
 	stdout := &lineWriter{w: opts.Stdout}
 	metrics := &engine.Metrics{}
@@ -209,7 +228,8 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	stats, runErr := engine.Run(ctx, engine.Config{
 		Sources:        s.App.Run().Sources,
 		Consumer:       consumer{cons},
-		Producer:       producer{prod},
+		Producer:       engineProducer,
+		Guarantee:      cfg.ProcessingGuarantee,
 		CommitInterval: cfg.CommitInterval,
 		PollTimeout:    cfg.ConsumerPollTimeout,
 		StopWhenIdle:   opts.StopWhenIdle,

@@ -13,13 +13,15 @@ import (
 // below each, the state stores, internal topics and sinks. `qstar check`
 // prints it.
 type Topology struct {
-	Script   string
-	AppPos   string
-	Group    string
-	Sources  []*engine.Source
-	Internal map[string]string // repartition topic -> its source topic
-	Stores   []TopologyStore
-	Sinks    []string
+	Script string
+	AppPos string
+	Group  string
+	// Guarantee is the application's processing_guarantee.
+	Guarantee engine.Guarantee
+	Sources   []*engine.Source
+	Internal  map[string]string // repartition topic -> its source topic
+	Stores    []TopologyStore
+	Sinks     []string
 }
 
 // TopologyStore is a state store and its changelog topic ("" if off).
@@ -32,7 +34,7 @@ type TopologyStore struct {
 func TopologyOf(s *Script) *Topology {
 	app := s.App
 	cfg := app.Config()
-	t := &Topology{Script: s.Filename, AppPos: app.Pos(), Group: cfg.ConsumerGroup, Sources: app.Run().Sources, Internal: map[string]string{}}
+	t := &Topology{Script: s.Filename, AppPos: app.Pos(), Group: cfg.ConsumerGroup, Guarantee: cfg.ProcessingGuarantee, Sources: app.Run().Sources, Internal: map[string]string{}}
 	for _, tp := range app.Topics() {
 		if src := tp.RepartitionOf(); src != "" {
 			t.Internal[tp.Name()] = src
@@ -80,7 +82,7 @@ func opLabel(n *engine.Node) string {
 
 // WriteText prints the topology as an indented tree.
 func (t *Topology) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "%s: application created at %s, consumer group %q\n", t.Script, t.AppPos, t.Group)
+	fmt.Fprintf(w, "%s: application created at %s, consumer group %q, processing guarantee %s\n", t.Script, t.AppPos, t.Group, t.Guarantee)
 	for _, src := range t.Sources {
 		tp := src.Topic
 		fmt.Fprintf(w, "\nsource %q (value %s, key %s)", tp.Name, codecName(tp.ValueDeserializer), codecName(tp.KeyDeserializer))

@@ -125,7 +125,7 @@ func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...str
 	return cmd, stderr
 }
 
-var assignedSome = regexp.MustCompile(`partitions assigned" partitions="?\[events`)
+var assignedSome = regexp.MustCompile(`partitions assigned" partitions="?\[[a-z]`)
 
 // waitAssigned waits until a job logs a non-empty assignment.
 func waitAssigned(t *testing.T, log *syncbuf.Buffer, within time.Duration) {

@@ -63,15 +63,19 @@ func consumeCmd(ctx context.Context, e *env, args []string) error {
 	}
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest message instead of the end")
 	idle := fs.Duration("stop-when-idle", 0, "exit once nothing new arrived for this `DURATION` (0: run until interrupted)")
+	isolation := fs.String("isolation", runtime.ReadCommitted, "`LEVEL`: read_committed shows only committed transactions' messages (what exactly-once consumers see), read_uncommitted shows every message")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
+	}
+	if *isolation != runtime.ReadCommitted && *isolation != runtime.ReadUncommitted {
+		return usageError{fmt.Sprintf("--isolation must be read_committed or read_uncommitted, not %q", *isolation)}
 	}
 	addr, closeBroker, log, err := bf.connect(e, "text")
 	if err != nil {
 		return err
 	}
 	defer closeBroker()
-	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle, Logger: log})
+	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle, Isolation: *isolation, Logger: log})
 	return err
 }

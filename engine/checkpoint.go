@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// finalCheckpoint commits what was processed, waiting (polling, so that a
+// rebalance can settle) while the commit is refused.
+func (r *runner) finalCheckpoint() error {
+	r.stopping = true
+	if err := r.checkpoint("shutdown"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(r.cfg.FinalCommitTimeout)
+	for r.pending != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("engine: the final checkpoint's commit was refused for %s (the group kept rebalancing); the uncommitted messages will be processed again", r.cfg.FinalCommitTimeout)
+		}
+		m, err := r.cfg.Consumer.Poll(r.cfg.CommitRetryInterval / 2)
+		if err != nil {
+			return fmt.Errorf("engine: consume: %w", err)
+		}
+		if m != nil {
+			r.held = append(r.held, m)
+		}
+		if r.failed != nil {
+			return r.failed
+		}
+		if r.pending != nil {
+			if err := r.retryPending(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// barrier waits until every task has processed everything handed to it.
+func (r *runner) barrier(tasks []*task) {
+	var wg sync.WaitGroup
+	wg.Add(len(tasks))
+	for _, t := range tasks {
+		t.in <- taskItem{barrier: &wg}
+	}
+	wg.Wait()
+}
+
+// pendingCommit is a checkpoint whose outputs and changelog records are
+// delivered but whose offsets are not committed yet.
+type pendingCommit struct {
+	offsets []Offset
+	since   time.Time
+	retried time.Time
+}
+
+// checkpoint drains the tasks, flushes the producer and commits the
+// offsets processed since the last checkpoint, then writes the state. It
+// commits nothing once anything has failed. A commit refused because the
+// group is rebalancing leaves the checkpoint pending (r.pending): fetching
+// pauses and the commit is retried until the rebalance settles.
+func (r *runner) checkpoint(why string) error {
+	if r.failed != nil {
+		return r.failed
+	}
+	if r.pending != nil {
+		if err := r.commitPending(); err != nil || r.pending != nil {
+			return err
+		}
+	}
+	if !r.dirty {
+		return nil
+	}
+	start := time.Now()
+	tasks := r.taskList()
+	r.barrier(tasks)
+	var offsets []Offset
+	for _, t := range tasks {
+		if t.err != nil {
+			r.failed = t.err
+			return t.err
+		}
+		if t.processed >= t.committed {
+			offsets = append(offsets, Offset{t.tp, t.processed + 1})
+		}
+	}
+	// 1. Produce the changelog records of every store transaction.
+	for _, t := range tasks {
+		for _, ts := range t.ctx.stores {
+			if ts.tx == nil {
+				continue
+			}
+			if err := ts.tx.Prepare(r.changelog, ts.store.Changelog, t.tp.Partition, t.processed); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+				return r.failed
+			}
+		}
+	}
+	// 2. Wait until every output and changelog record is delivered.
+	if err := r.cfg.Producer.Flush(r.cfg.FlushTimeout); err != nil {
+		r.failed = fmt.Errorf("engine: checkpoint: produce: %w", err)
+		return r.failed
+	}
+	r.dirty = false
+	r.pending = &pendingCommit{offsets: offsets, since: start}
+	if err := r.commitPending(); err != nil {
+		return err
+	}
+	r.log.Debug("checkpoint", "reason", why, "partitions", len(offsets), "committed", r.pending == nil, "took", time.Since(start))
+	return nil
+}
+
+// commitPending runs the commit step of the pending checkpoint (step 3:
+// the consumer offsets, or the transaction), writes each store's changes
+// with its offsets (step 4), and opens the next checkpoint period.
+func (r *runner) commitPending() error {
+	p := r.pending
+	p.retried = time.Now()
+	if err := r.commit.commit(p.offsets); err != nil {
+		if !errors.Is(err, ErrCommitRetriable) {
+			r.failed = fmt.Errorf("engine: checkpoint: commit: %w", err)
+			return r.failed
+		}
+		if time.Since(p.since) > r.cfg.CommitRetryTimeout {
+			r.failed = fmt.Errorf("engine: checkpoint: commit refused for %s: %w", r.cfg.CommitRetryTimeout, err)
+			return r.failed
+		}
+		r.log.Info("commit refused during a rebalance; retrying once it settles", "error", err.Error())
+		return r.syncPause()
+	}
+	for _, o := range p.offsets {
+		if t, ok := r.tasks[o.TopicPartition]; ok {
+			t.committed = o.Offset
+		}
+	}
+	for _, t := range r.taskList() {
+		for _, ts := range t.ctx.stores {
+			if ts.tx == nil {
+				continue
+			}
+			changelogOffset := int64(-1)
+			if ts.store.Changelog != "" {
+				if off, ok := r.cfg.Producer.Offset(ts.store.Changelog, t.tp.Partition); ok {
+					changelogOffset = off + 1
+				}
+			}
+			if err := ts.tx.Flush(t.processed, changelogOffset); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+				return r.failed
+			}
+			ts.tx = nil
+		}
+	}
+	r.cfg.Metrics.Checkpoints.Add(1)
+	r.cfg.Metrics.LastCheckpoint.Store(time.Now().UnixNano())
+	r.cfg.Metrics.CheckpointNanos.Add(int64(time.Since(p.since)))
+	r.pending = nil
+	r.stats.Checkpoints++
+	if !r.stopping {
+		if err := r.commit.begin(); err != nil {
+			r.failed = fmt.Errorf("engine: checkpoint: %w", err)
+			return r.failed
+		}
+	}
+	if err := r.syncPause(); err != nil {
+		return err
+	}
+	held := r.held
+	r.held = nil
+	for _, m := range held {
+		r.dispatch(m)
+	}
+	return nil
+}
+
+// retryPending retries a pending commit at most every
+// CommitRetryInterval.
+func (r *runner) retryPending() error {
+	if time.Since(r.pending.retried) < r.cfg.CommitRetryInterval {
+		return nil
+	}
+	return r.commitPending()
+}
+
+// dropPending gives up the pending checkpoint of partitions that left
+// this member: their offsets are not committed and their prepared state
+// changes are discarded. Their new owner reads from the committed offsets
+// and its recovery skips the changelog records written for them.
+func (r *runner) dropPending(tps []TopicPartition) {
+	if r.pending == nil {
+		return
+	}
+	gone := map[TopicPartition]bool{}
+	for _, tp := range tps {
+		gone[tp] = true
+		if t, ok := r.tasks[tp]; ok {
+			for _, ts := range t.ctx.stores {
+				ts.tx = nil
+			}
+		}
+	}
+	kept := r.pending.offsets[:0]
+	for _, o := range r.pending.offsets {
+		if !gone[o.TopicPartition] {
+			kept = append(kept, o)
+		}
+	}
+	r.pending.offsets = kept
+	held := r.held[:0]
+	for _, m := range r.held {
+		if !gone[TopicPartition{m.Topic, m.Partition}] {
+			held = append(held, m)
+		}
+	}
+	r.held = held
+}

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
+)
+
+type taskItem struct {
+	m       *Message
+	barrier *sync.WaitGroup
+}
+
+// task processes one partition. Fields below "owned by the task" are
+// written by its goroutine and read by the runner only after a barrier.
+type task struct {
+	tp   TopicPartition
+	src  *composed
+	in   chan taskItem
+	done chan struct{}
+	ctx  *Context
+
+	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
+	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
+	recovering bool  // its stores are being opened and recovered
+	backlog    bool  // while recovering, its queue filled up
+	paused     bool  // fetching is paused
+
+	// committedAtAssign is the group's committed offset when the partition
+	// was assigned (state.NoCommit if none); recovery skips changelog
+	// records processed at or after it.
+	committedAtAssign int64
+
+	// owned by the task
+	processed int64 // offset of the last message fully processed; -1: none
+	err       error
+}
+
+// watchCancel cancels the task's Starlark thread when cancel closes
+// before the task ends: the callback running, if any, fails at once.
+func (t *task) watchCancel(cancel <-chan struct{}) {
+	select {
+	case <-cancel:
+		t.ctx.Thread.Cancel("the job is stopping and the callback did not return within the shutdown grace period")
+	case <-t.done:
+	}
+}
+
+// run opens and recovers the task's stores (reporting on recovered), then
+// processes its queue until it is closed.
+func (t *task) run(errs chan<- error, rs *runnerState, recovered chan<- TopicPartition) {
+	defer close(t.done)
+	defer t.closeStores()
+	if rs.state != nil && len(rs.state.Stores(t.tp.Topic)) > 0 {
+		if err := t.openStores(context.Background(), rs); err != nil {
+			t.err = fmt.Errorf("engine: stores of %s: %w", t.tp, err)
+			select {
+			case errs <- t.err:
+			default:
+			}
+		}
+	}
+	if recovered != nil {
+		recovered <- t.tp
+	}
+	for it := range t.in {
+		if it.barrier != nil {
+			it.barrier.Done()
+			continue
+		}
+		if t.err != nil {
+			continue // nothing after a failure is processed
+		}
+		if err := t.process(it.m); err != nil {
+			t.err = err
+			select {
+			case errs <- err:
+			default:
+			}
+			continue
+		}
+		t.processed = it.m.Offset
+	}
+}
+
+func (t *task) process(m *Message) error {
+	c := t.ctx
+	c.Message = m
+	defer func() { c.Message = nil }()
+	cb := c.callbacks
+	rows, err := t.src.topic.DeserializeRows(m)
+	if err == nil {
+		if f := t.src.topic.TimestampExtractor; f != nil {
+			for i := range rows {
+				if rows[i].Timestamp, err = extractTimestamp(c, f, &rows[i], m.TimestampType); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if errors.Is(err, serde.ErrIgnoreMessage) {
+		return t.messageProcessed(m)
+	}
+	if err != nil {
+		if cb == nil || cb.OnConsumerError == nil {
+			return err
+		}
+		skip, cbErr := cb.OnConsumerError(c, err, m)
+		if cbErr != nil {
+			return fmt.Errorf("on_consumer_error failed: %w (handling: %v)", cbErr, err)
+		}
+		if !skip {
+			return err
+		}
+		c.metrics.ProcessingErrors.Add(1)
+		return t.messageProcessed(m)
+	}
+	for _, row := range rows {
+		input := row
+		if err := t.src.step(c, row); err != nil {
+			if cb == nil || cb.OnProcessingError == nil {
+				return err
+			}
+			skip, cbErr := cb.OnProcessingError(c, err, &input)
+			if cbErr != nil {
+				return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
+			}
+			if !skip {
+				return err
+			}
+			c.metrics.ProcessingErrors.Add(1)
+		}
+	}
+	return t.messageProcessed(m)
+}
+
+// messageProcessed runs on_message_processed.
+func (t *task) messageProcessed(m *Message) error {
+	if cb := t.ctx.callbacks; cb != nil && cb.OnMessageProcessed != nil {
+		if err := cb.OnMessageProcessed(t.ctx, m); err != nil {
+			return fmt.Errorf("on_message_processed failed: %w", err)
+		}
+	}
+	return nil
+}
+
+// extractTimestamp calls a topic's timestamp_extractor.
+func extractTimestamp(c *Context, f starlark.Callable, r *Row, tsType int) (int64, error) {
+	args := starlark.Tuple{r.Value, HeadersValue(r.Headers), starlark.MakeInt64(r.Timestamp), starlark.MakeInt(tsType)}
+	v, err := starlark.Call(c.Thread, f, args, nil)
+	if err != nil {
+		return 0, fail(c, "timestamp_extractor", "", err)
+	}
+	i, ok := v.(starlark.Int)
+	if !ok {
+		return 0, fail(c, "timestamp_extractor", "", fmt.Errorf("it must return an int of milliseconds, got %s", v.Type()))
+	}
+	ts, ok := i.Int64()
+	if !ok {
+		return 0, fail(c, "timestamp_extractor", "", fmt.Errorf("timestamp %s out of range", i))
+	}
+	return ts, nil
+}

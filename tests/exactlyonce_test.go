@@ -1,0 +1,337 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qstar-dev/qstar/internal/syncbuf"
+	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/runtime"
+)
+
+// eosCountJob is countJob in exactly-once mode: each checkpoint is one
+// transaction holding the counts produced, the changelog records and the
+// consumer offsets.
+var eosCountJob = strings.Replace(countJob, `commit_interval=0.3,`, `commit_interval=0.3, processing_guarantee="exactly-once",`, 1)
+
+// eosWindowJob sums each key's values over 10 s tumbling windows and
+// produces every closed window once (final), in exactly-once mode.
+const eosWindowJob = `from datetime import timedelta
+app = Application(consumer_group="eos-windows", auto_offset_reset="earliest", commit_interval=0.3,
+    processing_guarantee="exactly-once", consumer_extra_config={"session.timeout.ms": 6000})
+readings = app.topic("readings")
+sums = app.topic("window-sums")
+
+def slow(v):
+    for i in range(WORK):
+        pass
+    return v["n"]
+
+sdf = app.dataframe(readings)
+sdf = sdf.apply(slow)
+sdf = sdf.tumbling_window(timedelta(seconds=10)).sum().final()
+sdf.to_topic(sums)
+app.run()
+`
+
+// startJob runs `qstar run` on src (WORK and state_dir prepended and set)
+// with its stderr captured.
+func startJob(t *testing.T, dir, addr, name, src string, work int, extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+	t.Helper()
+	stateDir := filepath.Join(dir, "state-"+name)
+	job := filepath.Join(dir, name+".star")
+	src = strings.Replace(src, `commit_interval=0.3,`, `commit_interval=0.3, state_dir="`+stateDir+`",`, 1)
+	src = fmt.Sprintf("WORK = %d\n", work) + src
+	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(qstarBin, append([]string{"run", job, "--broker", addr}, extra...)...)
+	cmd.Env = cleanEnv()
+	stderr := &syncbuf.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, stderr
+}
+
+// killRepeatedly runs the job kills times, each killed with SIGKILL at a
+// random moment after its partitions were assigned, then once more to
+// the end. The seed is logged so that a failure can be replayed with
+// QSTAR_KILL_SEED.
+func killRepeatedly(t *testing.T, kills int, addr, group, topic string, total int64, start func(extra ...string) (*exec.Cmd, *syncbuf.Buffer)) {
+	t.Helper()
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("QSTAR_KILL_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	t.Logf("kill moments: seed %d (replay with QSTAR_KILL_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	for i := 0; i < kills; i++ {
+		cmd, stderr := start()
+		waitAssigned(t, stderr, 60*time.Second)
+		after := time.Duration(100+rng.Intn(3000)) * time.Millisecond
+		time.Sleep(after)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		done := committedTotal(t, addr, group, topic)
+		t.Logf("run %d killed %s after its assignment; %d of %d messages committed", i+1, after, done, total)
+		if done >= total {
+			t.Fatalf("run %d had processed everything when it was killed: the job must be slower for the kills to land mid-stream", i+1)
+		}
+	}
+	cmd, stderr := start("--stop-when-idle", "4s")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, stderr.String())
+	}
+}
+
+// committedTotal returns how many messages of the 4 partitions of topic
+// the group has committed.
+func committedTotal(t *testing.T, addr, group, topic string) int64 {
+	t.Helper()
+	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: addr, GroupID: group, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var tps []kafka.TopicPartition
+	for p := int32(0); p < 4; p++ {
+		tps = append(tps, kafka.TopicPartition{Topic: topic, Partition: p})
+	}
+	offs, err := c.Committed(tps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, o := range offs {
+		n += max(o.Offset, 0)
+	}
+	return n
+}
+
+// committedCounts reads the counts topic as a read_committed consumer and
+// returns each key's counts in order.
+func committedCounts(t *testing.T, addr string) map[string][]int {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := runtime.ConsumeLines(context.Background(), &buf, addr, "counts", runtime.ConsumeOptions{
+		FromBeginning: true, StopWhenIdle: 2 * time.Second, Isolation: runtime.ReadCommitted,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]int{}
+	for _, r := range parseRecords(t, &buf) {
+		var v struct {
+			Key string `json:"key"`
+			N   int    `json:"n"`
+		}
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[v.Key] = append(out[v.Key], v.N)
+	}
+	return out
+}
+
+// checkExactlyOnce checks that every key's counts are exactly 1..perKey:
+// one output per input, no duplicate, no gap.
+func checkExactlyOnce(t *testing.T, got map[string][]int, keys, perKey int) {
+	t.Helper()
+	if len(got) != keys {
+		t.Errorf("%d keys have counts, want %d", len(got), keys)
+	}
+	bad := 0
+	for k, ns := range got {
+		ok := len(ns) == perKey
+		for i := 0; ok && i < len(ns); i++ {
+			ok = ns[i] == i+1
+		}
+		if !ok {
+			bad++
+			if bad <= 5 {
+				t.Errorf("key %s: %d outputs %v, want exactly 1..%d", k, len(ns), abbreviate(ns), perKey)
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("... %d keys in all are wrong", bad)
+	}
+}
+
+func abbreviate(ns []int) string {
+	if len(ns) <= 20 {
+		return fmt.Sprint(ns)
+	}
+	return fmt.Sprint(ns[:10]) + "..." + fmt.Sprint(ns[len(ns)-10:])
+}
+
+// TestExactlyOnceCrash is the exactly-once crash test: a stateful count
+// per key over 8,000 messages on 4 partitions, in exactly-once mode,
+// SIGKILLed at random moments ten times and restarted, then run to the
+// end. Read with read_committed, the output holds exactly one record per
+// input, and every key's counts run 1, 2, ... with no duplicate and no
+// gap: what a killed process produced after its last committed
+// transaction is aborted (its restart, with the same transactional.id,
+// aborts it at once), and its state is restored to that transaction.
+func TestExactlyOnceCrash(t *testing.T) {
+	const keys, perKey, work = 40, 200, 20000
+	dir := t.TempDir()
+	addr, _ := startBrokerProcess(t, dir)
+	produceEvents(t, addr, keys, perKey)
+	killRepeatedly(t, 10, addr, "counter", "events", keys*perKey, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+		return startJob(t, dir, addr, "count", eosCountJob, work, extra...)
+	})
+	checkExactlyOnce(t, committedCounts(t, addr), keys, perKey)
+	// The aborted transactions did reach the topic: without
+	// read_committed there are more records than inputs.
+	var all bytes.Buffer
+	if _, err := runtime.ConsumeLines(context.Background(), &all, addr, "counts", runtime.ConsumeOptions{
+		FromBeginning: true, StopWhenIdle: time.Second, Isolation: runtime.ReadUncommitted,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("records on the topic including aborted transactions: %d (inputs: %d)", strings.Count(all.String(), "\n"), keys*perKey)
+}
+
+// produceNumbered writes, for each key, n readings {"n": i} at timestamps
+// i seconds, to a topic of 4 partitions, in timestamp order.
+func produceNumbered(t *testing.T, addr, topic string, keys, n int) {
+	t.Helper()
+	admin, err := kafka.NewAdmin(addr, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: 4, ReplicationFactor: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		for k := 0; k < keys; k++ {
+			key := fmt.Sprintf("k%03d", k)
+			m := &kafka.OutMessage{Topic: topic, Partition: -1, Key: []byte(key), Value: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: int64(i+1) * 1000}
+			if err := p.Produce(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := p.Close(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExactlyOnceWindowCrash: the same kills for a tumbling window
+// sum().final() job. Every closed window comes out exactly once with the
+// sum of its values.
+func TestExactlyOnceWindowCrash(t *testing.T) {
+	const keys, n, work = 20, 200, 40000
+	dir := t.TempDir()
+	addr, _ := startBrokerProcess(t, dir)
+	produceNumbered(t, addr, "readings", keys, n)
+	killRepeatedly(t, 10, addr, "eos-windows", "readings", keys*n, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+		return startJob(t, dir, addr, "windows", eosWindowJob, work, extra...)
+	})
+	var buf bytes.Buffer
+	if _, err := runtime.ConsumeLines(context.Background(), &buf, addr, "window-sums", runtime.ConsumeOptions{
+		FromBeginning: true, StopWhenIdle: 2 * time.Second, Isolation: runtime.ReadCommitted,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range parseRecords(t, &buf) {
+		var v struct{ Start, End, Value int64 }
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		var key string
+		_ = json.Unmarshal(r.Key, &key)
+		got[key] = append(got[key], fmt.Sprintf("[%d,%d)=%d", v.Start, v.End, v.Value))
+	}
+	// Reading i is at (i+1) s. Windows of 10 s close once a reading at
+	// or past their end + 10 s... as the reference: start <= latest - 10 s.
+	// The latest is n s, so windows starting at 0 .. n-10 s close.
+	var want []string
+	for start := int64(0); start <= int64(n)*1000-10000; start += 10000 {
+		sum := int64(0)
+		for i := int64(0); i < int64(n); i++ {
+			if ts := (i + 1) * 1000; ts >= start && ts < start+10000 {
+				sum += i
+			}
+		}
+		want = append(want, fmt.Sprintf("[%d,%d)=%d", start, start+10000, sum))
+	}
+	if len(got) != keys {
+		t.Errorf("%d keys have windows, want %d", len(got), keys)
+	}
+	keysSorted := make([]string, 0, len(got))
+	for k := range got {
+		keysSorted = append(keysSorted, k)
+	}
+	sort.Strings(keysSorted)
+	for _, k := range keysSorted {
+		if fmt.Sprint(got[k]) != fmt.Sprint(want) {
+			t.Errorf("key %s windows:\n got  %v\n want %v", k, got[k], want)
+		}
+	}
+}
+
+// TestExactlyOnceFencing is the zombie test: a first process is frozen
+// (SIGSTOP) mid-stream with a transaction open; the group gives its
+// partitions to a second process, which processes everything; the first
+// is thawed, finds it was fenced, and stops with the error, producing
+// nothing more. The committed output has every count exactly once.
+func TestExactlyOnceFencing(t *testing.T) {
+	const keys, perKey, work = 40, 100, 5000
+	dir := t.TempDir()
+	addr, _ := startBrokerProcess(t, dir)
+	produceEvents(t, addr, keys, perKey)
+	a, aLog := startJob(t, dir, addr, "a", eosCountJob, work)
+	waitAssigned(t, aLog, 60*time.Second)
+	time.Sleep(1500 * time.Millisecond)
+	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	b, bLog := startJob(t, dir, addr, "b", eosCountJob, 0, "--stop-when-idle", "5s")
+	waitAssigned(t, bLog, 60*time.Second)
+	if err := a.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	errA := make(chan error, 1)
+	go func() { errA <- a.Wait() }()
+	select {
+	case err := <-errA:
+		if err == nil {
+			t.Errorf("the fenced process exited 0:\n%s", aLog.String())
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the fenced process did not stop within 90s:\n%s", aLog.String())
+	}
+	if !strings.Contains(aLog.String(), "fenced") {
+		t.Errorf("the first process stopped without saying it was fenced:\n%s", aLog.String())
+	}
+	if err := b.Wait(); err != nil {
+		t.Fatalf("b: %v\n%s", err, bLog.String())
+	}
+	t.Logf("a:\n%s", aLog.String())
+	checkExactlyOnce(t, committedCounts(t, addr), keys, perKey)
+}
