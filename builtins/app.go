@@ -432,6 +432,9 @@ func appClearState(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 
 func (a *Application) Attr(name string) (starlark.Value, error) {
 	if m, ok := appMethods[name]; ok {
+		if name == "dataframe" || name == "topic" {
+			return a.reg.buildOnly(m, a), nil
+		}
 		return m.BindReceiver(a), nil
 	}
 	return nil, nil

@@ -8,6 +8,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/serde"
 )
 
@@ -26,7 +27,7 @@ func (a *Application) Callbacks() engine.Callbacks {
 	var cb engine.Callbacks
 	c := a.cfg
 	if f := c.OnConsumerError; f != nil {
-		cb.OnConsumerError = func(ctx *engine.Context, err error, m *engine.Message) (bool, error) {
+		cb.OnConsumerError = func(ctx *engine.Context, err error, m *record.Record) (bool, error) {
 			return callHandler(ctx, f, err, messageValue(m))
 		}
 	}
@@ -41,7 +42,7 @@ func (a *Application) Callbacks() engine.Callbacks {
 		}
 	}
 	if f := c.OnMessageProcessed; f != nil {
-		cb.OnMessageProcessed = func(ctx *engine.Context, m *engine.Message) error {
+		cb.OnMessageProcessed = func(ctx *engine.Context, m *record.Record) error {
 			_, err := starlark.Call(ctx.Thread, f, starlark.Tuple{starlark.String(m.Topic), starlark.MakeInt(int(m.Partition)), starlark.MakeInt64(m.Offset)}, nil)
 			return err
 		}
@@ -87,7 +88,7 @@ func rowValue(ctx *engine.Context, r *engine.Row) starlark.Value {
 	return starlarkstruct.FromStringDict(starlark.String("Row"), d)
 }
 
-func messageValue(m *engine.Message) starlark.Value {
+func messageValue(m *record.Record) starlark.Value {
 	bytesOrNone := func(b []byte) starlark.Value {
 		if b == nil {
 			return starlark.None

@@ -7,6 +7,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Clients gives scripts Kafka clients (app.get_producer(),
@@ -19,14 +20,14 @@ type Clients interface {
 
 // ProducerClient produces raw messages.
 type ProducerClient interface {
-	Produce(m *engine.OutMessage) error
+	Produce(m *record.Record) error
 	Flush(timeout time.Duration) error
 }
 
 // ConsumerClient consumes raw messages in the application's group.
 type ConsumerClient interface {
 	Subscribe(topics []string) error
-	Poll(timeout time.Duration) (*engine.Message, error)
+	Poll(timeout time.Duration) (*record.Record, error)
 	Close() error
 }
 
@@ -146,7 +147,7 @@ func producerProduce(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		"headers?", &headers, "partition?", &partition, "timestamp?", &timestamp); err != nil {
 		return nil, err
 	}
-	m := &engine.OutMessage{Partition: -1}
+	m := &record.Record{Partition: -1}
 	var err error
 	switch t := topic.(type) {
 	case *Topic:

@@ -8,6 +8,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // DataFrame is the script's StreamingDataFrame: a position in a pipeline
@@ -54,7 +55,7 @@ var dataframeMethods = map[string]*starlark.Builtin{
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {
 	if m, ok := dataframeMethods[name]; ok {
-		return m.BindReceiver(d), nil
+		return d.app.reg.buildOnly(m, d), nil
 	}
 	return nil, nil
 }
@@ -76,6 +77,12 @@ func (d *DataFrame) thenAt(pos string, op engine.Op) *DataFrame {
 //   - sdf[sdf2]: the same, where sdf2 is sdf followed by apply() steps.
 func (d *DataFrame) Get(k starlark.Value) (starlark.Value, bool, error) {
 	pos := d.app.reg.pos()
+	switch k.(type) {
+	case *starlark.List, starlark.Tuple, *Series, *DataFrame:
+		if !d.app.reg.Building.on.Load() {
+			return nil, false, builtAtRunError("StreamingDataFrame[...]")
+		}
+	}
 	switch k := k.(type) {
 	case starlark.String:
 		return &Series{expr: engine.Column(engine.Value(), string(k), pos), reg: d.app.reg}, true, nil
@@ -375,7 +382,7 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 // test function. done commits the state changes.
 func (d *DataFrame) testContext(thread *starlark.Thread, partition int32, row engine.Row) (*engine.Context, func(), error) {
 	c := engine.NewContext(thread, discardProducer{}, threadPrinter{thread})
-	c.Message = &engine.Message{Topic: d.topic.Name(), Partition: partition, Timestamp: row.Timestamp, Headers: row.Headers}
+	c.Message = &record.Record{Topic: d.topic.Name(), Partition: partition, Timestamp: row.Timestamp, Headers: row.Headers}
 	var stores []string
 	windowed := map[string]bool{}
 	for _, s := range d.app.stores {
@@ -439,7 +446,7 @@ func unpackTestRow(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.T
 
 // unpackHeaders accepts None, a list of (name, value) tuples or a dict;
 // values are bytes or str.
-func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
+func unpackHeaders(v starlark.Value) ([]record.Header, error) {
 	var pairs []starlark.Tuple
 	switch v := v.(type) {
 	case starlark.NoneType:
@@ -460,7 +467,7 @@ func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
 	default:
 		return nil, fmt.Errorf("want None, a dict or a list of (name, value) pairs, got %s", v.Type())
 	}
-	hs := make([]engine.Header, 0, len(pairs))
+	hs := make([]record.Header, 0, len(pairs))
 	for _, p := range pairs {
 		name, ok := p[0].(starlark.String)
 		if !ok {
@@ -468,9 +475,9 @@ func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
 		}
 		switch val := p[1].(type) {
 		case starlark.Bytes:
-			hs = append(hs, engine.Header{Key: string(name), Value: []byte(val)})
+			hs = append(hs, record.Header{Key: string(name), Value: []byte(val)})
 		case starlark.String:
-			hs = append(hs, engine.Header{Key: string(name), Value: []byte(val)})
+			hs = append(hs, record.Header{Key: string(name), Value: []byte(val)})
 		default:
 			return nil, fmt.Errorf("header values must be bytes or str, got %s", p[1].Type())
 		}
@@ -481,7 +488,7 @@ func unpackHeaders(v starlark.Value) ([]engine.Header, error) {
 // discardProducer accepts what sdf.test() would produce.
 type discardProducer struct{}
 
-func (discardProducer) Produce(*engine.OutMessage) error   { return nil }
+func (discardProducer) Produce(*record.Record) error       { return nil }
 func (discardProducer) Flush(time.Duration) error          { return nil }
 func (discardProducer) Offset(string, int32) (int64, bool) { return 0, false }
 

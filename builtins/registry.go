@@ -38,10 +38,16 @@ type Registry struct {
 	// in function bodies build series only then (see runtime's rewrite).
 	Building Flag
 
+	// NewTestStores returns the stores stateful sdf.test() calls use
+	// (in memory, without changelogs) and a function releasing them. The
+	// runtime sets it; without it such calls fail.
+	NewTestStores func() (engine.Stores, func(), error)
+
 	// testStores hold the state of stateful sdf.test() calls until
 	// ResetTestState.
-	testStores *engine.TestStores
-	storeMarks map[*Application]int
+	testStores   *engine.TestStores
+	releaseTests func()
+	storeMarks   map[*Application]int
 }
 
 // BeginTest marks the start of a test function: the state stores its
@@ -60,7 +66,8 @@ func (r *Registry) BeginTest() {
 func (r *Registry) ResetTestState() {
 	if r.testStores != nil {
 		r.testStores.Close()
-		r.testStores = nil
+		r.releaseTests()
+		r.testStores, r.releaseTests = nil, nil
 	}
 	for a, n := range r.storeMarks {
 		a.stores = a.stores[:n]
@@ -70,11 +77,14 @@ func (r *Registry) ResetTestState() {
 
 func (r *Registry) stores() (*engine.TestStores, error) {
 	if r.testStores == nil {
-		ts, err := engine.NewTestStores()
+		if r.NewTestStores == nil {
+			return nil, fmt.Errorf("no state stores are available to sdf.test() here")
+		}
+		stores, release, err := r.NewTestStores()
 		if err != nil {
 			return nil, err
 		}
-		r.testStores = ts
+		r.testStores, r.releaseTests = engine.NewTestStores(stores), release
 	}
 	return r.testStores, nil
 }
@@ -114,4 +124,29 @@ func callerPos(thread *starlark.Thread) string {
 		return ""
 	}
 	return thread.CallFrame(1).Pos.String()
+}
+
+// buildOnly returns m bound to recv while script code builds pipelines.
+// Afterwards (a callback that runs on messages calling sdf.apply,
+// group_by, app.topic, ...) it returns a builtin that fails naming the
+// method, so that the graph the tasks run is never changed under them;
+// the error's backtrace gives the line of the call.
+func (r *Registry) buildOnly(m *starlark.Builtin, recv starlark.Value) starlark.Value {
+	if r == nil || r.Building.on.Load() {
+		return m.BindReceiver(recv)
+	}
+	name := m.Name()
+	return starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		// The interpreter prefixes the error with the builtin's name.
+		return nil, builtAtRunError("")
+	})
+}
+
+// builtAtRunError is the error of an operation that would change a
+// pipeline while it runs.
+func builtAtRunError(op string) error {
+	if op != "" {
+		op += ": "
+	}
+	return fmt.Errorf("%spipelines are built while the script loads, not while it runs: this is called from a function that runs on messages; move it to the top level of the script", op)
 }

@@ -7,6 +7,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Series is the script's StreamingSeries: a column expression evaluated
@@ -243,7 +244,7 @@ func seriesTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, err
 	}
 	c := engine.NewContext(thread, nil, nil)
-	c.Message = &engine.Message{Timestamp: row.Timestamp}
+	c.Message = &record.Record{Timestamp: row.Timestamp}
 	restore := bindContext(thread, c)
 	defer restore()
 	return s.expr.Call(c, &row)

@@ -160,7 +160,7 @@ func callbackFn(fn, param string, v starlark.Value, nargs int) (starlark.Callabl
 
 func (w *WindowDefinition) Attr(name string) (starlark.Value, error) {
 	if m, ok := windowDefinitionMethods[name]; ok {
-		return m.BindReceiver(w), nil
+		return w.sdf.app.reg.buildOnly(m, w), nil
 	}
 	return nil, nil
 }
@@ -198,7 +198,7 @@ var windowMethods = map[string]*starlark.Builtin{
 
 func (w *Window) Attr(name string) (starlark.Value, error) {
 	if m, ok := windowMethods[name]; ok {
-		return m.BindReceiver(w), nil
+		return w.def.sdf.app.reg.buildOnly(m, w), nil
 	}
 	return nil, nil
 }

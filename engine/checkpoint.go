@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/qstar-dev/qstar/record"
 )
 
 // finalCheckpoint commits what was processed, waiting (polling, so that a
@@ -51,7 +53,7 @@ func (r *runner) barrier(tasks []*task) {
 // pendingCommit is a checkpoint whose outputs and changelog records are
 // delivered but whose offsets are not committed yet.
 type pendingCommit struct {
-	offsets []Offset
+	offsets []record.Offset
 	since   time.Time
 	retried time.Time
 }
@@ -76,14 +78,14 @@ func (r *runner) checkpoint(why string) error {
 	start := time.Now()
 	tasks := r.taskList()
 	r.barrier(tasks)
-	var offsets []Offset
+	var offsets []record.Offset
 	for _, t := range tasks {
 		if t.err != nil {
 			r.failed = t.err
 			return t.err
 		}
 		if t.processed >= t.committed {
-			offsets = append(offsets, Offset{t.tp, t.processed + 1})
+			offsets = append(offsets, record.Offset{TopicPartition: t.tp, Offset: t.processed + 1})
 		}
 	}
 	// 1. Produce the changelog records of every store transaction.
@@ -92,8 +94,8 @@ func (r *runner) checkpoint(why string) error {
 			if ts.tx == nil {
 				continue
 			}
-			if err := ts.tx.Prepare(r.changelog, ts.store.Changelog, t.tp.Partition, t.processed); err != nil {
-				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+			if err := ts.tx.Prepare(r.changelog, ts.spec.Changelog, t.tp.Partition, t.processed); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
 				return r.failed
 			}
 		}
@@ -102,6 +104,22 @@ func (r *runner) checkpoint(why string) error {
 	if err := r.cfg.Producer.Flush(r.cfg.FlushTimeout); err != nil {
 		r.failed = fmt.Errorf("engine: checkpoint: produce: %w", err)
 		return r.failed
+	}
+	// 3. What the stores can find wrong is found before anything is
+	// committed: a changelog that is not the one the state was written
+	// against.
+	for _, t := range tasks {
+		for _, ts := range t.ctx.stores {
+			if ts.tx == nil || ts.spec.Changelog == "" {
+				continue
+			}
+			if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {
+				if err := ts.tx.CheckChangelogOffset(off + 1); err != nil {
+					r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+					return r.failed
+				}
+			}
+		}
 	}
 	r.dirty = false
 	r.pending = &pendingCommit{offsets: offsets, since: start}
@@ -112,9 +130,9 @@ func (r *runner) checkpoint(why string) error {
 	return nil
 }
 
-// commitPending runs the commit step of the pending checkpoint (step 3:
+// commitPending runs the commit step of the pending checkpoint (step 4:
 // the consumer offsets, or the transaction), writes each store's changes
-// with its offsets (step 4), and opens the next checkpoint period.
+// with its offsets (step 5), and opens the next checkpoint period.
 func (r *runner) commitPending() error {
 	p := r.pending
 	p.retried = time.Now()
@@ -141,13 +159,13 @@ func (r *runner) commitPending() error {
 				continue
 			}
 			changelogOffset := int64(-1)
-			if ts.store.Changelog != "" {
-				if off, ok := r.cfg.Producer.Offset(ts.store.Changelog, t.tp.Partition); ok {
+			if ts.spec.Changelog != "" {
+				if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {
 					changelogOffset = off + 1
 				}
 			}
 			if err := ts.tx.Flush(t.processed, changelogOffset); err != nil {
-				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.store.Name, t.tp, err)
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
 				return r.failed
 			}
 			ts.tx = nil
@@ -188,11 +206,11 @@ func (r *runner) retryPending() error {
 // this member: their offsets are not committed and their prepared state
 // changes are discarded. Their new owner reads from the committed offsets
 // and its recovery skips the changelog records written for them.
-func (r *runner) dropPending(tps []TopicPartition) {
+func (r *runner) dropPending(tps []record.TopicPartition) {
 	if r.pending == nil {
 		return
 	}
-	gone := map[TopicPartition]bool{}
+	gone := map[record.TopicPartition]bool{}
 	for _, tp := range tps {
 		gone[tp] = true
 		if t, ok := r.tasks[tp]; ok {
@@ -210,7 +228,7 @@ func (r *runner) dropPending(tps []TopicPartition) {
 	r.pending.offsets = kept
 	held := r.held[:0]
 	for _, m := range r.held {
-		if !gone[TopicPartition{m.Topic, m.Partition}] {
+		if !gone[record.TopicPartition{Topic: m.Topic, Partition: m.Partition}] {
 			held = append(held, m)
 		}
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Guarantee is a run's processing guarantee: what the commit step of its
@@ -51,7 +53,7 @@ type Transactor interface {
 	// run's consumer group) to the transaction and commits it. On failure
 	// the transaction is aborted; an error wrapping ErrFenced means this
 	// instance must stop.
-	CommitTransaction(offsets []Offset) error
+	CommitTransaction(offsets []record.Offset) error
 	// AbortTransaction discards the open transaction.
 	AbortTransaction() error
 }
@@ -72,7 +74,7 @@ type committer interface {
 	// commit makes the period's outputs and offsets durable. An error
 	// wrapping ErrCommitRetriable leaves the checkpoint pending
 	// (at-least-once only).
-	commit(offsets []Offset) error
+	commit(offsets []record.Offset) error
 	// abort discards the period after a failure.
 	abort() error
 }
@@ -82,7 +84,7 @@ type committer interface {
 type atLeastOnce struct{ c Consumer }
 
 func (atLeastOnce) begin() error { return nil }
-func (a atLeastOnce) commit(offsets []Offset) error {
+func (a atLeastOnce) commit(offsets []record.Offset) error {
 	if len(offsets) == 0 {
 		return nil
 	}
@@ -94,7 +96,7 @@ func (atLeastOnce) abort() error { return nil }
 type exactlyOnce struct{ t Transactor }
 
 func (e exactlyOnce) begin() error { return e.t.BeginTransaction() }
-func (e exactlyOnce) commit(offsets []Offset) error {
+func (e exactlyOnce) commit(offsets []record.Offset) error {
 	err := e.t.CommitTransaction(offsets)
 	if errors.Is(err, ErrCommitRetriable) {
 		// A transaction cannot be left pending: it is aborted.

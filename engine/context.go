@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
@@ -14,7 +15,7 @@ type Context struct {
 	// Thread runs every user callback of this task.
 	Thread *starlark.Thread
 	// Message is the input message being processed.
-	Message *Message
+	Message *record.Record
 	// Row is the record a user callback is being called with; nil
 	// between callbacks. message_context() reads it.
 	Row *Row
@@ -26,7 +27,7 @@ type Context struct {
 	stores    map[string]*taskStore // by store name
 	stdout    io.Writer             // shared by tasks; each Write is one whole line
 	buf       []byte
-	out       OutMessage
+	out       record.Record
 	args1     [1]starlark.Value
 	args4     [4]starlark.Value
 }

@@ -11,29 +11,30 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/serde"
 )
 
 // fakeConsumer serves fixed messages per partition and records commits.
 type fakeConsumer struct {
-	parts    map[TopicPartition][]*Message
-	order    []TopicPartition
+	parts    map[record.TopicPartition][]*record.Record
+	order    []record.TopicPartition
 	r        Rebalancer
 	assigned bool
 	next     int // round-robin over partitions
-	pos      map[TopicPartition]int
+	pos      map[record.TopicPartition]int
 
 	mu      sync.Mutex
-	commits map[TopicPartition]int64
+	commits map[record.TopicPartition]int64
 	closed  bool
 	refuse  int // commits to refuse as during a rebalance
 	refused int
 }
 
-func newFakeConsumer(msgs ...*Message) *fakeConsumer {
-	c := &fakeConsumer{parts: map[TopicPartition][]*Message{}, pos: map[TopicPartition]int{}, commits: map[TopicPartition]int64{}}
+func newFakeConsumer(msgs ...*record.Record) *fakeConsumer {
+	c := &fakeConsumer{parts: map[record.TopicPartition][]*record.Record{}, pos: map[record.TopicPartition]int{}, commits: map[record.TopicPartition]int64{}}
 	for _, m := range msgs {
-		tp := TopicPartition{m.Topic, m.Partition}
+		tp := record.TopicPartition{Topic: m.Topic, Partition: m.Partition}
 		if _, ok := c.parts[tp]; !ok {
 			c.order = append(c.order, tp)
 		}
@@ -44,7 +45,7 @@ func newFakeConsumer(msgs ...*Message) *fakeConsumer {
 
 func (c *fakeConsumer) Subscribe(topics []string, r Rebalancer) error { c.r = r; return nil }
 
-func (c *fakeConsumer) Poll(timeout time.Duration) (*Message, error) {
+func (c *fakeConsumer) Poll(timeout time.Duration) (*record.Record, error) {
 	if !c.assigned {
 		c.assigned = true
 		return nil, c.r.Assigned(c.order)
@@ -61,7 +62,7 @@ func (c *fakeConsumer) Poll(timeout time.Duration) (*Message, error) {
 	return nil, nil
 }
 
-func (c *fakeConsumer) Commit(offsets []Offset) error {
+func (c *fakeConsumer) Commit(offsets []record.Offset) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.refused < c.refuse {
@@ -77,29 +78,29 @@ func (c *fakeConsumer) Commit(offsets []Offset) error {
 	return nil
 }
 
-func (c *fakeConsumer) Committed(tps []TopicPartition) ([]Offset, error) {
+func (c *fakeConsumer) Committed(tps []record.TopicPartition) ([]record.Offset, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []Offset
+	var out []record.Offset
 	for _, tp := range tps {
 		off, ok := c.commits[tp]
 		if !ok {
 			off = -1001
 		}
-		out = append(out, Offset{tp, off})
+		out = append(out, record.Offset{TopicPartition: tp, Offset: off})
 	}
 	return out, nil
 }
 
-func (c *fakeConsumer) Pause([]TopicPartition) error  { return nil }
-func (c *fakeConsumer) Resume([]TopicPartition) error { return nil }
+func (c *fakeConsumer) Pause([]record.TopicPartition) error  { return nil }
+func (c *fakeConsumer) Resume([]record.TopicPartition) error { return nil }
 
 func (c *fakeConsumer) Close() error {
 	c.closed = true
 	return c.r.Revoked(c.order)
 }
 
-func (c *fakeConsumer) committed(tp TopicPartition) int64 {
+func (c *fakeConsumer) committed(tp record.TopicPartition) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.commits[tp]
@@ -108,11 +109,11 @@ func (c *fakeConsumer) committed(tp TopicPartition) int64 {
 // fakeProducer records what was produced; flushErr fails the next Flush.
 type fakeProducer struct {
 	mu       sync.Mutex
-	out      []OutMessage
+	out      []record.Record
 	flushErr error
 }
 
-func (p *fakeProducer) Produce(m *OutMessage) error {
+func (p *fakeProducer) Produce(m *record.Record) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := *m
@@ -170,8 +171,8 @@ func jsonTopic(name string) *Topic {
 	return &Topic{Name: name, KeyDeserializer: serde.Bytes{}, ValueDeserializer: serde.JSON{}, KeySerializer: serde.Bytes{}, ValueSerializer: serde.JSON{}}
 }
 
-func msg(topic string, partition int32, offset int64, key, value string) *Message {
-	return &Message{Topic: topic, Partition: partition, Offset: offset, Key: []byte(key), Value: []byte(value), Timestamp: 1000 + offset}
+func msg(topic string, partition int32, offset int64, key, value string) *record.Record {
+	return &record.Record{Topic: topic, Partition: partition, Offset: offset, Key: []byte(key), Value: []byte(value), Timestamp: 1000 + offset}
 }
 
 func run(t *testing.T, c *fakeConsumer, p *fakeProducer, sources ...*Source) (Stats, error) {
@@ -206,7 +207,7 @@ def positive(v):
 	if string(p.out[0].Key) != "b" || p.out[0].Timestamp != 1001 || p.out[0].Topic != "out" {
 		t.Errorf("first output %+v: want key b, timestamp 1001, topic out", p.out[0])
 	}
-	if got := c.committed(TopicPartition{"in", 0}); got != 3 {
+	if got := c.committed(record.TopicPartition{Topic: "in", Partition: 0}); got != 3 {
 		t.Errorf("committed %d, want 3", got)
 	}
 	if stats.Consumed != 3 || !c.closed {
@@ -269,7 +270,7 @@ def f(v):
 `)
 	root := NewRoot()
 	root.Then(Apply(cb(g, "f"), false), "job.star:7:9").Then(ToTopic(jsonTopic("out"), nil), "")
-	var msgs []*Message
+	var msgs []*record.Record
 	for i := int64(0); i < 6; i++ {
 		msgs = append(msgs, msg("in", 0, i, "k", fmt.Sprint(i)))
 	}
@@ -290,7 +291,7 @@ def f(v):
 			t.Errorf("error text lacks %q:\n%s", want, err)
 		}
 	}
-	if got := c.committed(TopicPartition{"in", 0}); got > 3 {
+	if got := c.committed(record.TopicPartition{Topic: "in", Partition: 0}); got > 3 {
 		t.Errorf("committed offset %d is past the failed message 3", got)
 	}
 }
@@ -305,7 +306,7 @@ func TestFlushFailureCommitsNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "broker said no") {
 		t.Fatalf("got %v", err)
 	}
-	if got := c.committed(TopicPartition{"in", 0}); got != 0 {
+	if got := c.committed(record.TopicPartition{Topic: "in", Partition: 0}); got != 0 {
 		t.Errorf("committed %d after a failed flush", got)
 	}
 }
@@ -328,7 +329,7 @@ def f(v):
 `)
 	root := NewRoot()
 	root.Then(Apply(cb(g, "f"), false), "").Then(ToTopic(jsonTopic("out"), nil), "")
-	var msgs []*Message
+	var msgs []*record.Record
 	for p := int32(0); p < 4; p++ {
 		for i := int64(0); i < 200; i++ {
 			msgs = append(msgs, msg("in", p, i, fmt.Sprint(p), fmt.Sprintf(`[%d,%d]`, p, i)))
@@ -349,7 +350,7 @@ def f(v):
 		last[string(m.Key)] = i
 	}
 	for p := int32(0); p < 4; p++ {
-		if got := c.committed(TopicPartition{"in", p}); got != 200 {
+		if got := c.committed(record.TopicPartition{Topic: "in", Partition: p}); got != 200 {
 			t.Errorf("partition %d committed %d, want 200", p, got)
 		}
 	}
@@ -419,7 +420,7 @@ def keep(v):
 
 type nullProducer struct{}
 
-func (nullProducer) Produce(*OutMessage) error          { return nil }
+func (nullProducer) Produce(*record.Record) error       { return nil }
 func (nullProducer) Flush(time.Duration) error          { return nil }
 func (nullProducer) Offset(string, int32) (int64, bool) { return 0, false }
 
@@ -429,7 +430,7 @@ func (nullProducer) Offset(string, int32) (int64, bool) { return 0, false }
 func TestCommitRefusedDuringRebalanceIsRetried(t *testing.T) {
 	root := NewRoot()
 	root.Then(ToTopic(jsonTopic("out"), nil), "")
-	var msgs []*Message
+	var msgs []*record.Record
 	for i := int64(0); i < 50; i++ {
 		msgs = append(msgs, msg("in", 0, i, "k", fmt.Sprint(i)))
 	}
@@ -446,7 +447,7 @@ func TestCommitRefusedDuringRebalanceIsRetried(t *testing.T) {
 	if c.refused != 3 {
 		t.Errorf("%d commits refused, want 3", c.refused)
 	}
-	if got := c.committed(TopicPartition{"in", 0}); got != 50 {
+	if got := c.committed(record.TopicPartition{Topic: "in", Partition: 0}); got != 50 {
 		t.Errorf("committed %d, want 50", got)
 	}
 	if len(p.out) != 50 {
@@ -472,9 +473,9 @@ def work(v):
 	g.Freeze()
 	root := NewRoot()
 	root.Then(Apply(&Callback{Fn: g["work"].(starlark.Callable)}, false), "").Then(ToTopic(jsonTopic("out"), nil), "")
-	var msgs []*Message
+	var msgs []*record.Record
 	for i := 0; i < b.N; i++ {
-		msgs = append(msgs, &Message{Topic: "in", Partition: int32(i % 8), Offset: int64(i / 8), Key: []byte("k"),
+		msgs = append(msgs, &record.Record{Topic: "in", Partition: int32(i % 8), Offset: int64(i / 8), Key: []byte("k"),
 			Value: []byte(`{"id":12345,"customer":"c-0042","amount":123.45,"currency":"EUR"}`)})
 	}
 	c := newFakeConsumer(msgs...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
@@ -20,7 +21,7 @@ var ErrIdle = errors.New("engine: idle")
 
 // DeserializeError is a message whose key or value could not be decoded.
 type DeserializeError struct {
-	Message *Message
+	Message *record.Record
 	Part    string // "key" or "value"
 	Err     error
 }

@@ -7,39 +7,9 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/serde"
 )
-
-// Header is one Kafka message header.
-type Header = serde.Header
-
-// Message is one consumed Kafka message. The engine owns it once Poll
-// returns it.
-type Message struct {
-	Topic     string
-	Partition int32
-	Offset    int64
-	Key       []byte // nil: no key
-	Value     []byte // nil: no value (tombstone)
-	Timestamp int64  // milliseconds since the epoch
-	// TimestampType: 0 not available, 1 create time, 2 log append time.
-	TimestampType int
-	Headers       []Header
-}
-
-// TopicPartition names one partition of a topic.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-}
-
-func (tp TopicPartition) String() string { return fmt.Sprintf("%s[%d]", tp.Topic, tp.Partition) }
-
-// Offset is a position to commit: the offset of the next message to read.
-type Offset struct {
-	TopicPartition
-	Offset int64
-}
 
 // Row is one record flowing through a pipeline: the deserialized value and
 // key, the timestamp in milliseconds, and the headers (nil when none).
@@ -47,18 +17,7 @@ type Row struct {
 	Value     starlark.Value
 	Key       starlark.Value
 	Timestamp int64
-	Headers   []Header
-}
-
-// OutMessage is one message to produce. The producer copies Key and Value
-// before Produce returns.
-type OutMessage struct {
-	Topic     string
-	Partition int32 // -1: chosen by the partitioner from the key
-	Key       []byte
-	Value     []byte
-	Timestamp int64 // milliseconds; 0: set by the producer
-	Headers   []Header
+	Headers   []record.Header
 }
 
 // Consumer is the engine's view of a Kafka consumer in a consumer group.
@@ -68,15 +27,15 @@ type Consumer interface {
 	// on every assignment change.
 	Subscribe(topics []string, r Rebalancer) error
 	// Poll waits up to timeout for a message; (nil, nil) on timeout.
-	Poll(timeout time.Duration) (*Message, error)
+	Poll(timeout time.Duration) (*record.Record, error)
 	// Commit commits offsets synchronously.
-	Commit(offsets []Offset) error
-	// Committed returns the committed offsets of tps (state.NoCommit for
+	Commit(offsets []record.Offset) error
+	// Committed returns the committed offsets of tps (record.NoOffset for
 	// a partition without one).
-	Committed(tps []TopicPartition) ([]Offset, error)
+	Committed(tps []record.TopicPartition) ([]record.Offset, error)
 	// Pause stops fetching tps; Resume starts again from the position.
-	Pause(tps []TopicPartition) error
-	Resume(tps []TopicPartition) error
+	Pause(tps []record.TopicPartition) error
+	Resume(tps []record.TopicPartition) error
 	// Close leaves the group. Close may call r.Revoked.
 	Close() error
 }
@@ -84,9 +43,9 @@ type Consumer interface {
 // Rebalancer receives assignment changes. Its methods run on the goroutine
 // that calls Consumer.Poll or Consumer.Close.
 type Rebalancer interface {
-	Assigned(tps []TopicPartition) error
-	Revoked(tps []TopicPartition) error
-	Lost(tps []TopicPartition) error
+	Assigned(tps []record.TopicPartition) error
+	Revoked(tps []record.TopicPartition) error
+	Lost(tps []record.TopicPartition) error
 }
 
 // Producer is the engine's view of a Kafka producer. Produce is safe for
@@ -94,7 +53,7 @@ type Rebalancer interface {
 type Producer interface {
 	// Produce queues m for delivery. A delivery failure is reported by the
 	// next Flush.
-	Produce(m *OutMessage) error
+	Produce(m *record.Record) error
 	// Flush waits until every queued message is delivered or failed, and
 	// returns the first failure since the previous Flush.
 	Flush(timeout time.Duration) error
@@ -143,17 +102,17 @@ func (t *Topic) Serialize(buf []byte, key, value starlark.Value) (out, k, v []by
 
 // ExtraHeaders returns the headers the value serializer adds to every
 // message (Quix formats, extra_headers), or nil.
-func (t *Topic) ExtraHeaders() []Header {
+func (t *Topic) ExtraHeaders() []record.Header {
 	hs, ok := t.ValueSerializer.(serde.HeaderSerializer)
 	if !ok {
 		return nil
 	}
-	return append([]Header(nil), hs.ExtraHeaders()...)
+	return append([]record.Header(nil), hs.ExtraHeaders()...)
 }
 
 // Deserialize decodes m into a Row with the topic's codecs; a nil key or value
 // becomes None without calling the codec.
-func (t *Topic) Deserialize(m *Message) (Row, error) {
+func (t *Topic) Deserialize(m *record.Record) (Row, error) {
 	r := Row{Key: starlark.None, Value: starlark.None, Timestamp: m.Timestamp, Headers: m.Headers}
 	var err error
 	if m.Key != nil {
@@ -172,7 +131,7 @@ func (t *Topic) Deserialize(m *Message) (Row, error) {
 // DeserializeRows decodes m into its rows: one, or several for a
 // splitting deserializer (Quix formats), or serde.ErrIgnoreMessage for a
 // message without data. The rows share the key, timestamp and headers.
-func (t *Topic) DeserializeRows(m *Message) ([]Row, error) {
+func (t *Topic) DeserializeRows(m *record.Record) ([]Row, error) {
 	split, ok := t.ValueDeserializer.(serde.SplitDeserializer)
 	if !ok || m.Value == nil {
 		r, err := t.Deserialize(m)

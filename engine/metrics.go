@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Metrics counts what a run does; safe for concurrent use. Package
@@ -23,30 +25,30 @@ type Metrics struct {
 	LastCheckpoint   atomic.Int64 // unix nanoseconds of the last committed checkpoint; 0: none
 
 	mu  sync.Mutex
-	lag map[TopicPartition]int64
+	lag map[record.TopicPartition]int64
 }
 
 // SetLag records a partition's consumer lag (high watermark - next offset).
-func (m *Metrics) SetLag(tp TopicPartition, lag int64) {
+func (m *Metrics) SetLag(tp record.TopicPartition, lag int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.lag == nil {
-		m.lag = map[TopicPartition]int64{}
+		m.lag = map[record.TopicPartition]int64{}
 	}
 	m.lag[tp] = lag
 }
 
-func (m *Metrics) dropLag(tp TopicPartition) {
+func (m *Metrics) dropLag(tp record.TopicPartition) {
 	m.mu.Lock()
 	delete(m.lag, tp)
 	m.mu.Unlock()
 }
 
 // Lag returns the recorded lag per partition.
-func (m *Metrics) Lag() map[TopicPartition]int64 {
+func (m *Metrics) Lag() map[record.TopicPartition]int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[TopicPartition]int64, len(m.lag))
+	out := make(map[record.TopicPartition]int64, len(m.lag))
 	for k, v := range m.lag {
 		out[k] = v
 	}
@@ -72,7 +74,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	gauge("qstar_partitions_assigned", "Partitions assigned to this process.", m.Assigned.Load())
 	gauge("qstar_partitions_recovering", "Partitions recovering their state from changelogs.", m.Recovering.Load())
 	lag := m.Lag()
-	keys := make([]TopicPartition, 0, len(lag))
+	keys := make([]record.TopicPartition, 0, len(lag))
 	for tp := range lag {
 		keys = append(keys, tp)
 	}

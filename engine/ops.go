@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
@@ -40,7 +41,7 @@ func (cb *Callback) Call(c *Context, r *Row) (starlark.Value, error) {
 
 // HeadersValue returns headers as Quix Streams passes them to callbacks: a
 // list of (name, value) tuples, or None when there are none.
-func HeadersValue(hs []Header) starlark.Value {
+func HeadersValue(hs []record.Header) starlark.Value {
 	if hs == nil {
 		return starlark.None
 	}
@@ -194,7 +195,7 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 			key = k
 		}
 		m := &c.out
-		*m = OutMessage{Topic: t.Name, Partition: -1, Timestamp: r.Timestamp, Headers: r.Headers}
+		*m = record.Record{Topic: t.Name, Partition: -1, Timestamp: r.Timestamp, Headers: r.Headers}
 		if extra != nil {
 			m.Headers = MergeHeaders(r.Headers, extra)
 		}
@@ -365,8 +366,8 @@ func producerError(c *Context, pos string, r *Row, next Step, err error) error {
 // MergeHeaders returns headers with extra applied as Quix Streams'
 // merge_headers does: existing names keep their place and take the new
 // value, new names are appended.
-func MergeHeaders(headers, extra []Header) []Header {
-	out := append(make([]Header, 0, len(headers)+len(extra)), headers...)
+func MergeHeaders(headers, extra []record.Header) []record.Header {
+	out := append(make([]record.Header, 0, len(headers)+len(extra)), headers...)
 	for _, e := range extra {
 		replaced := false
 		for i := range out {

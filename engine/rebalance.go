@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/qstar-dev/qstar/state"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // reload switches to new pipelines at a checkpoint: the barrier drains
@@ -44,18 +44,18 @@ func (r *runner) reload(sources []*Source) error {
 // Assigned implements Rebalancer: it starts a task per new partition. A
 // task with state stores opens and recovers them before it processes its
 // queue; if the queue fills meanwhile, its partition is paused until then.
-func (r *runner) Assigned(tps []TopicPartition) error {
-	var stateful []TopicPartition
+func (r *runner) Assigned(tps []record.TopicPartition) error {
+	var stateful []record.TopicPartition
 	for _, tp := range tps {
 		src := r.sources[tp.Topic]
 		if src == nil {
 			return fmt.Errorf("engine: assigned %s, which is not a source topic", tp)
 		}
-		if r.cfg.State != nil && len(r.cfg.State.Stores(tp.Topic)) > 0 {
+		if r.cfg.Stores != nil && len(r.cfg.Stores.Of(tp.Topic)) > 0 {
 			stateful = append(stateful, tp)
 		}
 	}
-	committed := map[TopicPartition]int64{}
+	committed := map[record.TopicPartition]int64{}
 	if len(stateful) > 0 {
 		offs, err := r.cfg.Consumer.Committed(stateful)
 		if err != nil {
@@ -71,7 +71,7 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 		}
 		c, ok := committed[tp]
 		if !ok {
-			c = state.NoCommit
+			c = record.NoOffset
 		}
 		t := &task{
 			tp:                tp,
@@ -89,14 +89,14 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 		t.ctx.metrics = r.cfg.Metrics
 		t.ctx.bind()
 		r.tasks[tp] = t
-		var recovered chan<- TopicPartition
+		var recovered chan<- record.TopicPartition
 		if contains(stateful, tp) {
 			recovered = r.recovered
 			t.recovering = true
 			r.cfg.Metrics.Recovering.Add(1)
 		}
 		go t.watchCancel(r.cancel)
-		go t.run(r.errs, r.stores, recovered)
+		go t.run(r.errs, r.cfg.Stores, recovered)
 	}
 	if err := r.syncPause(); err != nil {
 		return err
@@ -109,7 +109,7 @@ func (r *runner) Assigned(tps []TopicPartition) error {
 	return nil
 }
 
-func contains(tps []TopicPartition, tp TopicPartition) bool {
+func contains(tps []record.TopicPartition, tp record.TopicPartition) bool {
 	for _, x := range tps {
 		if x == tp {
 			return true
@@ -120,7 +120,7 @@ func contains(tps []TopicPartition, tp TopicPartition) bool {
 
 // Revoked implements Rebalancer: it checkpoints, then stops the tasks of
 // the revoked partitions.
-func (r *runner) Revoked(tps []TopicPartition) error {
+func (r *runner) Revoked(tps []record.TopicPartition) error {
 	err := r.checkpoint("revoke")
 	r.dropPending(tps)
 	r.stopTasks(tps)
@@ -130,7 +130,7 @@ func (r *runner) Revoked(tps []TopicPartition) error {
 
 // Lost implements Rebalancer: the partitions already belong to another
 // member, so their tasks stop without a commit.
-func (r *runner) Lost(tps []TopicPartition) error {
+func (r *runner) Lost(tps []record.TopicPartition) error {
 	if r.cfg.Guarantee == ExactlyOnce {
 		// What the open transaction holds for these partitions may be
 		// redone by their new owner: the transaction must not commit, and
@@ -149,7 +149,7 @@ func (r *runner) Lost(tps []TopicPartition) error {
 }
 
 // stopTasks stops the tasks of tps, or every task when tps is nil.
-func (r *runner) stopTasks(tps []TopicPartition) {
+func (r *runner) stopTasks(tps []record.TopicPartition) {
 	if tps == nil {
 		for tp := range r.tasks {
 			tps = append(tps, tp)

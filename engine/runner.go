@@ -11,7 +11,7 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/qstar-dev/qstar/state"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Source is one input topic and the pipeline graph it feeds.
@@ -47,12 +47,10 @@ type Config struct {
 	Stdout io.Writer
 	// NewThread returns the Starlark thread of a new task. Default: a
 	// plain thread named after the partition.
-	NewThread func(tp TopicPartition) *starlark.Thread
-	// State opens the stores of stateful pipelines; nil when none.
-	State *state.Manager
-	// Changelogs reads changelog partitions for recovery; nil disables
-	// recovery (use_changelog_topics=False).
-	Changelogs state.ChangelogSource
+	NewThread func(tp record.TopicPartition) *starlark.Thread
+	// Stores opens (and recovers) the state stores of stateful
+	// pipelines; nil when none.
+	Stores Stores
 	// Callbacks are the application's error callbacks; nil fields mean
 	// "stop on the error".
 	Callbacks Callbacks
@@ -96,13 +94,13 @@ type Reload struct {
 type Callbacks struct {
 	// OnConsumerError handles a message that cannot be deserialized (or
 	// whose timestamp cannot be extracted).
-	OnConsumerError func(c *Context, err error, m *Message) (skip bool, cbErr error)
+	OnConsumerError func(c *Context, err error, m *record.Record) (skip bool, cbErr error)
 	// OnProcessingError handles a failure inside the pipeline.
 	OnProcessingError func(c *Context, err error, r *Row) (skip bool, cbErr error)
 	// OnProducerError handles a record to_topic cannot serialize or queue.
 	OnProducerError func(c *Context, err error, r *Row) (skip bool, cbErr error)
 	// OnMessageProcessed runs after each message is processed.
-	OnMessageProcessed func(c *Context, m *Message) error
+	OnMessageProcessed func(c *Context, m *record.Record) error
 }
 
 func (c *Config) validate() error {
@@ -133,7 +131,7 @@ func (c *Config) validate() error {
 		c.Metrics = &Metrics{}
 	}
 	if c.NewThread == nil {
-		c.NewThread = func(tp TopicPartition) *starlark.Thread { return &starlark.Thread{Name: tp.String()} }
+		c.NewThread = func(tp record.TopicPartition) *starlark.Thread { return &starlark.Thread{Name: tp.String()} }
 	}
 	if c.FinalCommitTimeout <= 0 {
 		c.FinalCommitTimeout = 30 * time.Second
@@ -174,10 +172,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		sources:   make(map[string]*composed, len(cfg.Sources)),
-		tasks:     make(map[TopicPartition]*task),
+		tasks:     make(map[record.TopicPartition]*task),
 		errs:      make(chan error, 1),
-		recovered: make(chan TopicPartition, 1024),
-		stores:    &runnerState{state: cfg.State, changelogs: cfg.Changelogs, log: cfg.Logger},
+		recovered: make(chan record.TopicPartition, 1024),
 		changelog: &changelogProducer{p: cfg.Producer},
 	}
 	topics := make([]string, 0, len(cfg.Sources))
@@ -252,21 +249,20 @@ type runner struct {
 	cfg     Config
 	log     *slog.Logger
 	sources map[string]*composed
-	tasks   map[TopicPartition]*task
+	tasks   map[record.TopicPartition]*task
 	errs    chan error // first task failure
 
-	recovered chan TopicPartition // tasks whose stores are open and recovered
-	stores    *runnerState
+	recovered chan record.TopicPartition // tasks whose stores are open and recovered
 	changelog *changelogProducer
 	commit    committer     // the checkpoint's commit step, chosen by the guarantee
 	cancel    chan struct{} // closed when the tasks' threads must be cancelled
 
 	failed       error
-	dirty        bool           // messages handed to tasks since the last checkpoint
-	pending      *pendingCommit // a checkpoint waiting for its commit
-	held         []*Message     // messages polled while a commit is pending
-	stopping     bool           // the final checkpoint is under way: nothing new is processed
-	joined       bool           // the group has assigned partitions (possibly none) at least once
+	dirty        bool             // messages handed to tasks since the last checkpoint
+	pending      *pendingCommit   // a checkpoint waiting for its commit
+	held         []*record.Record // messages polled while a commit is pending
+	stopping     bool             // the final checkpoint is under way: nothing new is processed
+	joined       bool             // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
 	stats        Stats
 }
@@ -349,7 +345,7 @@ func (r *runner) loop(ctx context.Context) error {
 // watermarker is a Consumer that knows partitions' watermarks without a
 // request (the kafka adapter does).
 type watermarker interface {
-	CachedWatermarks(tp TopicPartition) (low, high int64, err error)
+	CachedWatermarks(tp record.TopicPartition) (low, high int64, err error)
 }
 
 // updateLag records each partition's lag: its high watermark minus the
@@ -386,8 +382,8 @@ func (r *runner) recovering() bool {
 // dispatch hands a message to its partition's task. A message of a
 // partition no longer assigned is dropped: it was not processed, so its
 // offset is never committed here and its new owner reads it.
-func (r *runner) dispatch(m *Message) {
-	tp := TopicPartition{m.Topic, m.Partition}
+func (r *runner) dispatch(m *record.Record) {
+	tp := record.TopicPartition{Topic: m.Topic, Partition: m.Partition}
 	t := r.tasks[tp]
 	if t == nil || r.stopping {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
@@ -415,7 +411,7 @@ func (r *runner) dispatch(m *Message) {
 // are ready (pausing at assignment delays the first fetch by up to a
 // second in librdkafka).
 func (r *runner) syncPause() error {
-	var pause, resume []TopicPartition
+	var pause, resume []record.TopicPartition
 	for tp, t := range r.tasks {
 		want := (t.recovering && t.backlog) || r.pending != nil
 		if want != t.paused {

@@ -3,23 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
 	"go.starlark.net/starlark"
 
-	"github.com/qstar-dev/qstar/state"
+	"github.com/qstar-dev/qstar/record"
 )
-
-// StateTx is a store transaction as a State object uses it
-// (*state.Transaction implements it).
-type StateTx interface {
-	Get(prefix []byte, key starlark.Value) (starlark.Value, bool, error)
-	Set(prefix []byte, key, value starlark.Value) error
-	Delete(prefix []byte, key starlark.Value) error
-	Exists(prefix []byte, key starlark.Value) (bool, error)
-}
-
-var _ StateTx = (*state.Transaction)(nil)
 
 // StateFactory makes the script's State object for one call of a stateful
 // callback: the transaction of the callback's store and the message-key
@@ -40,7 +28,7 @@ func (s *Stateful) Call(c *Context, r *Row) (starlark.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := state.Prefix(r.Key)
+	prefix, err := tx.Prefix(r.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -57,14 +45,14 @@ func (s *Stateful) Call(c *Context, r *Row) (starlark.Value, error) {
 
 // taskStore is one open store partition of a task.
 type taskStore struct {
-	store state.Store
-	part  *state.Partition
-	tx    *state.Transaction // nil until the first use after a checkpoint
+	spec StoreSpec
+	part StorePartition
+	tx   StoreTx // nil until the first use after a checkpoint
 }
 
 // Transaction returns the open transaction of the named store for the
 // partition being processed, starting one if needed.
-func (c *Context) Transaction(store string) (*state.Transaction, error) {
+func (c *Context) Transaction(store string) (StoreTx, error) {
 	ts := c.stores[store]
 	if ts == nil {
 		topic := ""
@@ -79,29 +67,14 @@ func (c *Context) Transaction(store string) (*state.Transaction, error) {
 	return ts.tx, nil
 }
 
-// runnerState is what tasks need from the runner to open their stores.
-type runnerState struct {
-	state      *state.Manager
-	changelogs state.ChangelogSource
-	log        *slog.Logger
-}
-
-// openStores opens and recovers the stores of a task's partition.
-func (t *task) openStores(ctx context.Context, r *runnerState) error {
-	for _, s := range r.state.Stores(t.tp.Topic) {
-		p, err := r.state.Open(s, t.tp.Partition)
+// openStores opens (and recovers) the stores of a task's partition.
+func (t *task) openStores(ctx context.Context, stores Stores) error {
+	for _, s := range stores.Of(t.tp.Topic) {
+		p, err := stores.Open(ctx, s, t.tp.Partition, t.committedAtAssign)
 		if err != nil {
 			return err
 		}
-		t.ctx.stores[s.Name] = &taskStore{store: s, part: p}
-		if s.Changelog != "" && r.changelogs != nil {
-			if _, err := p.Recover(ctx, r.changelogs, s.Changelog, t.tp.Partition, t.committedAtAssign, r.log); err != nil {
-				return fmt.Errorf("recover %s of %s: %w", s.Name, t.tp, err)
-			}
-		}
-		if off, ok, err := p.ProcessedOffset(); err == nil && ok && t.committedAtAssign >= 0 && off+1 > t.committedAtAssign {
-			r.log.Warn(fmt.Sprintf("offset %d for topic partition %s is behind the stored offset %d; it may lead to distortions in produced data", t.committedAtAssign, t.tp, off))
-		}
+		t.ctx.stores[s.Name] = &taskStore{spec: s, part: p}
 	}
 	return nil
 }
@@ -114,13 +87,13 @@ func (t *task) closeStores() {
 	}
 }
 
-// changelogProducer adapts the engine's Producer to state.Changelog.
+// changelogProducer adapts the engine's Producer to ChangelogWriter.
 type changelogProducer struct {
 	p   Producer
-	msg OutMessage
+	msg record.Record
 }
 
-func (c *changelogProducer) Produce(topic string, partition int32, key, value []byte, headers []state.Header) error {
-	c.msg = OutMessage{Topic: topic, Partition: partition, Key: key, Value: value, Headers: headers}
+func (c *changelogProducer) Produce(topic string, partition int32, key, value []byte, headers []record.Header) error {
+	c.msg = record.Record{Topic: topic, Partition: partition, Key: key, Value: value, Headers: headers}
 	return c.p.Produce(&c.msg)
 }

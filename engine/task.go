@@ -8,18 +8,19 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/serde"
 )
 
 type taskItem struct {
-	m       *Message
+	m       *record.Record
 	barrier *sync.WaitGroup
 }
 
 // task processes one partition. Fields below "owned by the task" are
 // written by its goroutine and read by the runner only after a barrier.
 type task struct {
-	tp   TopicPartition
+	tp   record.TopicPartition
 	src  *composed
 	in   chan taskItem
 	done chan struct{}
@@ -32,7 +33,7 @@ type task struct {
 	paused     bool  // fetching is paused
 
 	// committedAtAssign is the group's committed offset when the partition
-	// was assigned (state.NoCommit if none); recovery skips changelog
+	// was assigned (record.NoOffset if none); recovery skips changelog
 	// records processed at or after it.
 	committedAtAssign int64
 
@@ -53,11 +54,11 @@ func (t *task) watchCancel(cancel <-chan struct{}) {
 
 // run opens and recovers the task's stores (reporting on recovered), then
 // processes its queue until it is closed.
-func (t *task) run(errs chan<- error, rs *runnerState, recovered chan<- TopicPartition) {
+func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.TopicPartition) {
 	defer close(t.done)
 	defer t.closeStores()
-	if rs.state != nil && len(rs.state.Stores(t.tp.Topic)) > 0 {
-		if err := t.openStores(context.Background(), rs); err != nil {
+	if stores != nil {
+		if err := t.openStores(context.Background(), stores); err != nil {
 			t.err = fmt.Errorf("engine: stores of %s: %w", t.tp, err)
 			select {
 			case errs <- t.err:
@@ -88,7 +89,7 @@ func (t *task) run(errs chan<- error, rs *runnerState, recovered chan<- TopicPar
 	}
 }
 
-func (t *task) process(m *Message) error {
+func (t *task) process(m *record.Record) error {
 	c := t.ctx
 	c.Message = m
 	defer func() { c.Message = nil }()
@@ -140,7 +141,7 @@ func (t *task) process(m *Message) error {
 }
 
 // messageProcessed runs on_message_processed.
-func (t *task) messageProcessed(m *Message) error {
+func (t *task) messageProcessed(m *record.Record) error {
 	if cb := t.ctx.callbacks; cb != nil && cb.OnMessageProcessed != nil {
 		if err := cb.OnMessageProcessed(t.ctx, m); err != nil {
 			return fmt.Errorf("on_message_processed failed: %w", err)

@@ -1,36 +1,24 @@
 package engine
 
 import (
+	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 
-	"github.com/qstar-dev/qstar/state"
+	"github.com/qstar-dev/qstar/record"
 )
 
-// TestStores are the state stores of sdf.test(): real RocksDB stores in a
-// temporary directory, without changelogs, committed after every call so
-// that later calls in the same test see earlier ones. Close removes them.
+// TestStores are the state stores of sdf.test(): stores without
+// changelogs (in memory: the caller passes such Stores), committed after
+// every call so that later calls in the same test see earlier ones.
 // Not safe for concurrent use.
 type TestStores struct {
-	dir   string
-	m     *state.Manager
-	parts map[string]*state.Partition // by store/topic/partition
+	stores Stores
+	parts  map[string]StorePartition // by store/topic/partition
 }
 
-// NewTestStores creates stores in a new temporary directory.
-func NewTestStores() (*TestStores, error) {
-	dir, err := os.MkdirTemp("", "qstar-test-state-")
-	if err != nil {
-		return nil, err
-	}
-	m, err := state.NewManager(state.Options{Dir: dir, Group: "test", OpenRetries: 1}, false, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	return &TestStores{dir: dir, m: m, parts: map[string]*state.Partition{}}, nil
+// NewTestStores keeps the partitions it opens from stores until Close.
+func NewTestStores(stores Stores) *TestStores {
+	return &TestStores{stores: stores, parts: map[string]StorePartition{}}
 }
 
 // Bind opens the named stores of topic's partition and gives them to c.
@@ -38,18 +26,16 @@ func (t *TestStores) Bind(c *Context, topic string, partition int32, stores []st
 	c.stores = map[string]*taskStore{}
 	for _, name := range stores {
 		key := fmt.Sprintf("%s/%s/%d", name, topic, partition)
+		spec := StoreSpec{Name: name, Topic: topic, Windowed: windowed[name]}
 		p, ok := t.parts[key]
 		if !ok {
-			s, err := t.m.Register(state.Store{Topic: topic, Name: name, Windowed: windowed[name]})
-			if err != nil {
-				return err
-			}
-			if p, err = t.m.Open(s, partition); err != nil {
+			var err error
+			if p, err = t.stores.Open(context.Background(), spec, partition, record.NoOffset); err != nil {
 				return err
 			}
 			t.parts[key] = p
 		}
-		c.stores[name] = &taskStore{store: state.Store{Name: name, Topic: topic}, part: p}
+		c.stores[name] = &taskStore{spec: spec, part: p}
 	}
 	return nil
 }
@@ -72,11 +58,9 @@ func (t *TestStores) Commit(c *Context, offset int64) error {
 	return nil
 }
 
-// Close closes the stores and deletes their directory.
+// Close closes the stores.
 func (t *TestStores) Close() {
 	for _, p := range t.parts {
 		p.Close()
 	}
-	t.m.Close()
-	os.RemoveAll(t.dir)
 }

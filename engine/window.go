@@ -5,7 +5,6 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/qstar-dev/qstar/state"
 	"github.com/qstar-dev/qstar/windows"
 )
 
@@ -58,7 +57,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}
-		prefix, err := state.Prefix(r.Key)
+		prefix, err := tx.Prefix(r.Key)
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}

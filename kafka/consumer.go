@@ -10,39 +10,14 @@ import (
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/qstar-dev/qstar/serde"
+	"github.com/qstar-dev/qstar/record"
 )
-
-// Header is one message header.
-type Header = serde.Header
-
-// Message is one consumed message.
-type Message struct {
-	Topic     string
-	Partition int32
-	Offset    int64
-	Key       []byte
-	Value     []byte
-	Timestamp int64 // milliseconds since the epoch
-	// TimestampType is 0 (not available), 1 (create time) or 2 (log
-	// append time), as confluent-kafka's TIMESTAMP_* constants.
-	TimestampType int
-	Headers       []Header
-}
-
-// TopicPartition names a partition; Offset is used by Commit.
-type TopicPartition struct {
-	Topic     string
-	Partition int32
-	Offset    int64
-}
 
 // RebalanceHandler receives assignment changes, from inside Poll or Close.
 type RebalanceHandler interface {
-	Assigned(tps []TopicPartition) error
-	Revoked(tps []TopicPartition) error
-	Lost(tps []TopicPartition) error
+	Assigned(tps []record.TopicPartition) error
+	Revoked(tps []record.TopicPartition) error
+	Lost(tps []record.TopicPartition) error
 }
 
 // ConsumerConfig configures a consumer in a consumer group.
@@ -174,23 +149,38 @@ func (c *Consumer) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
 	return nil
 }
 
-func toC(tps []TopicPartition) []ckafka.TopicPartition {
+// partitionsToC converts partitions for librdkafka (offsets unset).
+func partitionsToC(tps []record.TopicPartition) []ckafka.TopicPartition {
 	out := make([]ckafka.TopicPartition, len(tps))
 	for i, tp := range tps {
 		topic := tp.Topic
-		out[i] = ckafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: ckafka.Offset(tp.Offset)}
+		out[i] = ckafka.TopicPartition{Topic: &topic, Partition: tp.Partition}
+	}
+	return out
+}
+
+// offsetsToC converts positions for librdkafka.
+func offsetsToC(offsets []record.Offset) []ckafka.TopicPartition {
+	out := make([]ckafka.TopicPartition, len(offsets))
+	for i, o := range offsets {
+		topic := o.Topic
+		out[i] = ckafka.TopicPartition{Topic: &topic, Partition: o.Partition, Offset: ckafka.Offset(o.Offset)}
 	}
 	return out
 }
 
 // Committed returns the group's committed offsets of tps; a partition
 // without one has offset -1001.
-func (c *Consumer) Committed(tps []TopicPartition) ([]TopicPartition, error) {
-	res, err := c.c.Committed(toC(tps), 30000)
+func (c *Consumer) Committed(tps []record.TopicPartition) ([]record.Offset, error) {
+	res, err := c.c.Committed(partitionsToC(tps), 30000)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: committed offsets: %w", err)
 	}
-	return fromC(res), nil
+	out := make([]record.Offset, len(res))
+	for i, tp := range res {
+		out[i] = record.Offset{TopicPartition: record.TopicPartition{Topic: *tp.Topic, Partition: tp.Partition}, Offset: int64(tp.Offset)}
+	}
+	return out, nil
 }
 
 // CachedWatermarks returns a partition's watermarks as last reported by
@@ -200,25 +190,25 @@ func (c *Consumer) CachedWatermarks(topic string, partition int32) (int64, int64
 }
 
 // Pause stops fetching tps.
-func (c *Consumer) Pause(tps []TopicPartition) error {
-	if err := c.c.Pause(toC(tps)); err != nil {
+func (c *Consumer) Pause(tps []record.TopicPartition) error {
+	if err := c.c.Pause(partitionsToC(tps)); err != nil {
 		return fmt.Errorf("kafka: pause: %w", err)
 	}
 	return nil
 }
 
 // Resume fetches tps again.
-func (c *Consumer) Resume(tps []TopicPartition) error {
-	if err := c.c.Resume(toC(tps)); err != nil {
+func (c *Consumer) Resume(tps []record.TopicPartition) error {
+	if err := c.c.Resume(partitionsToC(tps)); err != nil {
 		return fmt.Errorf("kafka: resume: %w", err)
 	}
 	return nil
 }
 
-func fromC(tps []ckafka.TopicPartition) []TopicPartition {
-	out := make([]TopicPartition, len(tps))
+func fromC(tps []ckafka.TopicPartition) []record.TopicPartition {
+	out := make([]record.TopicPartition, len(tps))
 	for i, tp := range tps {
-		out[i] = TopicPartition{Topic: *tp.Topic, Partition: tp.Partition, Offset: int64(tp.Offset)}
+		out[i] = record.TopicPartition{Topic: *tp.Topic, Partition: tp.Partition}
 	}
 	return out
 }
@@ -226,7 +216,7 @@ func fromC(tps []ckafka.TopicPartition) []TopicPartition {
 // Poll waits up to timeout for a message. It returns (nil, nil) on timeout.
 // Transient client errors (a broker going away) are logged and retried by
 // librdkafka; fatal ones are returned.
-func (c *Consumer) Poll(timeout time.Duration) (*Message, error) {
+func (c *Consumer) Poll(timeout time.Duration) (*record.Record, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		ms := int(time.Until(deadline).Milliseconds())
@@ -259,8 +249,8 @@ func (c *Consumer) Poll(timeout time.Duration) (*Message, error) {
 	}
 }
 
-func fromCMessage(m *ckafka.Message) *Message {
-	out := &Message{
+func fromCMessage(m *ckafka.Message) *record.Record {
+	out := &record.Record{
 		Topic:     *m.TopicPartition.Topic,
 		Partition: m.TopicPartition.Partition,
 		Offset:    int64(m.TopicPartition.Offset),
@@ -274,9 +264,9 @@ func fromCMessage(m *ckafka.Message) *Message {
 		out.Timestamp, out.TimestampType = m.Timestamp.UnixMilli(), 2
 	}
 	if len(m.Headers) > 0 {
-		out.Headers = make([]Header, len(m.Headers))
+		out.Headers = make([]record.Header, len(m.Headers))
 		for i, h := range m.Headers {
-			out.Headers[i] = Header{Key: h.Key, Value: h.Value}
+			out.Headers[i] = record.Header{Key: h.Key, Value: h.Value}
 		}
 	}
 	return out
@@ -296,8 +286,8 @@ func commitError(err error) error {
 }
 
 // Commit synchronously commits offsets (each the next offset to read).
-func (c *Consumer) Commit(offsets []TopicPartition) error {
-	res, err := c.c.CommitOffsets(toC(offsets))
+func (c *Consumer) Commit(offsets []record.Offset) error {
+	res, err := c.c.CommitOffsets(offsetsToC(offsets))
 	if err != nil {
 		return fmt.Errorf("kafka: commit: %w", commitError(err))
 	}
@@ -370,7 +360,7 @@ func NewReader(brokers, topic string, fromBeginning bool, extra map[string]strin
 }
 
 // Poll waits up to timeout for a message; (nil, nil) on timeout.
-func (r *Reader) Poll(timeout time.Duration) (*Message, error) {
+func (r *Reader) Poll(timeout time.Duration) (*record.Record, error) {
 	ev := r.c.Poll(int(timeout.Milliseconds()))
 	switch e := ev.(type) {
 	case *ckafka.Message:
@@ -460,7 +450,7 @@ func (r *ChangelogReader) consumer() (*ckafka.Consumer, error) {
 // the high watermark as of the call. It stops at the end of the partition
 // by position (librdkafka's partition EOF), not by counting messages:
 // compaction and transaction markers leave gaps.
-func (r *ChangelogReader) Read(ctx context.Context, topic string, partition int32, from int64, fn func(*Message) error) error {
+func (r *ChangelogReader) Read(ctx context.Context, topic string, partition int32, from int64, fn func(*record.Record) error) error {
 	c, err := r.consumer()
 	if err != nil {
 		return err

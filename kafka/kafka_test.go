@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/internal/syncbuf"
+	"github.com/qstar-dev/qstar/record"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -109,8 +110,8 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := []OutMessage{
-		{Topic: "rt", Partition: -1, Key: []byte("k"), Value: []byte("v1"), Timestamp: 1234, Headers: []Header{{Key: "h", Value: []byte("x")}}},
+	msgs := []record.Record{
+		{Topic: "rt", Partition: -1, Key: []byte("k"), Value: []byte("v1"), Timestamp: 1234, Headers: []record.Header{{Key: "h", Value: []byte("x")}}},
 		{Topic: "rt", Partition: -1, Value: []byte("v2"), Timestamp: 5678},
 	}
 	for i := range msgs {
@@ -129,7 +130,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var got []*Message
+	var got []*record.Record
 	deadline := time.Now().Add(10 * time.Second)
 	for len(got) < 2 && time.Now().Before(deadline) {
 		m, err := r.Poll(100 * time.Millisecond)
@@ -162,7 +163,7 @@ func TestFlushReportsDeliveryFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(time.Second)
-	if err := p.Produce(&OutMessage{Topic: "one", Partition: 7, Value: []byte("x")}); err != nil {
+	if err := p.Produce(&record.Record{Topic: "one", Partition: 7, Value: []byte("x")}); err != nil {
 		return // rejected synchronously: also never silently lost
 	}
 	err = p.Flush(30 * time.Second)
@@ -269,7 +270,7 @@ func TestChangelogReaderWatermarks(t *testing.T) {
 	}
 	for part := int32(0); part < 4; part++ {
 		for i := int32(0); i <= part; i++ {
-			if err := p.Produce(&OutMessage{Topic: "cl", Partition: part, Value: []byte("v")}); err != nil {
+			if err := p.Produce(&record.Record{Topic: "cl", Partition: part, Value: []byte("v")}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // ProducerConfig configures a producer.
@@ -29,16 +30,6 @@ type ProducerConfig struct {
 	// producer. Default DefaultTransactionTimeout.
 	TransactionTimeout time.Duration
 	Logger             *slog.Logger
-}
-
-// OutMessage is one message to produce.
-type OutMessage struct {
-	Topic     string
-	Partition int32 // -1: the partitioner chooses from the key
-	Key       []byte
-	Value     []byte
-	Timestamp int64 // milliseconds; 0: now
-	Headers   []Header
 }
 
 // Producer sends messages asynchronously and reports delivery failures on
@@ -156,7 +147,7 @@ func (p *Producer) record(err error) {
 
 // Produce queues m. Key and value are copied before it returns. When
 // librdkafka's queue is full it waits for room, up to a minute.
-func (p *Producer) Produce(m *OutMessage) error {
+func (p *Producer) Produce(m *record.Record) error {
 	topic := m.Topic
 	partition := m.Partition
 	if partition < 0 {

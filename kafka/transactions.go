@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // ErrFenced marks a transactional operation refused because this process
@@ -60,7 +61,7 @@ func (p *Producer) BeginTransaction() error {
 // of the delivered messages (Offset) are known only after it. A
 // transaction that cannot commit is aborted, and the error wraps
 // ErrTxnAborted, or ErrFenced when this producer or member was fenced.
-func (p *Producer) CommitTransaction(offsets []TopicPartition, c *Consumer) error {
+func (p *Producer) CommitTransaction(offsets []record.Offset, c *Consumer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), transactionTimeout)
 	defer cancel()
 	if len(offsets) > 0 {
@@ -69,7 +70,7 @@ func (p *Producer) CommitTransaction(offsets []TopicPartition, c *Consumer) erro
 			return p.abortAfter(fmt.Errorf("kafka: consumer group metadata: %w", err))
 		}
 		for {
-			err := p.p.SendOffsetsToTransaction(ctx, toC(offsets), meta)
+			err := p.p.SendOffsetsToTransaction(ctx, offsetsToC(offsets), meta)
 			if err == nil {
 				break
 			}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/builtins"
-	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // ClientOptions say how a script loaded to run reaches Kafka: the clients
@@ -114,7 +114,7 @@ type scriptConsumer struct {
 
 func (s *scriptConsumer) Subscribe(topics []string) error { return s.c.Subscribe(topics, nil) }
 
-func (s *scriptConsumer) Poll(timeout time.Duration) (*engine.Message, error) {
+func (s *scriptConsumer) Poll(timeout time.Duration) (*record.Record, error) {
 	return consumer{s.c}.Poll(timeout)
 }
 

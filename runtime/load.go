@@ -14,6 +14,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/quixcloud"
 )
 
@@ -185,6 +186,7 @@ func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared 
 		EnvSdkToken:          env.getenv(quixcloud.EnvSdkToken),
 		EnvBrokerAddress:     env.getenv(EnvBrokerAddress),
 		Connect:              env.connect,
+		NewTestStores:        func() (engine.Stores, func(), error) { return MemoryStores() },
 	}
 	if clients != nil {
 		reg.Clients = clients

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/record"
 )
 
 func builtinsPredeclared() starlark.StringDict { return builtins.Predeclared() }
@@ -40,13 +41,13 @@ app.run()
 
 type nullProducer struct{ n int }
 
-func (p *nullProducer) Produce(*engine.OutMessage) error   { p.n++; return nil }
+func (p *nullProducer) Produce(*record.Record) error       { p.n++; return nil }
 func (p *nullProducer) Flush(time.Duration) error          { return nil }
 func (p *nullProducer) Offset(string, int32) (int64, bool) { return 0, false }
 
 // pipeline loads a job and returns a function processing one message on
 // one task context, the thread the task runs on, and the producer.
-func pipeline(tb testing.TB, job string) (func(*engine.Message) error, *starlark.Thread, *nullProducer) {
+func pipeline(tb testing.TB, job string) (func(*record.Record) error, *starlark.Thread, *nullProducer) {
 	tb.Helper()
 	s, err := Load("job.star", []byte(job), &bytes.Buffer{})
 	if err != nil {
@@ -57,7 +58,7 @@ func pipeline(tb testing.TB, job string) (func(*engine.Message) error, *starlark
 	thread := &starlark.Thread{}
 	prod := &nullProducer{}
 	c := engine.NewContext(thread, prod, nil)
-	return func(m *engine.Message) error {
+	return func(m *record.Record) error {
 		row, err := src.Topic.Deserialize(m)
 		if err != nil {
 			return err
@@ -67,8 +68,8 @@ func pipeline(tb testing.TB, job string) (func(*engine.Message) error, *starlark
 	}, thread, prod
 }
 
-func message() *engine.Message {
-	return &engine.Message{Topic: "in", Key: []byte("c-0042"), Timestamp: 1700000000000,
+func message() *record.Record {
+	return &record.Record{Topic: "in", Key: []byte("c-0042"), Timestamp: 1700000000000,
 		Value: []byte(`{"id":12345,"customer":"c-0042","amount":123.45,"currency":"EUR","country":"DE","ok":true}`)}
 }
 

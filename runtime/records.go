@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // Record is one message in qstar's JSON Lines format, the same for
@@ -102,7 +103,7 @@ func ProduceLines(ctx context.Context, r io.Reader, brokers, topic string, opts 
 	return n, nil
 }
 
-func parseRecord(raw []byte, topic, valueFormat string) (*kafka.OutMessage, error) {
+func parseRecord(raw []byte, topic, valueFormat string) (*record.Record, error) {
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -112,7 +113,7 @@ func parseRecord(raw []byte, topic, valueFormat string) (*kafka.OutMessage, erro
 	if rec.Value == nil {
 		return nil, errors.New(`the record has no "value"`)
 	}
-	m := &kafka.OutMessage{Topic: topic, Partition: -1}
+	m := &record.Record{Topic: topic, Partition: -1}
 	if rec.Partition != nil {
 		if *rec.Partition < 0 {
 			return nil, fmt.Errorf("partition %d is negative", *rec.Partition)
@@ -152,7 +153,7 @@ func parseRecord(raw []byte, topic, valueFormat string) (*kafka.OutMessage, erro
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		m.Headers = append(m.Headers, kafka.Header{Key: k, Value: []byte(rec.Headers[k])})
+		m.Headers = append(m.Headers, record.Header{Key: k, Value: []byte(rec.Headers[k])})
 	}
 	return m, nil
 }
@@ -224,7 +225,7 @@ func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts 
 	return n, bw.Flush()
 }
 
-func toRecord(m *kafka.Message) Record {
+func toRecord(m *record.Record) Record {
 	p, ts := m.Partition, m.Timestamp
 	rec := Record{Topic: m.Topic, Partition: &p, Offset: m.Offset, Timestamp: &ts, Headers: map[string]string{}}
 	rec.Key = json.RawMessage("null")

@@ -21,6 +21,7 @@ import (
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/kafka"
 	"github.com/qstar-dev/qstar/quixcloud"
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/state"
 )
 
@@ -202,11 +203,15 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		}
 		defer stop()
 	}
-	var changelogs state.ChangelogSource
-	if stores != nil && cfg.UseChangelogTopics {
-		reader := &kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}
-		defer reader.Close()
-		changelogs = changelogReader{reader}
+	var engineStores engine.Stores
+	if stores != nil {
+		ss := &stateStores{m: stores, log: log}
+		if cfg.UseChangelogTopics {
+			reader := &kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}
+			defer reader.Close()
+			ss.changelogs = reader
+		}
+		engineStores = ss
 	}
 	start := time.Now()
 	if opts.Progress != nil {
@@ -235,14 +240,13 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		StopWhenIdle:   opts.StopWhenIdle,
 		Logger:         log,
 		Stdout:         stdout,
-		NewThread: func(tp engine.TopicPartition) *starlark.Thread {
+		NewThread: func(tp record.TopicPartition) *starlark.Thread {
 			return &starlark.Thread{Name: tp.String(), Print: printTo(stdout)}
 		},
-		State:      stores,
-		Changelogs: changelogs,
-		Callbacks:  s.App.Callbacks(),
-		Metrics:    metrics,
-		Reloads:    reloads,
+		Stores:    engineStores,
+		Callbacks: s.App.Callbacks(),
+		Metrics:   metrics,
+		Reloads:   reloads,
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).

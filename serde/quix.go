@@ -10,16 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
-
-// Header is one Kafka message header. It is the one header type of qstar:
-// engine, kafka and state alias it, so headers pass between them without
-// copies.
-type Header struct {
-	Key   string
-	Value []byte
-}
 
 // ErrIgnoreMessage is returned by a deserializer for a message that
 // carries no data (Quix Streams' IgnoreMessage): it is skipped.
@@ -29,14 +22,14 @@ var ErrIgnoreMessage = errors.New("ignore message")
 // Streams' split_values), with the message headers.
 type SplitDeserializer interface {
 	Deserializer
-	DeserializeSplit(b []byte, headers []Header) ([]starlark.Value, error)
+	DeserializeSplit(b []byte, headers []record.Header) ([]starlark.Value, error)
 }
 
 // HeaderSerializer is a Serializer that adds headers to each message it
 // encodes (Quix Streams' extra_headers).
 type HeaderSerializer interface {
 	Serializer
-	ExtraHeaders() []Header
+	ExtraHeaders() []record.Header
 }
 
 // Quix is the "quix" deserializer: Quix Timeseries (TimeseriesData,
@@ -64,7 +57,7 @@ var quixIgnored = map[string]bool{"StreamProperties": true, "StreamEnd": true, "
 func quixErr(format string, args ...any) error { return deserializeErr("quix", format, args...) }
 
 // DeserializeSplit implements SplitDeserializer.
-func (Quix) DeserializeSplit(b []byte, headers []Header) ([]starlark.Value, error) {
+func (Quix) DeserializeSplit(b []byte, headers []record.Header) ([]starlark.Value, error) {
 	var codec, model string
 	var body starlark.Value
 	legacy := false
@@ -293,19 +286,19 @@ func (QuixTimeseries) Name() string { return "quix_timeseries" }
 func (QuixEvents) Name() string { return "quix_events" }
 
 // ExtraHeaders implements HeaderSerializer.
-func (q QuixTimeseries) ExtraHeaders() []Header {
+func (q QuixTimeseries) ExtraHeaders() []record.Header {
 	if q.Legacy {
 		return nil
 	}
-	return []Header{{"__Q_ModelKey", []byte("TimeseriesData")}, {"__Q_CodecId", []byte("JT")}}
+	return []record.Header{{Key: "__Q_ModelKey", Value: []byte("TimeseriesData")}, {Key: "__Q_CodecId", Value: []byte("JT")}}
 }
 
 // ExtraHeaders implements HeaderSerializer.
-func (q QuixEvents) ExtraHeaders() []Header {
+func (q QuixEvents) ExtraHeaders() []record.Header {
 	if q.Legacy {
 		return nil
 	}
-	return []Header{{"__Q_ModelKey", []byte("EventData")}, {"__Q_CodecId", []byte("JT")}}
+	return []record.Header{{Key: "__Q_ModelKey", Value: []byte("EventData")}, {Key: "__Q_CodecId", Value: []byte("JT")}}
 }
 
 func quixSerErr(format, msg string, args ...any) error { return serializeErr(format, msg, args...) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
@@ -66,10 +67,10 @@ func TestQuixSerializersBytes(t *testing.T) {
 	}
 }
 
-func headers(kv ...string) []Header {
-	var hs []Header
+func headers(kv ...string) []record.Header {
+	var hs []record.Header
 	for i := 0; i < len(kv); i += 2 {
-		hs = append(hs, Header{kv[i], []byte(kv[i+1])})
+		hs = append(hs, record.Header{Key: kv[i], Value: []byte(kv[i+1])})
 	}
 	return hs
 }
@@ -84,7 +85,7 @@ func TestQuixDeserializer(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		body    string
-		headers []Header
+		headers []record.Header
 		want    string
 	}{
 		{"timeseries by headers", timeseries, headers("__Q_ModelKey", "TimeseriesData", "__Q_CodecId", "JT"),
@@ -114,7 +115,7 @@ func TestQuixDeserializer(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		body    string
-		headers []Header
+		headers []record.Header
 		want    string
 	}{
 		{"protocol message", `{}`, headers("__Q_ModelKey", "StreamProperties", "__Q_CodecId", "JT"), "ignore"},

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
@@ -113,7 +114,7 @@ type splitColumn struct {
 	s SplitDeserializer
 }
 
-func (c splitColumn) DeserializeSplit(b []byte, headers []Header) ([]starlark.Value, error) {
+func (c splitColumn) DeserializeSplit(b []byte, headers []record.Header) ([]starlark.Value, error) {
 	rows, err := c.s.DeserializeSplit(b, headers)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ type Manager struct {
 
 	mu     sync.Mutex
 	stores map[string][]Store // by source topic
+	mem    map[string]*memory // by path, with Options.InMemory
 }
 
 // NewManager returns a manager for the stores under opts.Dir/opts.Group.
@@ -43,17 +44,25 @@ func NewManager(opts Options, changelogs bool, log *slog.Logger) (*Manager, erro
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{
+	m := &Manager{
 		opts:       opts,
 		log:        log,
 		changelogs: changelogs,
-		cache:      grocksdb.NewLRUCache(opts.RocksDB.BlockCacheSize),
 		stores:     map[string][]Store{},
-	}, nil
+		mem:        map[string]*memory{},
+	}
+	if !opts.InMemory {
+		m.cache = grocksdb.NewLRUCache(opts.RocksDB.BlockCacheSize)
+	}
+	return m, nil
 }
 
 // Close releases the shared block cache; every Partition must be closed.
-func (m *Manager) Close() { m.cache.Destroy() }
+func (m *Manager) Close() {
+	if m.cache != nil {
+		m.cache.Destroy()
+	}
+}
 
 // Register adds a store to its source topic (once per name). Its
 // Changelog is dropped when the manager keeps no changelogs, and required
@@ -112,11 +121,33 @@ func (m *Manager) Open(s Store, partition int32) (*Partition, error) {
 	if s.Windowed {
 		cfs = append(cfs, CFExpirationIndex)
 	}
-	return openPartition(m.Path(s.Name, s.Topic, partition), cfs, m)
+	path := m.Path(s.Name, s.Topic, partition)
+	if m.opts.InMemory {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		mem := m.mem[path]
+		if mem == nil {
+			mem = newMemory(path, cfs)
+			m.mem[path] = mem
+		}
+		mem.ensure(cfs)
+		return newPartition(path, mem), nil
+	}
+	r, err := openRocks(path, cfs, m)
+	if err != nil {
+		return nil, err
+	}
+	return newPartition(path, r), nil
 }
 
 // Clear deletes every store of the group: {dir}/{group}.
 func (m *Manager) Clear() error {
+	if m.opts.InMemory {
+		m.mu.Lock()
+		m.mem = map[string]*memory{}
+		m.mu.Unlock()
+		return nil
+	}
 	dir := filepath.Join(m.opts.Dir, m.opts.Group)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("state: clear %s: %w", dir, err)

@@ -22,6 +22,10 @@ type Options struct {
 	OpenBackoff time.Duration
 	// RocksDB tunes the databases.
 	RocksDB RocksDBOptions
+	// InMemory keeps every store in memory instead of RocksDB (for tests
+	// and sdf.test()): nothing is written under Dir, and a partition
+	// closed and opened again by the same Manager finds its data.
+	InMemory bool
 }
 
 // RocksDBOptions are the RocksDB settings of Quix Streams'

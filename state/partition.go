@@ -1,25 +1,13 @@
 package state
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"strings"
-	"time"
+import "fmt"
 
-	"github.com/linxGnu/grocksdb"
-)
-
-// Partition is one RocksDB database: one store of one source partition.
+// Partition is one store of one source partition, on a RocksDB database
+// or in memory. A Partition is used by one goroutine at a time.
 type Partition struct {
 	Path string
 
-	db      *grocksdb.DB
-	opts    *grocksdb.Options
-	ro      *grocksdb.ReadOptions
-	wo      *grocksdb.WriteOptions
-	handles []*grocksdb.ColumnFamilyHandle
-	cfs     map[string]*grocksdb.ColumnFamilyHandle
+	be backend
 
 	// lowestStart is, per message-key prefix of a windowed store, a lower
 	// bound of the starts of the windows stored (absent: unknown). It lets
@@ -27,65 +15,8 @@ type Partition struct {
 	lowestStart map[string]int64
 }
 
-// ErrLocked is returned when another process holds a partition's database
-// after every retry.
-var ErrLocked = errors.New("state: the store is locked by another process")
-
-// openPartition opens (creating if needed) the database at path with at
-// least the column families cfNames, retrying while another process holds
-// its lock.
-func openPartition(path string, cfNames []string, m *Manager) (*Partition, error) {
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	opts := m.dbOptions()
-	names := append([]string(nil), cfNames...)
-	if existing, err := grocksdb.ListColumnFamilies(opts, path); err == nil {
-		for _, n := range existing {
-			if !contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
-	cfOpts := make([]*grocksdb.Options, len(names))
-	for i := range cfOpts {
-		cfOpts[i] = opts
-	}
-	var (
-		db      *grocksdb.DB
-		handles []*grocksdb.ColumnFamilyHandle
-		err     error
-	)
-	for attempt := 0; ; attempt++ {
-		db, handles, err = grocksdb.OpenDbColumnFamilies(opts, path, names, cfOpts)
-		if err == nil {
-			break
-		}
-		if !strings.HasPrefix(strings.ToLower(err.Error()), "io error") {
-			opts.Destroy()
-			return nil, fmt.Errorf("state: open %s: %w", path, err)
-		}
-		if attempt >= m.opts.OpenRetries {
-			opts.Destroy()
-			return nil, fmt.Errorf("%w: %s after %d attempts: %v", ErrLocked, path, attempt+1, err)
-		}
-		m.log.Warn("failed to open rocksdb partition, cannot acquire a lock; retrying", "path", path, "in", m.opts.OpenBackoff)
-		time.Sleep(m.opts.OpenBackoff)
-	}
-	p := &Partition{
-		Path:        path,
-		db:          db,
-		opts:        opts,
-		ro:          grocksdb.NewDefaultReadOptions(),
-		wo:          grocksdb.NewDefaultWriteOptions(),
-		handles:     handles,
-		cfs:         make(map[string]*grocksdb.ColumnFamilyHandle, len(names)),
-		lowestStart: map[string]int64{},
-	}
-	for i, n := range names {
-		p.cfs[n] = handles[i]
-	}
-	return p, nil
+func newPartition(path string, be backend) *Partition {
+	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}}
 }
 
 func contains(list []string, s string) bool {
@@ -97,45 +28,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Close releases the database. Column-family handles go first: Debian's
-// RocksDB is built with assertions and aborts otherwise.
+// Close releases the partition's database (nothing for a memory store).
 func (p *Partition) Close() {
-	if p.db == nil {
-		return
+	if p.be != nil {
+		p.be.close()
+		p.be = nil
 	}
-	for _, h := range p.handles {
-		h.Destroy()
-	}
-	p.db.Close()
-	p.ro.Destroy()
-	p.wo.Destroy()
-	p.opts.Destroy()
-	p.db = nil
-}
-
-func (p *Partition) cf(name string) (*grocksdb.ColumnFamilyHandle, error) {
-	h, ok := p.cfs[name]
-	if !ok {
-		return nil, fmt.Errorf("state: %s has no column family %q", p.Path, name)
-	}
-	return h, nil
 }
 
 // get returns a copy of the value of key in column family cf.
 func (p *Partition) get(cf string, key []byte) ([]byte, bool, error) {
-	h, err := p.cf(cf)
-	if err != nil {
-		return nil, false, err
+	if p.be == nil {
+		return nil, false, fmt.Errorf("state: %s is closed", p.Path)
 	}
-	s, err := p.db.GetCF(p.ro, h, key)
-	if err != nil {
-		return nil, false, fmt.Errorf("state: read %s: %w", p.Path, err)
-	}
-	defer s.Free()
-	if !s.Exists() {
-		return nil, false, nil
-	}
-	return append([]byte(nil), s.Data()...), true, nil
+	return p.be.get(cf, key)
 }
 
 func (p *Partition) metadata(key []byte) (int64, bool, error) {
@@ -167,11 +73,11 @@ func (p *Partition) ProcessedOffset() (int64, bool, error) {
 // if any.
 func (p *Partition) ChangelogOffset() (int64, bool, error) { return p.metadata(keyChangelogOffset) }
 
-func (p *Partition) write(wb *grocksdb.WriteBatch) error {
-	if err := p.db.Write(p.wo, wb); err != nil {
-		return fmt.Errorf("state: write %s: %w", p.Path, err)
+func (p *Partition) write(b *batch) error {
+	if p.be == nil {
+		return fmt.Errorf("state: %s is closed", p.Path)
 	}
-	return nil
+	return p.be.write(b)
 }
 
 // Begin starts a transaction.
@@ -179,43 +85,10 @@ func (p *Partition) Begin() *Transaction {
 	return &Transaction{p: p, cfs: map[string]*cfCache{}}
 }
 
-// Iterator walks keys of one column family in order. Key and Value are
-// valid until the next move; Close releases it.
-type Iterator struct {
-	it *grocksdb.Iterator
-	ro *grocksdb.ReadOptions
-}
-
-// NewIterator returns an iterator over cf bounded to [lower, upper) (nil
-// bounds are open).
-func (p *Partition) NewIterator(cf string, lower, upper []byte) (*Iterator, error) {
-	h, err := p.cf(cf)
-	if err != nil {
-		return nil, err
+// iterator returns a cursor over cf bounded to [lower, upper).
+func (p *Partition) iterator(cf string, lower, upper []byte) (iterator, error) {
+	if p.be == nil {
+		return nil, fmt.Errorf("state: %s is closed", p.Path)
 	}
-	ro := grocksdb.NewDefaultReadOptions()
-	if lower != nil {
-		ro.SetIterateLowerBound(lower)
-	}
-	if upper != nil {
-		ro.SetIterateUpperBound(upper)
-	}
-	return &Iterator{it: p.db.NewIteratorCF(ro, h), ro: ro}, nil
-}
-
-func (i *Iterator) Seek(k []byte) { i.it.Seek(k) }
-func (i *Iterator) Next()         { i.it.Next() }
-func (i *Iterator) Valid() bool   { return i.it.Valid() }
-func (i *Iterator) Err() error    { return i.it.Err() }
-
-// Key returns the current key, valid until the next move.
-func (i *Iterator) Key() []byte { return i.it.Key().Data() }
-
-// Value returns the current value, valid until the next move.
-func (i *Iterator) Value() []byte { return i.it.Value().Data() }
-
-// Close releases the iterator.
-func (i *Iterator) Close() {
-	i.it.Close()
-	i.ro.Destroy()
+	return p.be.iterator(cf, lower, upper)
 }

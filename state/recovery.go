@@ -7,16 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/linxGnu/grocksdb"
+	"github.com/qstar-dev/qstar/record"
 )
-
-// ChangelogRecord is one record read back from a changelog partition.
-type ChangelogRecord struct {
-	Offset  int64
-	Key     []byte
-	Value   []byte // nil or empty: a delete
-	Headers []Header
-}
 
 // ChangelogSource reads changelog partitions for recovery.
 type ChangelogSource interface {
@@ -25,12 +17,12 @@ type ChangelogSource interface {
 	// Read calls fn for each record from offset from up to the end of the
 	// partition as it was when Read started (its end may be a transaction
 	// marker or a compacted gap: Read goes by position, not by count).
-	Read(ctx context.Context, topic string, partition int32, from int64, fn func(ChangelogRecord) error) error
+	Read(ctx context.Context, topic string, partition int32, from int64, fn func(*record.Record) error) error
 }
 
 // NoCommit is the committed offset of a partition whose group never
 // committed (librdkafka's OFFSET_INVALID).
-const NoCommit = -1001
+const NoCommit = record.NoOffset
 
 // RecoveryStats reports one partition's recovery.
 type RecoveryStats struct {
@@ -65,22 +57,17 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		return stats, nil
 	}
 	log.Info("recovery required", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "from", offset, "to", high, "records", high-offset)
-	meta, err := p.cf(CFMetadata)
-	if err != nil {
-		return stats, err
-	}
-	wb := grocksdb.NewWriteBatch()
-	defer wb.Destroy()
+	var wb batch
 	lastLog := time.Now()
 	flush := func() error {
-		if wb.Count() == 0 {
+		if wb.count() == 0 {
 			return nil
 		}
-		err := p.write(wb)
-		wb.Clear()
+		err := p.write(&wb)
+		wb.clear()
 		return err
 	}
-	err = src.Read(ctx, topic, partition, offset, func(r ChangelogRecord) error {
+	err = src.Read(ctx, topic, partition, offset, func(r *record.Record) error {
 		cfName, processed, hasProcessed := "", int64(0), false
 		for _, h := range r.Headers {
 			switch h.Key {
@@ -97,22 +84,19 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		if cfName == "" {
 			return fmt.Errorf("state: %s[%d] offset %d: the record has no %s header", topic, partition, r.Offset, HeaderColumnFamily)
 		}
-		h, err := p.cf(cfName)
-		if err != nil {
-			return fmt.Errorf("state: %s[%d] offset %d: %w", topic, partition, r.Offset, err)
-		}
 		if hasProcessed && processed >= committed {
 			stats.Skipped++
 		} else {
+			// The record's slices are the reader's to reuse: copy them.
 			if len(r.Value) == 0 {
-				wb.DeleteCF(h, r.Key)
+				wb.del(cfName, append([]byte(nil), r.Key...))
 			} else {
-				wb.PutCF(h, r.Key, r.Value)
+				wb.put(cfName, append([]byte(nil), r.Key...), append([]byte(nil), r.Value...))
 			}
 			stats.Applied++
 		}
-		wb.PutCF(meta, keyChangelogOffset, EncodeInt64(r.Offset+1))
-		if wb.Count() >= 2000 {
+		wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(r.Offset+1))
+		if wb.count() >= 2000 {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -137,12 +121,7 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 }
 
 func (p *Partition) setChangelogOffset(offset int64) error {
-	meta, err := p.cf(CFMetadata)
-	if err != nil {
-		return err
-	}
-	wb := grocksdb.NewWriteBatch()
-	defer wb.Destroy()
-	wb.PutCF(meta, keyChangelogOffset, EncodeInt64(offset))
-	return p.write(wb)
+	var wb batch
+	wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(offset))
+	return p.write(&wb)
 }

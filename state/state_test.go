@@ -9,14 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qstar-dev/qstar/record"
 	"go.starlark.net/starlark"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// newManager returns a manager of RocksDB stores, or of memory stores
+// under TestMemoryBackend.
 func newManager(t *testing.T) *Manager {
 	t.Helper()
-	m, err := NewManager(Options{Dir: t.TempDir(), Group: "g", OpenRetries: 1, OpenBackoff: 10 * time.Millisecond}, true, quiet())
+	inMemory := strings.HasPrefix(t.Name(), "TestMemoryBackend/")
+	m, err := NewManager(Options{Dir: t.TempDir(), Group: "g", OpenRetries: 1, OpenBackoff: 10 * time.Millisecond, InMemory: inMemory}, true, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +89,7 @@ type recorded struct {
 
 type recorder struct{ out []recorded }
 
-func (r *recorder) Produce(topic string, partition int32, key, value []byte, headers []Header) error {
+func (r *recorder) Produce(topic string, partition int32, key, value []byte, headers []record.Header) error {
 	h := map[string]string{}
 	for _, x := range headers {
 		h[x.Key] = string(x.Value)
@@ -187,7 +191,7 @@ func TestFailedTransaction(t *testing.T) {
 }
 
 type memChangelog struct {
-	records []ChangelogRecord
+	records []record.Record
 	low     int64
 }
 
@@ -198,9 +202,9 @@ func (m *memChangelog) Watermarks(string, int32) (int64, int64, error) {
 	return m.low, m.records[len(m.records)-1].Offset + 1, nil
 }
 
-func (m *memChangelog) Read(_ context.Context, _ string, _ int32, from int64, fn func(ChangelogRecord) error) error {
-	for _, r := range m.records {
-		if r.Offset >= from {
+func (m *memChangelog) Read(_ context.Context, _ string, _ int32, from int64, fn func(*record.Record) error) error {
+	for i := range m.records {
+		if r := &m.records[i]; r.Offset >= from {
 			if err := fn(r); err != nil {
 				return err
 			}
@@ -209,16 +213,16 @@ func (m *memChangelog) Read(_ context.Context, _ string, _ int32, from int64, fn
 	return nil
 }
 
-func rec(offset int64, key, value string, processed string) ChangelogRecord {
-	hs := []Header{{Key: HeaderColumnFamily, Value: []byte("default")}}
+func rec(offset int64, key, value string, processed string) record.Record {
+	hs := []record.Header{{Key: HeaderColumnFamily, Value: []byte("default")}}
 	if processed != "" {
-		hs = append(hs, Header{Key: HeaderProcessedOffset, Value: []byte(processed)})
+		hs = append(hs, record.Header{Key: HeaderProcessedOffset, Value: []byte(processed)})
 	}
 	var v []byte
 	if value != "" {
 		v = []byte(value)
 	}
-	return ChangelogRecord{Offset: offset, Key: []byte(key), Value: v, Headers: hs}
+	return record.Record{Offset: offset, Key: []byte(key), Value: v, Headers: hs}
 }
 
 // TestRecover pins the reference's recovery rules: records whose processed
@@ -227,7 +231,7 @@ func rec(offset int64, key, value string, processed string) ChangelogRecord {
 // offset ends one past the last record, skipped or not.
 func TestRecover(t *testing.T) {
 	p := openStore(t, newManager(t), false)
-	cl := &memChangelog{records: []ChangelogRecord{
+	cl := &memChangelog{records: []record.Record{
 		rec(0, `k|"a"`, "1", "4"),
 		rec(1, `k|"b"`, "2", "5"),
 		rec(2, `k|"a"`, "", "5"),
@@ -262,7 +266,7 @@ func TestRecover(t *testing.T) {
 // header is skipped.
 func TestRecoverWithoutCommit(t *testing.T) {
 	p := openStore(t, newManager(t), false)
-	cl := &memChangelog{records: []ChangelogRecord{rec(0, `k|"a"`, "1", "0"), rec(1, `k|"b"`, "1", "")}}
+	cl := &memChangelog{records: []record.Record{rec(0, `k|"a"`, "1", "0"), rec(1, `k|"b"`, "1", "")}}
 	stats, err := p.Recover(context.Background(), cl, "cl", 0, NoCommit, quiet())
 	if err != nil || stats.Applied != 1 || stats.Skipped != 1 {
 		t.Fatalf("%+v %v", stats, err)
@@ -271,7 +275,7 @@ func TestRecoverWithoutCommit(t *testing.T) {
 
 func TestRecoverRejectsRecordWithoutColumnFamily(t *testing.T) {
 	p := openStore(t, newManager(t), false)
-	cl := &memChangelog{records: []ChangelogRecord{{Offset: 0, Key: []byte("k"), Value: []byte("1")}}}
+	cl := &memChangelog{records: []record.Record{{Offset: 0, Key: []byte("k"), Value: []byte("1")}}}
 	if _, err := p.Recover(context.Background(), cl, "cl", 0, 10, quiet()); err == nil || !strings.Contains(err.Error(), "__column_family__") {
 		t.Errorf("got %v", err)
 	}
@@ -290,8 +294,27 @@ func TestLocked(t *testing.T) {
 
 func TestWindowedStoreHasExpirationIndex(t *testing.T) {
 	p := openStore(t, newManager(t), true)
-	if _, err := p.cf(CFExpirationIndex); err != nil {
+	if _, _, err := p.get(CFExpirationIndex, []byte("k")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMemoryBackend runs the store tests on the memory backend: the
+// same Transaction, windowed state and recovery code must behave the
+// same on it as on RocksDB (locking excepted: memory stores have none).
+func TestMemoryBackend(t *testing.T) {
+	for name, test := range map[string]func(*testing.T){
+		"KeyLayout":                     TestKeyLayout,
+		"Transaction":                   TestTransaction,
+		"EmptyFlushWritesNothing":       TestEmptyFlushWritesNothing,
+		"FailedTransaction":             TestFailedTransaction,
+		"Recover":                       TestRecover,
+		"RecoverWithoutCommit":          TestRecoverWithoutCommit,
+		"RecoverRejectsRecordWithoutCF": TestRecoverRejectsRecordWithoutColumnFamily,
+		"WindowedStoreHasExpirationIdx": TestWindowedStoreHasExpirationIndex,
+		"WindowedStoreMatchesReference": TestWindowedStoreMatchesReference,
+	} {
+		t.Run(name, test)
 	}
 }
 

@@ -5,19 +5,16 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/linxGnu/grocksdb"
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/serde"
 )
-
-// Header is a changelog record header.
-type Header = serde.Header
 
 // Changelog receives a transaction's changelog records (the engine's
 // producer). Produce must copy key and value before it returns.
 type Changelog interface {
-	Produce(topic string, partition int32, key, value []byte, headers []Header) error
+	Produce(topic string, partition int32, key, value []byte, headers []record.Header) error
 }
 
 // Transaction statuses.
@@ -225,7 +222,7 @@ func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, proce
 		offset := []byte(strconv.FormatInt(processedOffset, 10))
 		for _, cf := range t.order {
 			c := t.cfs[cf]
-			headers := []Header{{Key: HeaderColumnFamily, Value: []byte(cf)}, {Key: HeaderProcessedOffset, Value: offset}}
+			headers := []record.Header{{Key: HeaderColumnFamily, Value: []byte(cf)}, {Key: HeaderProcessedOffset, Value: offset}}
 			for _, prefix := range c.prefixes {
 				pc := c.byPrefix[prefix]
 				for _, k := range pc.keys {
@@ -263,49 +260,55 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 	if !t.Changed() {
 		return nil
 	}
-	wb := grocksdb.NewWriteBatch()
-	defer wb.Destroy()
+	var wb batch
 	for _, cf := range t.order {
-		h, err := t.p.cf(cf)
-		if err != nil {
-			return t.fail(err)
-		}
 		c := t.cfs[cf]
 		for _, prefix := range c.prefixes {
 			pc := c.byPrefix[prefix]
 			for _, k := range pc.keys {
 				ch := pc.values[k]
 				if ch.deleted {
-					wb.DeleteCF(h, []byte(k))
+					wb.del(cf, []byte(k))
 				} else {
-					wb.PutCF(h, []byte(k), ch.value)
+					wb.put(cf, []byte(k), ch.value)
 				}
 			}
 		}
 	}
-	meta, err := t.p.cf(CFMetadata)
-	if err != nil {
-		return t.fail(err)
-	}
-	wb.PutCF(meta, keyProcessedOffset, EncodeInt64(processedOffset))
+	wb.put(CFMetadata, keyProcessedOffset, EncodeInt64(processedOffset))
 	if t.latestChanged {
-		wb.PutCF(meta, keyLatestTimestamp, EncodeInt64(t.latest))
+		wb.put(CFMetadata, keyLatestTimestamp, EncodeInt64(t.latest))
 	}
 	if changelogOffset >= 0 {
-		stored, ok, err := t.p.ChangelogOffset()
-		if err != nil {
+		if err := t.CheckChangelogOffset(changelogOffset); err != nil {
 			return t.fail(err)
 		}
-		if ok && changelogOffset < stored {
-			return t.fail(fmt.Errorf("state: %s: changelog offset %d is lower than the stored %d", t.p.Path, changelogOffset, stored))
-		}
-		wb.PutCF(meta, keyChangelogOffset, EncodeInt64(changelogOffset))
+		wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(changelogOffset))
 	}
-	if err := t.p.write(wb); err != nil {
+	if err := t.p.write(&wb); err != nil {
 		return t.fail(err)
 	}
 	for prefix, low := range t.lowestStart {
 		t.p.lowestStart[prefix] = low
+	}
+	return nil
+}
+
+// CheckChangelogOffset fails when next, the changelog offset this
+// transaction's state would be stored with, is lower than the one already
+// stored: the changelog is not the one the state was written against (the
+// broker's data was reset, or the topic recreated). The engine calls it
+// before committing, so that no offset is committed for state that cannot
+// be written.
+func (t *Transaction) CheckChangelogOffset(next int64) error {
+	stored, ok, err := t.p.ChangelogOffset()
+	if err != nil {
+		return err
+	}
+	if ok && next < stored {
+		return fmt.Errorf("state: %s was written up to changelog offset %d, but the changelog now ends at %d: "+
+			"the broker's data was reset or the changelog topic recreated since; "+
+			"delete the state directory %s to rebuild the state from the changelog", t.p.Path, stored, next, t.p.Path)
 	}
 	return nil
 }

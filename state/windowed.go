@@ -180,7 +180,7 @@ func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
 	found := map[[2]int64][]byte{}
 	lower := windowBound(w.prefix, max(startFrom, 0))
 	upper := windowBound(w.prefix, startTo+1)
-	it, err := w.tx.p.NewIterator(CFDefault, lower, upper)
+	it, err := w.tx.p.iterator(CFDefault, lower, upper)
 	if err != nil {
 		return nil, err
 	}

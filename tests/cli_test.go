@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 )
 
 // qstarBin is the qstar binary built once for the CLI tests.
@@ -363,5 +365,72 @@ nums 0 2 k2 {"n":2} 1002 [("h", b"v")]
 	msg, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(msg), "bad.star:3:10") || !strings.Contains(string(msg), "value must be bytes or str") {
 		t.Errorf("producing a dict to a topic name: err %v, output\n%s", err, msg)
+	}
+}
+
+// stuckJob's callback never returns on the message with n == 3.
+const stuckJob = `app = Application(consumer_group="stuck", auto_offset_reset="earliest", commit_interval=0.5)
+inp = app.topic("in")
+out = app.topic("out")
+
+def f(v):
+    if v["n"] == 3:
+        for i in range(1000000000000):
+            pass
+    return v
+
+sdf = app.dataframe(inp)
+sdf = sdf.apply(f)
+sdf.to_topic(out)
+app.run()
+`
+
+// TestCLIStuckCallbackStops pins shutdown with a callback that loops
+// forever: on SIGTERM the job waits the shutdown grace (5 s) for it, then
+// cancels the Starlark thread, exits non-zero saying so, and commits
+// nothing past the stuck message (offset 2).
+func TestCLIStuckCallbackStops(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(stuckJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := startBrokerProcess(t, dir)
+	qstar(t, dir, `{"value":{"n":1}}
+{"value":{"n":2}}
+{"value":{"n":3}}
+{"value":{"n":4}}
+`, "produce", "in", "--broker", addr)
+	cmd := exec.Command(qstarBin, "run", "job.star", "--broker", addr)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	stderr := &syncbuf.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitAssigned(t, stderr, 30*time.Second)
+	time.Sleep(2 * time.Second) // the interval checkpoint commits 1 and 2; 3 is stuck
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("exit 0 after cancelling a stuck callback:\n%s", stderr.String())
+		}
+		t.Logf("stopped %s after SIGTERM", time.Since(start).Round(100*time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("a job whose callback loops forever did not stop within 30s of SIGTERM:\n%s", stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "did not return within the shutdown grace period") {
+		t.Errorf("the error does not say the callback was cancelled:\n%s", stderr.String())
+	}
+	if got := committedTotalOf(t, addr, "stuck", "in", 1); got > 2 {
+		t.Errorf("committed %d messages: past the stuck message at offset 2", got)
+	}
+	if got := len(consumeTopic(t, addr, "out")); got != 2 {
+		t.Errorf("%d outputs, want the 2 before the stuck message", got)
 	}
 }

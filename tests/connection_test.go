@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -53,7 +54,7 @@ app.run()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := p.Produce(&kafka.OutMessage{Topic: "in", Partition: -1, Value: []byte(`1`)}); err != nil {
+			if err := p.Produce(&qrecord.Record{Topic: "in", Partition: -1, Value: []byte(`1`)}); err != nil {
 				t.Fatal(err)
 			}
 			if err := p.Close(10 * time.Second); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -84,7 +85,7 @@ func killRepeatedly(t *testing.T, kills int, addr, group, topic string, total in
 	for i := 0; i < kills; i++ {
 		cmd, stderr := start()
 		waitAssigned(t, stderr, 60*time.Second)
-		after := time.Duration(100+rng.Intn(3000)) * time.Millisecond
+		after := time.Duration(100+rng.Intn(4000)) * time.Millisecond
 		time.Sleep(after)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
@@ -104,24 +105,30 @@ func killRepeatedly(t *testing.T, kills int, addr, group, topic string, total in
 // the group has committed.
 func committedTotal(t *testing.T, addr, group, topic string) int64 {
 	t.Helper()
+	return committedTotalOf(t, addr, group, topic, 4)
+}
+
+// committedTotalOf is committedTotal for a topic of n partitions.
+func committedTotalOf(t *testing.T, addr, group, topic string, n int32) int64 {
+	t.Helper()
 	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: addr, GroupID: group, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var tps []kafka.TopicPartition
-	for p := int32(0); p < 4; p++ {
-		tps = append(tps, kafka.TopicPartition{Topic: topic, Partition: p})
+	var tps []qrecord.TopicPartition
+	for p := int32(0); p < n; p++ {
+		tps = append(tps, qrecord.TopicPartition{Topic: topic, Partition: p})
 	}
 	offs, err := c.Committed(tps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n int64
+	var total int64
 	for _, o := range offs {
-		n += max(o.Offset, 0)
+		total += max(o.Offset, 0)
 	}
-	return n
+	return total
 }
 
 // committedCounts reads the counts topic as a read_committed consumer and
@@ -181,7 +188,7 @@ func abbreviate(ns []int) string {
 }
 
 // TestExactlyOnceCrash is the exactly-once crash test: a stateful count
-// per key over 8,000 messages on 4 partitions, in exactly-once mode,
+// per key over 20,000 messages on 4 partitions, in exactly-once mode,
 // SIGKILLed at random moments ten times and restarted, then run to the
 // end. Read with read_committed, the output holds exactly one record per
 // input, and every key's counts run 1, 2, ... with no duplicate and no
@@ -189,7 +196,7 @@ func abbreviate(ns []int) string {
 // transaction is aborted (its restart, with the same transactional.id,
 // aborts it at once), and its state is restored to that transaction.
 func TestExactlyOnceCrash(t *testing.T) {
-	const keys, perKey, work = 40, 200, 20000
+	const keys, perKey, work = 40, 500, 60000
 	dir := t.TempDir()
 	addr, _ := startBrokerProcess(t, dir)
 	produceEvents(t, addr, keys, perKey)
@@ -229,7 +236,7 @@ func produceNumbered(t *testing.T, addr, topic string, keys, n int) {
 	for i := 0; i < n; i++ {
 		for k := 0; k < keys; k++ {
 			key := fmt.Sprintf("k%03d", k)
-			m := &kafka.OutMessage{Topic: topic, Partition: -1, Key: []byte(key), Value: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: int64(i+1) * 1000}
+			m := &qrecord.Record{Topic: topic, Partition: -1, Key: []byte(key), Value: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: int64(i+1) * 1000}
 			if err := p.Produce(m); err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +251,7 @@ func produceNumbered(t *testing.T, addr, topic string, keys, n int) {
 // sum().final() job. Every closed window comes out exactly once with the
 // sum of its values.
 func TestExactlyOnceWindowCrash(t *testing.T) {
-	const keys, n, work = 20, 200, 40000
+	const keys, n, work = 20, 800, 120000
 	dir := t.TempDir()
 	addr, _ := startBrokerProcess(t, dir)
 	produceNumbered(t, addr, "readings", keys, n)

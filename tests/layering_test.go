@@ -10,14 +10,19 @@ const mod = "github.com/qstar-dev/qstar"
 
 // TestLayering pins the dependency direction of DESIGN.md: engine, builtins
 // and serde never reach the packages above them or the Kafka client, even
-// indirectly; quixcloud is a leaf; and only package kafka imports
-// confluent-kafka-go or kfake.
+// indirectly; engine and builtins never reach package state (engine
+// declares the state interfaces it uses, runtime plugs state in); record
+// and quixcloud are leaves; only package kafka imports confluent-kafka-go
+// or kfake, and only package state imports grocksdb.
 func TestLayering(t *testing.T) {
 	transitive := map[string][]string{
 		"serde":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
-		"engine":   {mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
-		"builtins": {mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
-		"kafka":    {mod + "/engine", mod + "/builtins", mod + "/runtime"},
+		"engine":   {mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
+		"builtins": {mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
+		"kafka":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/state"},
+		"state":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
+		// The record vocabulary is a leaf every layer shares.
+		"record": {mod + "/", "confluent-kafka-go", "franz-go", "grocksdb", "starlark"},
 		// The Portal API client needs nothing but the standard library.
 		"quixcloud": {mod + "/", "confluent-kafka-go", "franz-go", "starlark"},
 	}
@@ -43,6 +48,9 @@ func TestLayering(t *testing.T) {
 		for _, imp := range strings.Fields(imports) {
 			if (strings.Contains(imp, "confluent-kafka-go") || strings.Contains(imp, "franz-go")) && pkg != mod+"/kafka" {
 				t.Errorf("%s imports %s; only %s/kafka may", pkg, imp, mod)
+			}
+			if strings.Contains(imp, "grocksdb") && pkg != mod+"/state" {
+				t.Errorf("%s imports %s; only %s/state may", pkg, imp, mod)
 			}
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/qstar-dev/qstar/internal/portaltest"
 	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -137,7 +138,7 @@ func (c *quixCloud) produce(t *testing.T, topic string, values ...string) {
 		t.Fatal(err)
 	}
 	for _, v := range values {
-		if err := p.Produce(&kafka.OutMessage{Topic: topic, Partition: -1, Value: []byte(v)}); err != nil {
+		if err := p.Produce(&qrecord.Record{Topic: topic, Partition: -1, Value: []byte(v)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -266,7 +267,7 @@ app.run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	committed, err := cons.Committed([]kafka.TopicPartition{{Topic: "acme-prod-orders-v2", Partition: 0}, {Topic: "acme-prod-orders-v2", Partition: 1}})
+	committed, err := cons.Committed([]qrecord.TopicPartition{{Topic: "acme-prod-orders-v2", Partition: 0}, {Topic: "acme-prod-orders-v2", Partition: 1}})
 	cons.Close()
 	if err != nil {
 		t.Fatal(err)

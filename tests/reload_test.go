@@ -15,6 +15,7 @@ import (
 
 	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -72,7 +73,7 @@ func TestHotReload(t *testing.T) {
 	go func() {
 		defer close(produced)
 		for i := 0; i < total; i++ {
-			_ = p.Produce(&kafka.OutMessage{Topic: "in", Partition: -1, Key: []byte("k"), Value: []byte(fmt.Sprintf(`{"id": %d}`, i))})
+			_ = p.Produce(&qrecord.Record{Topic: "in", Partition: -1, Key: []byte("k"), Value: []byte(fmt.Sprintf(`{"id": %d}`, i))})
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()

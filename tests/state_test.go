@@ -19,6 +19,7 @@ import (
 
 	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -66,7 +67,7 @@ func produceEvents(t *testing.T, addr string, keys, perKey int) {
 	for i := 0; i < perKey; i++ {
 		for k := 0; k < keys; k++ {
 			key := fmt.Sprintf("k%03d", k)
-			if err := p.Produce(&kafka.OutMessage{Topic: "events", Partition: -1, Key: []byte(key), Value: []byte(`{"k":"` + key + `"}`)}); err != nil {
+			if err := p.Produce(&qrecord.Record{Topic: "events", Partition: -1, Key: []byte(key), Value: []byte(`{"k":"` + key + `"}`)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 func main() {
@@ -323,7 +324,7 @@ func produceInput(addr, topic string, n, partitions int, log *slog.Logger) error
 	}
 	for i := 0; i < n; i++ {
 		k, v := message(i)
-		if err := p.Produce(&kafka.OutMessage{Topic: topic, Partition: -1, Key: k, Value: v, Timestamp: 1700000000000 + int64(i)}); err != nil {
+		if err := p.Produce(&record.Record{Topic: topic, Partition: -1, Key: k, Value: v, Timestamp: 1700000000000 + int64(i)}); err != nil {
 			return err
 		}
 	}
@@ -485,7 +486,7 @@ func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, err
 		wg.Add(1)
 		go func(p int32) {
 			defer wg.Done()
-			errs <- reader.Read(context.Background(), changelog, p, 0, func(*kafka.Message) error { read.Add(1); return nil })
+			errs <- reader.Read(context.Background(), changelog, p, 0, func(*record.Record) error { read.Add(1); return nil })
 		}(int32(p))
 	}
 	wg.Wait()

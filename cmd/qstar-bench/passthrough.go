@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
 )
 
 // passthroughMain is the baseline: consume -> produce with the Kafka
@@ -33,7 +34,7 @@ func passthroughMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	h := &positions{next: map[[2]any]int64{}}
+	h := &positions{next: map[record.TopicPartition]int64{}}
 	if err := c.Subscribe([]string{*input}, h); err != nil {
 		return err
 	}
@@ -41,9 +42,9 @@ func passthroughMain(args []string) error {
 		if err := p.Flush(time.Minute); err != nil {
 			return err
 		}
-		var tps []kafka.TopicPartition
-		for k, off := range h.next {
-			tps = append(tps, kafka.TopicPartition{Topic: k[0].(string), Partition: k[1].(int32), Offset: off})
+		var tps []record.Offset
+		for tp, off := range h.next {
+			tps = append(tps, record.Offset{TopicPartition: tp, Offset: off})
 		}
 		if len(tps) == 0 {
 			return nil
@@ -51,7 +52,7 @@ func passthroughMain(args []string) error {
 		return c.Commit(tps)
 	}
 	last, lastCommit := time.Now(), time.Now()
-	out := kafka.OutMessage{Topic: *output, Partition: -1}
+	out := record.Record{Topic: *output, Partition: -1}
 	for time.Since(last) < *idle {
 		m, err := c.Poll(100 * time.Millisecond)
 		if err != nil {
@@ -63,7 +64,7 @@ func passthroughMain(args []string) error {
 			if err := p.Produce(&out); err != nil {
 				return err
 			}
-			h.next[[2]any{m.Topic, m.Partition}] = m.Offset + 1
+			h.next[record.TopicPartition{Topic: m.Topic, Partition: m.Partition}] = m.Offset + 1
 		}
 		if time.Since(lastCommit) >= 5*time.Second {
 			if err := commit(); err != nil {
@@ -85,8 +86,10 @@ func passthroughMain(args []string) error {
 }
 
 // positions tracks the next offset per partition.
-type positions struct{ next map[[2]any]int64 }
+type positions struct {
+	next map[record.TopicPartition]int64
+}
 
-func (*positions) Assigned([]kafka.TopicPartition) error { return nil }
-func (*positions) Revoked([]kafka.TopicPartition) error  { return nil }
-func (*positions) Lost([]kafka.TopicPartition) error     { return nil }
+func (*positions) Assigned([]record.TopicPartition) error { return nil }
+func (*positions) Revoked([]record.TopicPartition) error  { return nil }
+func (*positions) Lost([]record.TopicPartition) error     { return nil }
