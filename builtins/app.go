@@ -585,6 +585,15 @@ func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return starlark.None, nil
 }
 
+// storeSpecs returns the application's stores as the engine describes them.
+func (a *Application) storeSpecs() []engine.StoreSpec {
+	specs := make([]engine.StoreSpec, len(a.stores))
+	for i, s := range a.stores {
+		specs[i] = engine.StoreSpec{Name: s.Name, Topic: s.Topic, Windowed: s.Windowed, Changelog: s.Changelog}
+	}
+	return specs
+}
+
 // related returns topic and the topics linked to it by group_by (its
 // repartition topics, or its source), in declaration order.
 func (a *Application) related(topic string) []string {

@@ -3,7 +3,6 @@ package builtins
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"go.starlark.net/starlark"
 
@@ -330,78 +329,39 @@ func sdfContains(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 }
 
 // sdfTest implements sdf.test(value, key=None, timestamp=0, headers=None,
-// partition=0): it runs the operations from the source topic to sdf on one
-// record, on the calling thread, and returns the records that reach sdf as
-// a list of (value, key, timestamp, headers) tuples. to_topic() steps
-// serialize but produce nothing; print() steps print. Stateful steps use
-// temporary stores that keep their state between calls until the test
-// function ends.
+// partition=0): it runs one record through the operations from the
+// source topic to sdf on the engine (engine.Tester), on the calling
+// thread, and returns the records that reach sdf as a list of (value, key,
+// timestamp, headers) tuples. Branches off that path do not run, as in
+// Quix Streams. to_topic() steps serialize and produce nothing, except a
+// group_by's, whose repartition topic is consumed (in the same partition)
+// by the operations after it. Stateful steps and windows keep their state
+// in memory between calls until the test function ends.
 func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
 	row, partition, err := unpackTestRowPartition(b, args, kwargs)
 	if err != nil {
 		return nil, err
 	}
-	var out []starlark.Value
-	step := engine.ComposeChain(d.node, func(_ *engine.Context, r engine.Row) error {
-		out = append(out, starlark.Tuple{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), engine.HeadersValue(r.Headers)})
-		return nil
-	})
-	if g := d.grouped; g != nil {
-		// The steps before group_by, then the re-keying, run first.
-		grouped := step
-		c2, done, err := d.testContext(thread, partition, row)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", b.Name(), err)
-		}
-		defer done()
-		step = engine.ComposeChain(g.upstream.node, func(_ *engine.Context, r engine.Row) error {
-			r2, err := g.regroup(c2, r)
-			if err != nil {
-				return err
-			}
-			return grouped(c2, r2)
-		})
-		d = g.upstream
+	// The stages, last first: sdf's topic up to sdf, then each group_by's
+	// upstream topic up to its repartition produce.
+	stages := []engine.Stage{{Topic: d.topic.t, Node: d.node}}
+	for g := d.grouped; g != nil; g = g.upstream.grouped {
+		stages = append([]engine.Stage{{Topic: g.upstream.topic.t, Node: g.hop}}, stages...)
 	}
-	c, done, err := d.testContext(thread, partition, row)
+	t, err := d.app.reg.tester(d.app, threadPrinter{thread})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
-	defer done()
-	restore := bindContext(thread, c)
-	defer restore()
-	if err := step(c, row); err != nil {
+	rows, err := t.Process(thread, partition, row, stages, d.app.storeSpecs())
+	if err != nil {
 		return nil, err
 	}
+	out := make([]starlark.Value, len(rows))
+	for i, r := range rows {
+		out[i] = starlark.Tuple{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), engine.HeadersValue(r.Headers)}
+	}
 	return starlark.NewList(out), nil
-}
-
-// testContext is the context sdf.test() runs d's steps in: d's source
-// topic and partition, and its state stores, kept between calls of one
-// test function. done commits the state changes.
-func (d *DataFrame) testContext(thread *starlark.Thread, partition int32, row engine.Row) (*engine.Context, func(), error) {
-	c := engine.NewContext(thread, discardProducer{}, threadPrinter{thread})
-	c.Message = &record.Record{Topic: d.topic.Name(), Partition: partition, Timestamp: row.Timestamp, Headers: row.Headers}
-	var stores []string
-	windowed := map[string]bool{}
-	for _, s := range d.app.stores {
-		if s.Topic == d.topic.Name() {
-			stores = append(stores, s.Name)
-			windowed[s.Name] = s.Windowed
-		}
-	}
-	if len(stores) == 0 {
-		return c, func() {}, nil
-	}
-	ts, err := d.app.reg.stores()
-	if err != nil {
-		return nil, nil, fmt.Errorf("state: %v", err)
-	}
-	if err := ts.Bind(c, d.topic.Name(), partition, stores, windowed); err != nil {
-		return nil, nil, fmt.Errorf("state: %v", err)
-	}
-	return c, func() { _ = ts.Commit(c, 0) }, nil
 }
 
 // unpackTestRowPartition reads sdf.test's arguments, partition included.
@@ -484,13 +444,6 @@ func unpackHeaders(v starlark.Value) ([]record.Header, error) {
 	}
 	return hs, nil
 }
-
-// discardProducer accepts what sdf.test() would produce.
-type discardProducer struct{}
-
-func (discardProducer) Produce(*record.Record) error       { return nil }
-func (discardProducer) Flush(time.Duration) error          { return nil }
-func (discardProducer) Offset(string, int32) (int64, bool) { return 0, false }
 
 // threadPrinter sends print() output of sdf.test() to the thread's Print.
 type threadPrinter struct{ thread *starlark.Thread }

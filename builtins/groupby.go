@@ -11,9 +11,8 @@ import (
 
 // groupBy links a repartitioned dataframe to the one it was grouped from.
 type groupBy struct {
-	upstream *DataFrame // the dataframe group_by was called on
-	key      engine.Func
-	topic    *Topic // the repartition topic
+	upstream *DataFrame   // the dataframe group_by was called on
+	hop      *engine.Node // the produce to the repartition topic, after upstream
 }
 
 // sdfGroupBy implements
@@ -81,38 +80,9 @@ func sdfGroupBy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}}
 	app.topics[topicName] = rt
 	app.order = append(app.order, topicName)
-	d.node.Then(engine.ToTopic(rt.t, keyFn), pos)
+	hop := d.node.Then(engine.ToTopic(rt.t, keyFn), pos)
 	root := engine.NewRoot()
 	app.roots[topicName] = root
 	app.rootOf = append(app.rootOf, topicName)
-	return &DataFrame{app: app, topic: rt, node: root, grouped: &groupBy{upstream: d, key: keyFn, topic: rt}}, nil
-}
-
-// regroup runs, for sdf.test() on a grouped dataframe, the steps before
-// group_by on the record and re-keys what reaches it as the repartition
-// topic would: the new key, and key and value through the topic's codecs.
-func (g *groupBy) regroup(c *engine.Context, r engine.Row) (engine.Row, error) {
-	k, err := g.key.Call(c, &r)
-	if err != nil {
-		return r, err
-	}
-	t := g.topic.t
-	out := engine.Row{Key: starlark.None, Value: starlark.None, Timestamp: r.Timestamp, Headers: r.Headers}
-	if k != starlark.None {
-		raw, err := t.KeySerializer.Serialize(nil, k)
-		if err != nil {
-			return r, fmt.Errorf("group_by key: %w", err)
-		}
-		if out.Key, err = t.KeyDeserializer.Deserialize(raw); err != nil {
-			return r, fmt.Errorf("group_by key: %w", err)
-		}
-	}
-	raw, err := t.ValueSerializer.Serialize(nil, r.Value)
-	if err != nil {
-		return r, fmt.Errorf("group_by value: %w", err)
-	}
-	if out.Value, err = t.ValueDeserializer.Deserialize(raw); err != nil {
-		return r, fmt.Errorf("group_by value: %w", err)
-	}
-	return out, nil
+	return &DataFrame{app: app, topic: rt, node: root, grouped: &groupBy{upstream: d, hop: hop}}, nil
 }

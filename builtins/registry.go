@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"io"
 
 	"go.starlark.net/starlark"
 
@@ -43,10 +44,10 @@ type Registry struct {
 	// runtime sets it; without it such calls fail.
 	NewTestStores func() (engine.Stores, func(), error)
 
-	// testStores hold the state of stateful sdf.test() calls until
-	// ResetTestState.
-	testStores   *engine.TestStores
-	releaseTests func()
+	// testers run sdf.test() calls, one per application, keeping their
+	// state until ResetTestState.
+	testers      map[*Application]*engine.Tester
+	releaseTests []func()
 	storeMarks   map[*Application]int
 }
 
@@ -64,29 +65,40 @@ func (r *Registry) BeginTest() {
 // stores registered since BeginTest: the test runner calls it after each
 // test function, so each starts fresh.
 func (r *Registry) ResetTestState() {
-	if r.testStores != nil {
-		r.testStores.Close()
-		r.releaseTests()
-		r.testStores, r.releaseTests = nil, nil
+	for _, t := range r.testers {
+		t.Close()
 	}
+	for _, release := range r.releaseTests {
+		release()
+	}
+	r.testers, r.releaseTests = nil, nil
 	for a, n := range r.storeMarks {
 		a.stores = a.stores[:n]
 	}
 	r.storeMarks = nil
 }
 
-func (r *Registry) stores() (*engine.TestStores, error) {
-	if r.testStores == nil {
-		if r.NewTestStores == nil {
-			return nil, fmt.Errorf("no state stores are available to sdf.test() here")
-		}
-		stores, release, err := r.NewTestStores()
-		if err != nil {
-			return nil, err
-		}
-		r.testStores, r.releaseTests = engine.NewTestStores(stores), release
+// tester returns the engine Tester of app's sdf.test() calls, kept (with
+// its state) until ResetTestState.
+func (r *Registry) tester(app *Application, stdout io.Writer) (*engine.Tester, error) {
+	if t := r.testers[app]; t != nil {
+		return t, nil
 	}
-	return r.testStores, nil
+	if r.NewTestStores == nil {
+		return nil, fmt.Errorf("no state stores are available to sdf.test() here")
+	}
+	stores, release, err := r.NewTestStores()
+	if err != nil {
+		return nil, err
+	}
+	r.releaseTests = append(r.releaseTests, release)
+	callbacks := app.Callbacks()
+	t := engine.NewTester(stores, &callbacks, stdout)
+	if r.testers == nil {
+		r.testers = map[*Application]*engine.Tester{}
+	}
+	r.testers[app] = t
+	return t, nil
 }
 
 // pos returns the position the script is executing at on r.Thread: for an

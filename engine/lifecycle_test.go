@@ -67,6 +67,11 @@ type consumer struct {
 	pos      map[record.TopicPartition]int64
 	started  bool
 	next     int
+	// assignOnClose is assigned while Close runs, as librdkafka completes
+	// a rebalance during close; Committed then fails, as on a closing
+	// consumer.
+	assignOnClose []record.TopicPartition
+	closing       bool
 }
 
 func (c *consumer) Subscribe(_ []string, r engine.Rebalancer) error {
@@ -148,6 +153,9 @@ func (c *consumer) Commit(offsets []record.Offset) error {
 }
 
 func (c *consumer) Committed(tps []record.TopicPartition) ([]record.Offset, error) {
+	if c.closing {
+		return nil, errors.New("Local: Broker handle destroyed for termination")
+	}
 	c.b.mu.Lock()
 	defer c.b.mu.Unlock()
 	var out []record.Offset
@@ -164,6 +172,12 @@ func (c *consumer) Committed(tps []record.TopicPartition) ([]record.Offset, erro
 func (c *consumer) Pause([]record.TopicPartition) error  { return nil }
 func (c *consumer) Resume([]record.TopicPartition) error { return nil }
 func (c *consumer) Close() error {
+	c.closing = true
+	if len(c.assignOnClose) > 0 {
+		if err := c.assign(c.assignOnClose); err != nil {
+			return err
+		}
+	}
 	tps := c.assigned
 	c.assigned = nil
 	return c.r.Revoked(tps)
@@ -421,6 +435,22 @@ func TestRevokeCommitsThenReassignResumes(t *testing.T) {
 	exact(t, countsOf(t, b.visible), allKeys, 10)
 }
 
+// TestAssignmentDuringCloseIsIgnored: partitions assigned while the
+// consumer closes, after the final checkpoint, start no task (the closing
+// consumer cannot even say their committed offsets) and the run ends
+// cleanly.
+func TestAssignmentDuringCloseIsIgnored(t *testing.T) {
+	b := newBroker(2, 30, keyOf)
+	stores := memStores(t, engine.StoreSpec{Name: "default", Topic: "in"})
+	p1 := []record.TopicPartition{{Topic: "in", Partition: 1}}
+	c := &consumer{b: b, events: []event{{after: 5, kind: "revoke", tps: p1}}, assignOnClose: p1}
+	err := run(t, engine.Config{Sources: []*engine.Source{countPipeline(-1)}, Consumer: c, Producer: producer{b},
+		Stores: stores, CommitInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
 // TestLostDropsUncommittedState (at-least-once): partition 1 is lost
 // between checkpoints; its uncommitted state changes are dropped, so when
 // it comes back its messages since the last commit are counted again from
@@ -489,10 +519,22 @@ func TestExactlyOnceFailureAbortsAndResumes(t *testing.T) {
 }
 
 // TestReloadKeepsWindowState: a windowed sum is hot-reloaded midway (the
-// new pipeline also writes to a second topic); the window store carries
-// over, so the windows closed after the reload hold every value.
+// new pipeline also writes to a second topic); the reload switches at a
+// committed checkpoint (a committed transaction in exactly-once mode), the
+// window store carries over, so the windows closed after the reload hold
+// every value, each once.
 func TestReloadKeepsWindowState(t *testing.T) {
+	for _, g := range []engine.Guarantee{engine.AtLeastOnce, engine.ExactlyOnce} {
+		t.Run(g.String(), func(t *testing.T) { testReload(t, g) })
+	}
+}
+
+func testReload(t *testing.T, g engine.Guarantee) {
 	b := newBroker(1, 40, func(int32, int) string { return "k" })
+	var p engine.Producer = producer{b}
+	if g == engine.ExactlyOnce {
+		p = txProducer{producer{b}}
+	}
 	stores := memStores(t, engine.StoreSpec{Name: "w", Topic: "in", Windowed: true})
 	pipeline := func(extra bool) *engine.Source {
 		root := engine.NewRoot()
@@ -506,8 +548,8 @@ func TestReloadKeepsWindowState(t *testing.T) {
 	}
 	reloads := make(chan engine.Reload)
 	c := &reloadingConsumer{consumer: consumer{b: b}, at: 15, reloads: reloads, next: pipeline(true)}
-	err := run(t, engine.Config{Sources: []*engine.Source{pipeline(false)}, Consumer: c, Producer: producer{b},
-		Stores: stores, CommitInterval: time.Hour, Reloads: reloads})
+	err := run(t, engine.Config{Sources: []*engine.Source{pipeline(false)}, Consumer: c, Producer: p,
+		Stores: stores, CommitInterval: time.Hour, Reloads: reloads, Guarantee: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,13 @@ func (r *runner) reload(sources []*Source) error {
 // task with state stores opens and recovers them before it processes its
 // queue; if the queue fills meanwhile, its partition is paused until then.
 func (r *runner) Assigned(tps []record.TopicPartition) error {
+	if r.stopping {
+		// An assignment completing while the consumer closes (the final
+		// checkpoint is done): nothing more is processed, and the
+		// closing consumer can no longer answer Committed.
+		r.log.Debug("not starting tasks: the run is stopping", "partitions", fmt.Sprint(tps))
+		return nil
+	}
 	var stateful []record.TopicPartition
 	for _, tp := range tps {
 		src := r.sources[tp.Topic]

@@ -203,6 +203,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	if err != nil {
 		r.failed = err
+		r.stopping = true
 		r.log.Error("application is stopping due to failure, the latest checkpoint will not be committed")
 	}
 	if cerr := cfg.Consumer.Close(); cerr != nil && err == nil {

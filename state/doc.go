@@ -20,10 +20,17 @@
 //     cache and both offsets in one WriteBatch. An unchanged transaction
 //     writes nothing, not even offsets (as Quix Streams).
 //   - The checkpoint order (engine) is: Prepare every transaction, flush the
-//     producer, commit the consumer offsets, Flush every transaction. A
+//     producer, CheckChangelogOffset, commit (the consumer offsets, or the
+//     Kafka transaction in exactly-once mode), Flush every transaction. A
 //     crash anywhere loses nothing: the changelog is complete before the
 //     commit, and Recover replays it into a database that lags, skipping
-//     records whose processed offset is at or past the committed offset.
+//     records whose processed offset is at or past the committed offset
+//     (and, reading read_committed, those of aborted transactions).
+//
+// Backends: a Partition keeps its column families in RocksDB (rocks.go) or
+// in memory (memory.go, Options.InMemory: sdf.test() and the engine's
+// tests); the Transaction, windowed-state and recovery code is the same
+// for both.
 //
 // Resources: every column-family handle, iterator, option object and
 // slice is released here; Debian's RocksDB aborts if a handle outlives its

@@ -47,6 +47,14 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 	if err != nil {
 		return stats, fmt.Errorf("state: watermarks of %s[%d]: %w", topic, partition, err)
 	}
+	if offset > 0 && low == 0 && high == 0 {
+		// A changelog is compacted, never emptied: the state was written
+		// against another broker's data. Found here, before anything is
+		// processed, nothing is committed for state that cannot be right.
+		return stats, fmt.Errorf("state: %s holds state written up to offset %d of changelog %s[%d], which is now empty: "+
+			"the broker's data was reset or the topic recreated; delete the state directory %s (or the whole state directory) "+
+			"and start again to rebuild the state from the changelog", p.Path, offset, topic, partition, p.Path)
+	}
 	if !(low != high && high > offset) {
 		if high > 0 && high < offset {
 			log.Warn("the stored changelog offset is ahead of the changelog; resetting it", "changelog", topic, "partition", partition, "stored", offset, "high", high)

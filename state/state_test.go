@@ -261,6 +261,31 @@ func TestRecover(t *testing.T) {
 	}
 }
 
+// TestRecoverAgainstEmptiedChangelog pins the checkpoint-order hazard's
+// fix: state written against a changelog that is now empty (the broker's
+// data was reset, the state directory kept) is refused when the partition
+// is opened, before anything is processed or committed, with the
+// directory to delete.
+func TestRecoverAgainstEmptiedChangelog(t *testing.T) {
+	p := openStore(t, newManager(t), false)
+	tx := p.Begin()
+	must(t, tx.Set([]byte("k"), starlark.String("n"), starlark.MakeInt(1)))
+	must(t, tx.Prepare(&recorder{}, "cl", 0, 9))
+	must(t, tx.Flush(9, 7))
+	_, err := p.Recover(context.Background(), &memChangelog{}, "cl", 0, 10, quiet())
+	if err == nil || !strings.Contains(err.Error(), "delete the state directory "+p.Path) {
+		t.Fatalf("recover against an empty changelog: %v", err)
+	}
+	// The check a checkpoint makes before committing says the same.
+	tx = p.Begin()
+	if err := tx.CheckChangelogOffset(3); err == nil || !strings.Contains(err.Error(), "delete the state directory") {
+		t.Errorf("CheckChangelogOffset(3) with 7 stored: %v", err)
+	}
+	if err := tx.CheckChangelogOffset(7); err != nil {
+		t.Errorf("CheckChangelogOffset(7) with 7 stored: %v", err)
+	}
+}
+
 // TestRecoverWithoutCommit pins the reference's quirk: when the source
 // partition has no committed offset, every record with a processed-offset
 // header is skipped.
@@ -310,6 +335,7 @@ func TestMemoryBackend(t *testing.T) {
 		"FailedTransaction":             TestFailedTransaction,
 		"Recover":                       TestRecover,
 		"RecoverWithoutCommit":          TestRecoverWithoutCommit,
+		"RecoverAgainstEmptiedLog":      TestRecoverAgainstEmptiedChangelog,
 		"RecoverRejectsRecordWithoutCF": TestRecoverRejectsRecordWithoutColumnFamily,
 		"WindowedStoreHasExpirationIdx": TestWindowedStoreHasExpirationIndex,
 		"WindowedStoreMatchesReference": TestWindowedStoreMatchesReference,

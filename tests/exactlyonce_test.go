@@ -48,28 +48,6 @@ sdf.to_topic(sums)
 app.run()
 `
 
-// startJob runs `qstar run` on src (WORK and state_dir prepended and set)
-// with its stderr captured.
-func startJob(t *testing.T, dir, addr, name, src string, work int, extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
-	t.Helper()
-	stateDir := filepath.Join(dir, "state-"+name)
-	job := filepath.Join(dir, name+".star")
-	src = strings.Replace(src, `commit_interval=0.3,`, `commit_interval=0.3, state_dir="`+stateDir+`",`, 1)
-	src = fmt.Sprintf("WORK = %d\n", work) + src
-	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(qstarBin, append([]string{"run", job, "--broker", addr}, extra...)...)
-	cmd.Env = cleanEnv()
-	stderr := &syncbuf.Buffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return cmd, stderr
-}
-
 // killRepeatedly runs the job kills times, each killed with SIGKILL at a
 // random moment after its partitions were assigned, then once more to
 // the end. The seed is logged so that a failure can be replayed with
@@ -201,7 +179,7 @@ func TestExactlyOnceCrash(t *testing.T) {
 	addr, _ := startBrokerProcess(t, dir)
 	produceEvents(t, addr, keys, perKey)
 	killRepeatedly(t, 10, addr, "counter", "events", keys*perKey, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
-		return startJob(t, dir, addr, "count", eosCountJob, work, extra...)
+		return startJob(t, dir, addr, filepath.Join(dir, "state-count"), eosCountJob, work, extra...)
 	})
 	checkExactlyOnce(t, committedCounts(t, addr), keys, perKey)
 	// The aborted transactions did reach the topic: without
@@ -215,38 +193,6 @@ func TestExactlyOnceCrash(t *testing.T) {
 	t.Logf("records on the topic including aborted transactions: %d (inputs: %d)", strings.Count(all.String(), "\n"), keys*perKey)
 }
 
-// produceNumbered writes, for each key, n readings {"n": i} at timestamps
-// i seconds, to a topic of 4 partitions, in timestamp order.
-func produceNumbered(t *testing.T, addr, topic string, keys, n int) {
-	t.Helper()
-	admin, err := kafka.NewAdmin(addr, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: 4, ReplicationFactor: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < n; i++ {
-		for k := 0; k < keys; k++ {
-			key := fmt.Sprintf("k%03d", k)
-			m := &qrecord.Record{Topic: topic, Partition: -1, Key: []byte(key), Value: []byte(fmt.Sprintf(`{"n":%d}`, i)), Timestamp: int64(i+1) * 1000}
-			if err := p.Produce(m); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := p.Close(time.Minute); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestExactlyOnceWindowCrash: the same kills for a tumbling window
 // sum().final() job. Every closed window comes out exactly once with the
 // sum of its values.
@@ -254,9 +200,12 @@ func TestExactlyOnceWindowCrash(t *testing.T) {
 	const keys, n, work = 20, 800, 120000
 	dir := t.TempDir()
 	addr, _ := startBrokerProcess(t, dir)
-	produceNumbered(t, addr, "readings", keys, n)
+	// Reading i of each key is {"n": i} at (i+1) s.
+	produceKeyed(t, addr, "readings", keys, n, func(_ string, i int) ([]byte, int64) {
+		return []byte(fmt.Sprintf(`{"n":%d}`, i)), int64(i+1) * 1000
+	})
 	killRepeatedly(t, 10, addr, "eos-windows", "readings", keys*n, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
-		return startJob(t, dir, addr, "windows", eosWindowJob, work, extra...)
+		return startJob(t, dir, addr, filepath.Join(dir, "state-windows"), eosWindowJob, work, extra...)
 	})
 	var buf bytes.Buffer
 	if _, err := runtime.ConsumeLines(context.Background(), &buf, addr, "window-sums", runtime.ConsumeOptions{
@@ -312,13 +261,13 @@ func TestExactlyOnceFencing(t *testing.T) {
 	dir := t.TempDir()
 	addr, _ := startBrokerProcess(t, dir)
 	produceEvents(t, addr, keys, perKey)
-	a, aLog := startJob(t, dir, addr, "a", eosCountJob, work)
+	a, aLog := startJob(t, dir, addr, filepath.Join(dir, "state-a"), eosCountJob, work)
 	waitAssigned(t, aLog, 60*time.Second)
 	time.Sleep(1500 * time.Millisecond)
 	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	b, bLog := startJob(t, dir, addr, "b", eosCountJob, 0, "--stop-when-idle", "5s")
+	b, bLog := startJob(t, dir, addr, filepath.Join(dir, "state-b"), eosCountJob, 0, "--stop-when-idle", "5s")
 	waitAssigned(t, bLog, 60*time.Second)
 	if err := a.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)

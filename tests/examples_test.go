@@ -2,7 +2,9 @@ package tests
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,8 +16,17 @@ import (
 // TestExamples runs every script in scripts/examples against its own kfake
 // broker: it produces NAME.input.jsonl, runs NAME.star until idle, and
 // checks every topic named in NAME.want.jsonl record by record (key,
-// value bytes, timestamp).
+// value bytes, timestamp). Each runs twice: as written, and with
+// processing_guarantee="exactly-once" (its outputs, the group_by
+// repartition hops and the changelogs then go through transactions, and
+// the topics are read read_committed) for the same records.
 func TestExamples(t *testing.T) {
+	for _, guarantee := range []string{"", "exactly-once"} {
+		t.Run(cmp.Or(guarantee, "as-written"), func(t *testing.T) { testExamples(t, guarantee) })
+	}
+}
+
+func testExamples(t *testing.T, guarantee string) {
 	scripts, err := filepath.Glob("../scripts/examples/*.star")
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no example scripts: %v", err)
@@ -33,7 +44,17 @@ func TestExamples(t *testing.T) {
 			produceRecords(t, addr, input)
 
 			var stdout bytes.Buffer
-			s, err := runtime.LoadFile(script, &stdout)
+			src, err := os.ReadFile(script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if guarantee != "" {
+				if !bytes.Contains(src, []byte("Application(")) {
+					t.Fatal("the example creates no Application(")
+				}
+				src = bytes.Replace(src, []byte("Application("), []byte(`Application(processing_guarantee="`+guarantee+`", `), 1)
+			}
+			s, err := runtime.Load(script, src, &stdout)
 			if err != nil {
 				t.Fatal(err)
 			}

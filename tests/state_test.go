@@ -50,6 +50,16 @@ app.run()
 // of 4 partitions (created if needed).
 func produceEvents(t *testing.T, addr string, keys, perKey int) {
 	t.Helper()
+	produceKeyed(t, addr, "events", keys, perKey, func(key string, _ int) ([]byte, int64) {
+		return []byte(`{"k":"` + key + `"}`), 0
+	})
+}
+
+// produceKeyed writes, perKey rounds over keys keys ("k000", ...), the
+// value and timestamp (0: now) of f(key, round) to topic, of 4 partitions
+// (created if needed).
+func produceKeyed(t *testing.T, addr, topic string, keys, perKey int, f func(key string, i int) ([]byte, int64)) {
+	t.Helper()
 	admin, err := kafka.NewAdmin(addr, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +67,7 @@ func produceEvents(t *testing.T, addr string, keys, perKey int) {
 	defer admin.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: "events", NumPartitions: 4, ReplicationFactor: 1}}); err != nil {
+	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: 4, ReplicationFactor: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -67,7 +77,8 @@ func produceEvents(t *testing.T, addr string, keys, perKey int) {
 	for i := 0; i < perKey; i++ {
 		for k := 0; k < keys; k++ {
 			key := fmt.Sprintf("k%03d", k)
-			if err := p.Produce(&qrecord.Record{Topic: "events", Partition: -1, Key: []byte(key), Value: []byte(`{"k":"` + key + `"}`)}); err != nil {
+			value, ts := f(key, i)
+			if err := p.Produce(&qrecord.Record{Topic: topic, Partition: -1, Key: []byte(key), Value: value, Timestamp: ts}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -108,14 +119,20 @@ func lastCounts(t *testing.T, addr string) map[string]int {
 // work is the busy loop's length per message (to slow the job down).
 func jobProcess(t *testing.T, dir, addr, stateDir string, work int, extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
+	return startJob(t, dir, addr, stateDir, countJob, work, extra...)
+}
+
+// startJob runs `qstar run` on src, with WORK defined and state_dir set
+// (after commit_interval=0.3), its stderr captured.
+func startJob(t *testing.T, dir, addr, stateDir, src string, work int, extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+	t.Helper()
 	job := filepath.Join(dir, filepath.Base(stateDir)+".star")
-	src := strings.Replace(countJob, `commit_interval=0.3,`, `commit_interval=0.3, state_dir="`+stateDir+`",`, 1)
+	src = strings.Replace(src, `commit_interval=0.3,`, `commit_interval=0.3, state_dir="`+stateDir+`",`, 1)
 	src = fmt.Sprintf("WORK = %d\n", work) + src
 	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"run", job, "--broker", addr}, extra...)
-	cmd := exec.Command(qstarBin, args...)
+	cmd := exec.Command(qstarBin, append([]string{"run", job, "--broker", addr}, extra...)...)
 	cmd.Env = cleanEnv()
 	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr

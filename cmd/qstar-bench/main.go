@@ -60,6 +60,20 @@ type job struct {
 	passing func(n int) int64
 }
 
+// statefulJob counts per key in state; it runs in both guarantees.
+const statefulJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def count(value, state):
+    n = state.get("n", 0) + 1
+    state.set("n", n)
+    return {"customer": value["customer"], "n": n}
+sdf = app.dataframe(inp)
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(out)
+app.run()
+`
+
 var jobs = []job{
 	{
 		name: "native",
@@ -92,20 +106,15 @@ app.run()
 		passing: passingAmount,
 	},
 	{
-		name: "stateful",
-		what: "count per key in RocksDB state (`apply(stateful=True)`), changelog on",
-		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
-inp = app.topic("%[1]s")
-out = app.topic("%[2]s")
-def count(value, state):
-    n = state.get("n", 0) + 1
-    state.set("n", n)
-    return {"customer": value["customer"], "n": n}
-sdf = app.dataframe(inp)
-sdf = sdf.apply(count, stateful=True)
-sdf.to_topic(out)
-app.run()
-`,
+		name:    "stateful",
+		what:    "count per key in RocksDB state (`apply(stateful=True)`), changelog on",
+		script:  statefulJob,
+		passing: func(n int) int64 { return int64(n) },
+	},
+	{
+		name:    "stateful-eos",
+		what:    "the stateful job with `processing_guarantee=\"exactly-once\"`: each checkpoint one Kafka transaction",
+		script:  strings.Replace(statefulJob, `loglevel="WARNING",`, `loglevel="WARNING", processing_guarantee="exactly-once",`, 1),
 		passing: func(n int) int64 { return int64(n) },
 	},
 	{
@@ -278,7 +287,7 @@ func benchMain(args []string) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 	recoveries = append(recoveries, rec)
-	table := render(results, base) + renderRecovery(recoveries)
+	table := render(results, base) + renderGuarantees(results) + renderRecovery(recoveries)
 	fmt.Print(table)
 	if *write != "" {
 		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)
@@ -397,6 +406,25 @@ func render(rs []result, base result) string {
 			r.cpu.Seconds()*1e6/float64(r.messages), r.maxRSS/1024)
 	}
 	return b.String()
+}
+
+// renderGuarantees compares the stateful job in exactly-once mode with the
+// same job at-least-once, measured in the same run.
+func renderGuarantees(rs []result) string {
+	var alo, eos *result
+	for i := range rs {
+		switch rs[i].name {
+		case "stateful":
+			alo = &rs[i]
+		case "stateful-eos":
+			eos = &rs[i]
+		}
+	}
+	if alo == nil || eos == nil {
+		return ""
+	}
+	return fmt.Sprintf("\nExactly-once against at-least-once (stateful job, same run): %.2f of the throughput, %.2f× the CPU per message.\n",
+		eos.rate()/alo.rate(), eos.cpu.Seconds()/alo.cpu.Seconds())
 }
 
 const (
