@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -595,4 +596,38 @@ func (c *reloadingConsumer) Poll(d time.Duration) (*record.Record, error) {
 		return nil, nil
 	}
 	return c.consumer.Poll(d)
+}
+
+// TestReloadCancelsStuckCallback: a reload waits for the tasks at a
+// barrier; a callback that never returns is cancelled after the grace
+// period, so the run fails saying so instead of hanging, and nothing
+// after the last checkpoint is committed.
+func TestReloadCancelsStuckCallback(t *testing.T) {
+	g, err := starlark.ExecFile(&starlark.Thread{}, "stuck.star", `
+def f(v):
+    if v["i"] == 3:
+        for i in range(1000000000000):
+            pass
+    return v
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Freeze()
+	pipeline := func() *engine.Source {
+		root := engine.NewRoot()
+		root.Then(engine.Apply(&engine.Callback{Fn: g["f"].(starlark.Callable)}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
+		return &engine.Source{Topic: jsonTopic("in"), Root: root}
+	}
+	b := newBroker(1, 10, func(int32, int) string { return "k" })
+	reloads := make(chan engine.Reload)
+	c := &reloadingConsumer{consumer: consumer{b: b}, at: 6, reloads: reloads, next: pipeline()}
+	err = run(t, engine.Config{Sources: []*engine.Source{pipeline()}, Consumer: c, Producer: producer{b},
+		CommitInterval: time.Hour, Reloads: reloads, ShutdownGrace: 100 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "a reload is waiting and the callback did not return") {
+		t.Fatalf("run: %v, want the stuck callback cancelled", err)
+	}
+	if len(b.committed) != 0 {
+		t.Errorf("committed %v: nothing was checkpointed before the stuck message", b.committed)
+	}
 }

@@ -25,7 +25,12 @@ func (r *runner) reload(sources []*Source) error {
 			return fmt.Errorf("engine: reload: the new script does not read topic %q", name)
 		}
 	}
-	if err := r.checkpoint("reload"); err != nil {
+	// A callback that never returns would hold the reload's barrier
+	// forever: past the grace its thread is cancelled and the run fails.
+	stop := r.cancelAfter(r.cfg.ShutdownGrace, "a reload is waiting and the callback did not return within the grace period")
+	err := r.checkpoint("reload")
+	stop()
+	if err != nil {
 		return err
 	}
 	if r.pending != nil {
@@ -90,7 +95,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			committed:         0,
 			committedAtAssign: c,
 		}
-		t.ctx = NewContext(r.cfg.NewThread(tp), r.cfg.Producer, r.cfg.Stdout)
+		t.ctx = NewContext(r.cfg.NewThread(tp), r.producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
 		t.ctx.callbacks = &r.cfg.Callbacks
 		t.ctx.metrics = r.cfg.Metrics
@@ -102,7 +107,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			t.recovering = true
 			r.cfg.Metrics.Recovering.Add(1)
 		}
-		go t.watchCancel(r.cancel)
+		go t.watchCancel(r)
 		go t.run(r.errs, r.cfg.Stores, recovered)
 	}
 	if err := r.syncPause(); err != nil {

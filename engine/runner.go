@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -34,7 +36,10 @@ type Config struct {
 	// StopWhenIdle, when positive, makes Run return once no message has
 	// arrived for that long (counted from the last assignment; not before
 	// the group first assigns partitions) and everything processed is
-	// committed.
+	// committed. In exactly-once mode, records produced to one of the
+	// run's own source topics (a group_by's repartition topic) are first
+	// committed and waited for another idle period: they are readable only
+	// after their transaction commits.
 	StopWhenIdle time.Duration
 	// FlushTimeout bounds the producer flush of a checkpoint. Default 5m.
 	FlushTimeout time.Duration
@@ -72,10 +77,11 @@ type Config struct {
 	// CommitRetryInterval is the time between retries of a refused
 	// commit; polls wait at most this long meanwhile. Default 200ms.
 	CommitRetryInterval time.Duration
-	// ShutdownGrace is how long, once ctx is done, the final checkpoint
-	// waits for the tasks to finish the message at hand before their
-	// Starlark threads are cancelled (a callback in an endless loop); the
-	// run then fails without committing anything more. Default 5s.
+	// ShutdownGrace is how long, once ctx is done (or a reload's barrier
+	// started), the tasks may take to finish the message at hand before
+	// their Starlark threads are cancelled (a callback in an endless
+	// loop); the run then fails without committing anything more.
+	// Default 5s.
 	ShutdownGrace time.Duration
 }
 
@@ -186,6 +192,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		topics = append(topics, s.Topic.Name)
 	}
 	sort.Strings(topics)
+	r.producer = cfg.Producer
+	if cfg.Guarantee == ExactlyOnce && cfg.StopWhenIdle > 0 {
+		r.loopback = &loopbackProducer{Producer: cfg.Producer, sources: map[string]bool{}}
+		for _, t := range topics {
+			r.loopback.sources[t] = true
+		}
+		r.producer = r.loopback
+	}
 	if err := r.commit.begin(); err != nil {
 		return Stats{}, fmt.Errorf("engine: %w", err)
 	}
@@ -235,10 +249,26 @@ func (r *runner) watchShutdown(ctx context.Context) func() {
 		select {
 		case <-done:
 		case <-t.C:
-			close(r.cancel)
+			r.cancelThreads("the job is stopping and the callback did not return within the shutdown grace period")
 		}
 	}()
 	return func() { close(done) }
+}
+
+// cancelAfter cancels every task's Starlark thread, for reason, unless
+// the returned function is called within d.
+func (r *runner) cancelAfter(d time.Duration, reason string) func() {
+	t := time.AfterFunc(d, func() { r.cancelThreads(reason) })
+	return func() { t.Stop() }
+}
+
+// cancelThreads makes every task's running and later callbacks fail with
+// reason. It may be called from any goroutine, more than once.
+func (r *runner) cancelThreads(reason string) {
+	r.cancelOnce.Do(func() {
+		r.cancelReason = reason
+		close(r.cancel)
+	})
 }
 
 type composed struct {
@@ -255,8 +285,13 @@ type runner struct {
 
 	recovered chan record.TopicPartition // tasks whose stores are open and recovered
 	changelog *changelogProducer
-	commit    committer     // the checkpoint's commit step, chosen by the guarantee
+	commit    committer // the checkpoint's commit step, chosen by the guarantee
+	producer  Producer  // what tasks produce with
+	loopback  *loopbackProducer
 	cancel    chan struct{} // closed when the tasks' threads must be cancelled
+	// cancelReason is written before cancel closes; read after.
+	cancelReason string
+	cancelOnce   sync.Once
 
 	failed       error
 	dirty        bool             // messages handed to tasks since the last checkpoint
@@ -337,6 +372,17 @@ func (r *runner) loop(ctx context.Context) error {
 			lastCommit = time.Now()
 		}
 		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && !r.recovering() {
+			if r.loopback != nil && r.loopback.produced.Swap(false) {
+				// Exactly-once: what went to a source topic of this run
+				// (a group_by's repartition topic) becomes readable only
+				// when its transaction commits. Commit, then wait another
+				// idle period for it to come back.
+				if err := r.checkpoint("idle"); err != nil {
+					return err
+				}
+				r.lastActivity = time.Now()
+				continue
+			}
 			r.log.Info("stopping: no new messages", "idle", d)
 			return nil
 		}
@@ -443,4 +489,20 @@ func (r *runner) taskList() []*task {
 		ts = append(ts, t)
 	}
 	return ts
+}
+
+// loopbackProducer notes whether tasks produced to one of the run's own
+// source topics (a group_by's repartition topic), for StopWhenIdle in
+// exactly-once mode. Safe for concurrent use.
+type loopbackProducer struct {
+	Producer
+	sources  map[string]bool // read-only
+	produced atomic.Bool
+}
+
+func (p *loopbackProducer) Produce(m *record.Record) error {
+	if p.sources[m.Topic] {
+		p.produced.Store(true)
+	}
+	return p.Producer.Produce(m)
 }

@@ -42,12 +42,13 @@ type task struct {
 	err       error
 }
 
-// watchCancel cancels the task's Starlark thread when cancel closes
-// before the task ends: the callback running, if any, fails at once.
-func (t *task) watchCancel(cancel <-chan struct{}) {
+// watchCancel cancels the task's Starlark thread when the runner cancels
+// threads before the task ends: the callback running, if any, fails at
+// once.
+func (t *task) watchCancel(r *runner) {
 	select {
-	case <-cancel:
-		t.ctx.Thread.Cancel("the job is stopping and the callback did not return within the shutdown grace period")
+	case <-r.cancel:
+		t.ctx.Thread.Cancel(r.cancelReason)
 	case <-t.done:
 	}
 }

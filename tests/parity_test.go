@@ -20,7 +20,9 @@ import (
 // record, from a .star test file, with no broker, and must give the
 // records (key, value, timestamp) of its .want.jsonl file, which
 // TestExamples checks, record by record and in the same order, against the
-// job's output on kfake.
+// job's output on kfake. sdf.test() is the engine (engine.Tester over
+// memory stores), so this no longer keeps two implementations equal: it
+// checks the want files, and the Tester's group_by hop, cheaply.
 func TestTestMatchesBroker(t *testing.T) {
 	scripts, _ := filepath.Glob("../scripts/examples/*.star")
 	if len(scripts) == 0 {
