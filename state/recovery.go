@@ -17,6 +17,7 @@ type ChangelogSource interface {
 	// Read calls fn for each record from offset from up to the end of the
 	// partition as it was when Read started (its end may be a transaction
 	// marker or a compacted gap: Read goes by position, not by count).
+	// Each record is fn's to keep: Read never reuses its key or value.
 	Read(ctx context.Context, topic string, partition int32, from int64, fn func(*record.Record) error) error
 }
 
@@ -95,11 +96,11 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		if hasProcessed && processed >= committed {
 			stats.Skipped++
 		} else {
-			// The record's slices are the reader's to reuse: copy them.
+			// Read hands each record over: the batch keeps its slices.
 			if len(r.Value) == 0 {
-				wb.del(cfName, append([]byte(nil), r.Key...))
+				wb.del(cfName, r.Key)
 			} else {
-				wb.put(cfName, append([]byte(nil), r.Key...), append([]byte(nil), r.Value...))
+				wb.put(cfName, r.Key, r.Value)
 			}
 			stats.Applied++
 		}
