@@ -12,7 +12,7 @@ import (
 // finalCheckpoint commits what was processed, waiting (polling, so that a
 // rebalance can settle) while the commit is refused.
 func (r *runner) finalCheckpoint() error {
-	r.stopping = true
+	r.beginStop(reasonShutdown)
 	if err := r.checkpoint("shutdown"); err != nil {
 		return err
 	}
@@ -44,10 +44,17 @@ func (r *runner) finalCheckpoint() error {
 func (r *runner) barrier(tasks []*task) {
 	var wg sync.WaitGroup
 	wg.Add(len(tasks))
-	for _, t := range tasks {
-		t.in <- taskItem{barrier: &wg}
-	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		// A full queue blocks the send until its task moves on: sent
+		// from here, so that wait can cancel a stuck callback meanwhile.
+		for _, t := range tasks {
+			t.in <- taskItem{barrier: &wg}
+		}
+		wg.Wait()
+		close(done)
+	}()
+	r.wait(tasks, done)
 }
 
 // pendingCommit is a checkpoint whose outputs and changelog records are
@@ -110,7 +117,7 @@ func (r *runner) checkpoint(why string) error {
 	// against.
 	for _, t := range tasks {
 		for _, ts := range t.ctx.stores {
-			if ts.tx == nil || ts.spec.Changelog == "" {
+			if ts.tx == nil || ts.spec.Changelog == "" || !ts.tx.Changed() {
 				continue
 			}
 			if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {

@@ -95,16 +95,9 @@ func (atLeastOnce) abort() error { return nil }
 // exactlyOnce commits a transaction per checkpoint.
 type exactlyOnce struct{ t Transactor }
 
-func (e exactlyOnce) begin() error { return e.t.BeginTransaction() }
-func (e exactlyOnce) commit(offsets []record.Offset) error {
-	err := e.t.CommitTransaction(offsets)
-	if errors.Is(err, ErrCommitRetriable) {
-		// A transaction cannot be left pending: it is aborted.
-		return fmt.Errorf("transaction aborted: %v", err)
-	}
-	return err
-}
-func (e exactlyOnce) abort() error { return e.t.AbortTransaction() }
+func (e exactlyOnce) begin() error                         { return e.t.BeginTransaction() }
+func (e exactlyOnce) commit(offsets []record.Offset) error { return e.t.CommitTransaction(offsets) }
+func (e exactlyOnce) abort() error                         { return e.t.AbortTransaction() }
 
 func newCommitter(cfg *Config) (committer, error) {
 	if cfg.Guarantee != ExactlyOnce {

@@ -631,3 +631,38 @@ def f(v):
 		t.Errorf("committed %v: nothing was checkpointed before the stuck message", b.committed)
 	}
 }
+
+// TestShutdownCancelsStuckCallback: once the run's context is done, a
+// callback stuck on one message is cancelled after the grace period,
+// even while an interval checkpoint waits for it; the run fails saying
+// so, and nothing past the last checkpoint is committed. Messages queued
+// behind it are not processed.
+func TestShutdownCancelsStuckCallback(t *testing.T) {
+	g, err := starlark.ExecFile(&starlark.Thread{}, "stuck.star", `
+def f(v):
+    if v["i"] == 3:
+        for i in range(1000000000000):
+            pass
+    return v
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Freeze()
+	root := engine.NewRoot()
+	root.Then(engine.Apply(&engine.Callback{Fn: g["f"].(starlark.Callable)}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
+	b := newBroker(1, 10, func(int32, int) string { return "k" })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err = engine.Run(ctx, engine.Config{Sources: []*engine.Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: &consumer{b: b},
+		Producer: producer{b}, CommitInterval: 50 * time.Millisecond, ShutdownGrace: 100 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "did not return within the shutdown grace period") {
+		t.Fatalf("run: %v, want the stuck callback cancelled at shutdown", err)
+	}
+	if got := b.committed[record.TopicPartition{Topic: "in", Partition: 0}]; got > 3 {
+		t.Errorf("committed %d: past the stuck message at offset 3", got)
+	}
+	if len(b.visible) > 3 {
+		t.Errorf("%d outputs: messages after the stuck one were processed", len(b.visible))
+	}
+}

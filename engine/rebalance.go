@@ -27,9 +27,9 @@ func (r *runner) reload(sources []*Source) error {
 	}
 	// A callback that never returns would hold the reload's barrier
 	// forever: past the grace its thread is cancelled and the run fails.
-	stop := r.cancelAfter(r.cfg.ShutdownGrace, "a reload is waiting and the callback did not return within the grace period")
+	r.watchdog = reasonReload
 	err := r.checkpoint("reload")
-	stop()
+	r.watchdog = ""
 	if err != nil {
 		return err
 	}
@@ -94,6 +94,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			dispatched:        -1,
 			committed:         0,
 			committedAtAssign: c,
+			draining:          &r.draining,
 		}
 		t.ctx = NewContext(r.cfg.NewThread(tp), r.producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
@@ -107,7 +108,6 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			t.recovering = true
 			r.cfg.Metrics.Recovering.Add(1)
 		}
-		go t.watchCancel(r)
 		go t.run(r.errs, r.cfg.Stores, recovered)
 	}
 	if err := r.syncPause(); err != nil {
@@ -143,6 +143,12 @@ func (r *runner) Revoked(tps []record.TopicPartition) error {
 // Lost implements Rebalancer: the partitions already belong to another
 // member, so their tasks stop without a commit.
 func (r *runner) Lost(tps []record.TopicPartition) error {
+	if r.cfg.Guarantee == ExactlyOnce && r.stopping {
+		// Lost while the consumer closes: the final checkpoint is
+		// committed (or the run failed and aborts anyway).
+		r.stopTasks(tps)
+		return nil
+	}
 	if r.cfg.Guarantee == ExactlyOnce {
 		// What the open transaction holds for these partitions may be
 		// redone by their new owner: the transaction must not commit, and
@@ -177,8 +183,15 @@ func (r *runner) stopTasks(tps []record.TopicPartition) {
 			delete(r.tasks, tp)
 		}
 	}
+	done := make(chan struct{})
+	go func() {
+		for _, t := range stopping {
+			<-t.done
+		}
+		close(done)
+	}()
+	r.wait(stopping, done)
 	for _, t := range stopping {
-		<-t.done
 		r.cfg.Metrics.dropLag(t.tp)
 	}
 	r.cfg.Metrics.Assigned.Store(int64(len(r.tasks)))

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -174,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	r := &runner{
 		commit:    commit,
-		cancel:    make(chan struct{}),
+		ctx:       ctx,
 		cfg:       cfg,
 		log:       cfg.Logger,
 		sources:   make(map[string]*composed, len(cfg.Sources)),
@@ -201,13 +200,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		r.producer = r.loopback
 	}
 	if err := r.commit.begin(); err != nil {
+		_ = cfg.Consumer.Close()
 		return Stats{}, fmt.Errorf("engine: %w", err)
 	}
 	if err := cfg.Consumer.Subscribe(topics, r); err != nil {
+		_ = r.commit.abort()
+		_ = cfg.Consumer.Close()
 		return Stats{}, fmt.Errorf("engine: subscribe to %v: %w", topics, err)
 	}
-	stopWatch := r.watchShutdown(ctx)
-	defer stopWatch()
 	err = r.loop(ctx)
 	if err == nil {
 		// The final checkpoint is committed before the consumer closes, not
@@ -217,58 +217,73 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	if err != nil {
 		r.failed = err
-		r.stopping = true
+		r.beginStop(reasonFailure)
 		r.log.Error("application is stopping due to failure, the latest checkpoint will not be committed")
+		// Stop the tasks and abort before leaving the group: the
+		// partitions' next owner then finds no open transaction holding
+		// up its read_committed recovery.
+		r.stopTasks(nil)
+		if cfg.Guarantee == ExactlyOnce {
+			if aerr := r.commit.abort(); aerr != nil {
+				r.log.Warn("cannot abort the open transaction; the broker aborts it when it times out", "error", aerr.Error())
+			}
+		}
 	}
 	if cerr := cfg.Consumer.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("engine: close consumer: %w", cerr)
 	}
 	r.stopTasks(nil)
-	if err != nil && cfg.Guarantee == ExactlyOnce {
-		// Nothing since the last committed transaction becomes visible.
-		if aerr := r.commit.abort(); aerr != nil {
-			r.log.Warn("cannot abort the open transaction; the broker aborts it when it times out", "error", aerr.Error())
-		}
-	}
 	return r.stats, err
 }
 
-// watchShutdown cancels every task's Starlark thread once ctx has been
-// done for ShutdownGrace, so that a callback that never returns cannot
-// hold up the stop. The returned function ends the watch.
-func (r *runner) watchShutdown(ctx context.Context) func() {
-	done := make(chan struct{})
-	go func() {
+// Reasons a task's Starlark thread is cancelled: its callback ran on one
+// message for longer than ShutdownGrace while the runner waited for it.
+const (
+	reasonShutdown = "the job is stopping and the callback did not return within the shutdown grace period"
+	reasonFailure  = "the job is stopping after a failure and the callback did not return within the grace period"
+	reasonReload   = "a reload is waiting and the callback did not return within the grace period"
+)
+
+// beginStop marks the run as stopping: tasks skip the messages queued but
+// not started (they are not processed, so not committed: their next owner
+// reads them), and waits for tasks cancel a callback stuck past the
+// grace.
+func (r *runner) beginStop(reason string) {
+	r.stopping = true
+	r.draining.Store(true)
+	if r.watchdog == "" {
+		r.watchdog = reason
+	}
+}
+
+// wait waits for done, the end of something tasks must reach (a barrier,
+// their stop). While it waits, once the run's context is done the run
+// begins to stop; and when r.watchdog is set, a task whose callback has
+// been running on one message for longer than ShutdownGrace has its
+// Starlark thread cancelled, so that a callback that never returns cannot
+// hold the run up. It runs on the runner's goroutine.
+func (r *runner) wait(tasks []*task, done <-chan struct{}) {
+	ctxDone := r.ctx.Done()
+	tick := time.NewTicker(max(r.cfg.ShutdownGrace/10, time.Millisecond))
+	defer tick.Stop()
+	for {
 		select {
 		case <-done:
 			return
-		case <-ctx.Done():
+		case <-ctxDone:
+			ctxDone = nil
+			r.beginStop(reasonShutdown)
+		case <-tick.C:
+			if r.watchdog == "" {
+				continue
+			}
+			for _, t := range tasks {
+				if since := t.busySince.Load(); since != 0 && time.Since(time.Unix(0, since)) > r.cfg.ShutdownGrace {
+					t.ctx.Thread.Cancel(r.watchdog)
+				}
+			}
 		}
-		t := time.NewTimer(r.cfg.ShutdownGrace)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			r.cancelThreads("the job is stopping and the callback did not return within the shutdown grace period")
-		}
-	}()
-	return func() { close(done) }
-}
-
-// cancelAfter cancels every task's Starlark thread, for reason, unless
-// the returned function is called within d.
-func (r *runner) cancelAfter(d time.Duration, reason string) func() {
-	t := time.AfterFunc(d, func() { r.cancelThreads(reason) })
-	return func() { t.Stop() }
-}
-
-// cancelThreads makes every task's running and later callbacks fail with
-// reason. It may be called from any goroutine, more than once.
-func (r *runner) cancelThreads(reason string) {
-	r.cancelOnce.Do(func() {
-		r.cancelReason = reason
-		close(r.cancel)
-	})
+	}
 }
 
 type composed struct {
@@ -288,10 +303,12 @@ type runner struct {
 	commit    committer // the checkpoint's commit step, chosen by the guarantee
 	producer  Producer  // what tasks produce with
 	loopback  *loopbackProducer
-	cancel    chan struct{} // closed when the tasks' threads must be cancelled
-	// cancelReason is written before cancel closes; read after.
-	cancelReason string
-	cancelOnce   sync.Once
+	ctx       context.Context
+	// draining makes tasks skip the messages they have not started.
+	draining atomic.Bool
+	// watchdog, when set, is why waits cancel callbacks stuck past
+	// ShutdownGrace (see wait).
+	watchdog string
 
 	failed       error
 	dirty        bool             // messages handed to tasks since the last checkpoint
@@ -311,6 +328,7 @@ func (r *runner) loop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			r.log.Info("stopping: shutdown requested")
+			r.beginStop(reasonShutdown)
 			return nil
 		case err := <-r.errs:
 			return err
@@ -346,11 +364,11 @@ func (r *runner) loop(ctx context.Context) error {
 			timeout = min(timeout, r.cfg.CommitRetryInterval/2)
 		}
 		m, err := r.cfg.Consumer.Poll(timeout)
+		if r.failed != nil { // a rebalance callback failed (and Poll returns its error)
+			return r.failed
+		}
 		if err != nil {
 			return fmt.Errorf("engine: consume: %w", err)
-		}
-		if r.failed != nil { // a checkpoint inside a rebalance callback failed
-			return r.failed
 		}
 		now = time.Now()
 		if m != nil {
@@ -436,7 +454,13 @@ func (r *runner) dispatch(m *record.Record) {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
 		return
 	}
-	t.in <- taskItem{m: m}
+	select {
+	case t.in <- taskItem{m: m}:
+	case <-r.ctx.Done():
+		// The queue is full and the run is stopping: the message is not
+		// processed, so not committed.
+		return
+	}
 	t.dispatched = m.Offset
 	r.stats.Consumed++
 	r.cfg.Metrics.Consumed.Add(1)

@@ -58,6 +58,8 @@ type StateTx interface {
 // checkpoint's commit step succeeded.
 type StoreTx interface {
 	StateTx
+	// Changed reports whether the transaction holds changes.
+	Changed() bool
 	// Prefix returns the key prefix of a message key.
 	Prefix(key starlark.Value) ([]byte, error)
 	// Windows returns the windowed state of a message key prefix.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -26,6 +28,12 @@ type task struct {
 	done chan struct{}
 	ctx  *Context
 
+	// draining is the runner's: set, the task skips what it has not
+	// started. busySince is when the message being processed started
+	// (unix nanoseconds; 0 between messages), for the runner's waits.
+	draining  *atomic.Bool
+	busySince atomic.Int64
+
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
 	recovering bool  // its stores are being opened and recovered
@@ -40,17 +48,6 @@ type task struct {
 	// owned by the task
 	processed int64 // offset of the last message fully processed; -1: none
 	err       error
-}
-
-// watchCancel cancels the task's Starlark thread when the runner cancels
-// threads before the task ends: the callback running, if any, fails at
-// once.
-func (t *task) watchCancel(r *runner) {
-	select {
-	case <-r.cancel:
-		t.ctx.Thread.Cancel(r.cancelReason)
-	case <-t.done:
-	}
 }
 
 // run opens and recovers the task's stores (reporting on recovered), then
@@ -75,10 +72,13 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 			it.barrier.Done()
 			continue
 		}
-		if t.err != nil {
-			continue // nothing after a failure is processed
+		if t.err != nil || t.draining.Load() {
+			continue // nothing after a failure, or once the run stops, is processed
 		}
-		if err := t.process(it.m); err != nil {
+		t.busySince.Store(time.Now().UnixNano())
+		err := t.process(it.m)
+		t.busySince.Store(0)
+		if err != nil {
 			t.err = err
 			select {
 			case errs <- err:
