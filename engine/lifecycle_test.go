@@ -598,11 +598,10 @@ func (c *reloadingConsumer) Poll(d time.Duration) (*record.Record, error) {
 	return c.consumer.Poll(d)
 }
 
-// TestReloadCancelsStuckCallback: a reload waits for the tasks at a
-// barrier; a callback that never returns is cancelled after the grace
-// period, so the run fails saying so instead of hanging, and nothing
-// after the last checkpoint is committed.
-func TestReloadCancelsStuckCallback(t *testing.T) {
+// stuckPipeline: a Starlark apply that never returns on the record whose
+// "i" is 3, then to_topic("out").
+func stuckPipeline(t *testing.T) *engine.Source {
+	t.Helper()
 	g, err := starlark.ExecFile(&starlark.Thread{}, "stuck.star", `
 def f(v):
     if v["i"] == 3:
@@ -614,15 +613,21 @@ def f(v):
 		t.Fatal(err)
 	}
 	g.Freeze()
-	pipeline := func() *engine.Source {
-		root := engine.NewRoot()
-		root.Then(engine.Apply(&engine.Callback{Fn: g["f"].(starlark.Callable)}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
-		return &engine.Source{Topic: jsonTopic("in"), Root: root}
-	}
+	root := engine.NewRoot()
+	root.Then(engine.Apply(&engine.Callback{Fn: g["f"].(starlark.Callable)}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
+	return &engine.Source{Topic: jsonTopic("in"), Root: root}
+}
+
+// TestReloadCancelsStuckCallback: a reload waits for the tasks at a
+// barrier; a callback that never returns is cancelled after the grace
+// period, so the run fails saying so instead of hanging, and nothing
+// after the last checkpoint is committed.
+func TestReloadCancelsStuckCallback(t *testing.T) {
+	pipeline := func() *engine.Source { return stuckPipeline(t) }
 	b := newBroker(1, 10, func(int32, int) string { return "k" })
 	reloads := make(chan engine.Reload)
 	c := &reloadingConsumer{consumer: consumer{b: b}, at: 6, reloads: reloads, next: pipeline()}
-	err = run(t, engine.Config{Sources: []*engine.Source{pipeline()}, Consumer: c, Producer: producer{b},
+	err := run(t, engine.Config{Sources: []*engine.Source{pipeline()}, Consumer: c, Producer: producer{b},
 		CommitInterval: time.Hour, Reloads: reloads, ShutdownGrace: 100 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "a reload is waiting and the callback did not return") {
 		t.Fatalf("run: %v, want the stuck callback cancelled", err)
@@ -638,23 +643,10 @@ def f(v):
 // so, and nothing past the last checkpoint is committed. Messages queued
 // behind it are not processed.
 func TestShutdownCancelsStuckCallback(t *testing.T) {
-	g, err := starlark.ExecFile(&starlark.Thread{}, "stuck.star", `
-def f(v):
-    if v["i"] == 3:
-        for i in range(1000000000000):
-            pass
-    return v
-`, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.Freeze()
-	root := engine.NewRoot()
-	root.Then(engine.Apply(&engine.Callback{Fn: g["f"].(starlark.Callable)}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
 	b := newBroker(1, 10, func(int32, int) string { return "k" })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err = engine.Run(ctx, engine.Config{Sources: []*engine.Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: &consumer{b: b},
+	_, err := engine.Run(ctx, engine.Config{Sources: []*engine.Source{stuckPipeline(t)}, Consumer: &consumer{b: b},
 		Producer: producer{b}, CommitInterval: 50 * time.Millisecond, ShutdownGrace: 100 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "did not return within the shutdown grace period") {
 		t.Fatalf("run: %v, want the stuck callback cancelled at shutdown", err)

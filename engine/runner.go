@@ -266,6 +266,12 @@ func (r *runner) wait(tasks []*task, done <-chan struct{}) {
 	ctxDone := r.ctx.Done()
 	tick := time.NewTicker(max(r.cfg.ShutdownGrace/10, time.Millisecond))
 	defer tick.Stop()
+	// since is when each task was first seen busy on its current message.
+	type busy struct {
+		offset int64
+		since  time.Time
+	}
+	seen := map[*task]busy{}
 	for {
 		select {
 		case <-done:
@@ -273,12 +279,18 @@ func (r *runner) wait(tasks []*task, done <-chan struct{}) {
 		case <-ctxDone:
 			ctxDone = nil
 			r.beginStop(reasonShutdown)
-		case <-tick.C:
+		case now := <-tick.C:
 			if r.watchdog == "" {
 				continue
 			}
 			for _, t := range tasks {
-				if since := t.busySince.Load(); since != 0 && time.Since(time.Unix(0, since)) > r.cfg.ShutdownGrace {
+				b := t.busy.Load()
+				switch prev, ok := seen[t]; {
+				case b == 0:
+					delete(seen, t)
+				case !ok || prev.offset != b:
+					seen[t] = busy{b, now}
+				case now.Sub(prev.since) > r.cfg.ShutdownGrace:
 					t.ctx.Thread.Cancel(r.watchdog)
 				}
 			}

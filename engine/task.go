@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.starlark.net/starlark"
 
@@ -29,10 +28,11 @@ type task struct {
 	ctx  *Context
 
 	// draining is the runner's: set, the task skips what it has not
-	// started. busySince is when the message being processed started
-	// (unix nanoseconds; 0 between messages), for the runner's waits.
-	draining  *atomic.Bool
-	busySince atomic.Int64
+	// started. busy is the offset + 1 of the message being processed (0
+	// between messages), for the runner's waits to spot one that takes too
+	// long; no clock is read per message.
+	draining *atomic.Bool
+	busy     atomic.Int64
 
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
@@ -75,9 +75,9 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 		if t.err != nil || t.draining.Load() {
 			continue // nothing after a failure, or once the run stops, is processed
 		}
-		t.busySince.Store(time.Now().UnixNano())
+		t.busy.Store(it.m.Offset + 1)
 		err := t.process(it.m)
-		t.busySince.Store(0)
+		t.busy.Store(0)
 		if err != nil {
 			t.err = err
 			select {

@@ -27,6 +27,7 @@ func TestLoadErrors(t *testing.T) {
 		{"import module", "import os\n", `job.star:1:1: cannot import "os"`},
 		{"from other module", "from os import path\n", `job.star:1:1: cannot import from "os"`},
 		{"bad kwarg", "app = Application(auto_offset_reset=\"middle\")\n", `job.star:1:18: Application: auto_offset_reset must be "earliest" or "latest", not "middle"`},
+		{"bad guarantee", "app = Application(processing_guarantee=\"at-most-once\")\n", `job.star:1:18: Application: processing_guarantee must be "at-least-once" or "exactly-once", not "at-most-once"`},
 		{"unknown kwarg", "app = Application(brokers=\"x\")\n", `job.star:1:18: Application: unexpected keyword argument "brokers"`},
 		{"no run", "app = Application()\n", "job.star: the script never calls app.run()"},
 		{"no app", "x = 1\n", "job.star: the script creates no Application"},

@@ -19,15 +19,6 @@ func newPartition(path string, be backend) *Partition {
 	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Close releases the partition's database (nothing for a memory store).
 func (p *Partition) Close() {
 	if p.be != nil {

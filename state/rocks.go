@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,7 @@ func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 	names := append([]string(nil), cfNames...)
 	if existing, err := grocksdb.ListColumnFamilies(opts, path); err == nil {
 		for _, n := range existing {
-			if !contains(names, n) {
+			if !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}

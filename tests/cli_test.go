@@ -205,6 +205,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "bad.star"}, 1, "bad.star:3:1: got end of file"},
 		{[]string{"run", "missing.star"}, 1, "no such file"},
 		{[]string{"produce", "t", "--value-format", "xml"}, 2, "--value-format must be json or str"},
+		{[]string{"consume", "t", "--isolation", "dirty"}, 2, "--isolation must be read_committed or read_uncommitted"},
 	} {
 		cmd := exec.Command(qstarBin, tc.args...)
 		cmd.Dir = dir

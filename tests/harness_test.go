@@ -115,8 +115,17 @@ func produceRecords(t *testing.T, addr string, recs []record) {
 // consumeTopic reads a whole topic.
 func consumeTopic(t *testing.T, addr, topic string) []record {
 	t.Helper()
+	return readTopic(t, addr, topic, runtime.ReadCommitted, 700*time.Millisecond)
+}
+
+// readTopic reads a whole topic at an isolation level, until it has been
+// idle for idle.
+func readTopic(t *testing.T, addr, topic, isolation string, idle time.Duration) []record {
+	t.Helper()
 	var buf bytes.Buffer
-	if _, err := runtime.ConsumeLines(context.Background(), &buf, addr, topic, runtime.ConsumeOptions{FromBeginning: true, StopWhenIdle: 700 * time.Millisecond}); err != nil {
+	if _, err := runtime.ConsumeLines(context.Background(), &buf, addr, topic, runtime.ConsumeOptions{
+		FromBeginning: true, StopWhenIdle: idle, Isolation: isolation,
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return parseRecords(t, &buf)
