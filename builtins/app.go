@@ -22,7 +22,7 @@ type AppConfig struct {
 	// Connection holds librdkafka connection settings (security, SASL,
 	// SSL) from Application(broker_address=ConnectionConfig(...)).
 	Connection      map[string]string
-	ConsumerGroup   string // consumer_group=, else Registry.DefaultConsumerGroup
+	ConsumerGroup   string // consumer_group=, else Registry.Env
 	AutoOffsetReset string // "earliest" or "latest"
 	CommitInterval  time.Duration
 	// ProcessingGuarantee is processing_guarantee=: at-least-once (the
@@ -148,6 +148,24 @@ func NewQuixApplication(thread *starlark.Thread, b *starlark.Builtin, args starl
 	return newApplication(thread, b, args, kwargs, true)
 }
 
+// applicationParams and quixApplicationParams are the parameters of
+// Application() and Application.Quix() in Quix Streams 2.5.1's order,
+// for positional arguments.
+var (
+	applicationParams = []string{"broker_address", "quix_sdk_token", "consumer_group", "auto_offset_reset",
+		"commit_interval", "partitioner", "consumer_extra_config", "producer_extra_config", "state_dir",
+		"rocksdb_options", "on_consumer_error", "on_processing_error", "on_producer_error",
+		"on_message_processed", "consumer_poll_timeout", "producer_poll_timeout", "loglevel",
+		"auto_create_topics", "use_changelog_topics", "quix_config_builder", "topic_manager",
+		"request_timeout", "topic_create_timeout"}
+	quixApplicationParams = []string{"consumer_group", "auto_offset_reset", "partitioner",
+		"consumer_extra_config", "producer_extra_config", "state_dir", "rocksdb_options",
+		"on_consumer_error", "on_processing_error", "on_producer_error", "on_message_processed",
+		"consumer_poll_timeout", "producer_poll_timeout", "loglevel", "quix_config_builder",
+		"auto_create_topics", "use_changelog_topics", "topic_manager", "request_timeout",
+		"topic_create_timeout"}
+)
+
 func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, quix bool) (starlark.Value, error) {
 	reg, err := registry(thread)
 	if err != nil {
@@ -166,9 +184,24 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		onConsumer, onProcessing, onProducer, onProcessed starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
 		guarantee                                                        = "at-least-once"
 	)
-	if len(args) > 0 {
-		return nil, fmt.Errorf("%s: unexpected positional arguments; use keyword arguments such as consumer_group=", b.Name())
+	// Positional arguments, as Quix Streams 2.5.1 accepts them
+	// (Application("localhost:9092", "group")), become keywords.
+	order := applicationParams
+	if quix {
+		order = quixApplicationParams
 	}
+	if len(args) > len(order) {
+		return nil, fmt.Errorf("%s: takes at most %d positional arguments (%d given)", b.Name(), len(order), len(args))
+	}
+	for i, a := range args {
+		for _, kv := range kwargs {
+			if string(kv[0].(starlark.String)) == order[i] {
+				return nil, fmt.Errorf("%s: got multiple values for argument '%s'", b.Name(), order[i])
+			}
+		}
+		kwargs = append(kwargs, starlark.Tuple{starlark.String(order[i]), a})
+	}
+	args = nil
 	for _, kv := range kwargs {
 		if k := string(kv[0].(starlark.String)); k == "quix_config_builder" || k == "topic_manager" {
 			return nil, fmt.Errorf("%s: %s is not supported: qstar builds the Quix Cloud connection from quix_sdk_token= or Quix__Sdk__Token (and Quix__Workspace__Id, Quix__Portal__Api)", b.Name(), k)
@@ -213,7 +246,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	if c.ConsumerGroup == "" {
-		c.ConsumerGroup = reg.DefaultConsumerGroup
+		c.ConsumerGroup = reg.env(func(e *EnvSettings) func() string { return e.ConsumerGroup })
 	}
 	if c.ConsumerGroup == "" {
 		c.ConsumerGroup = "quixstreams-default"
@@ -292,18 +325,23 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 func (a *Application) quixCloud(fn, token string, quix bool) error {
 	c := &a.cfg
 	if token == "" {
-		token = a.reg.EnvSdkToken
+		token = a.reg.env(func(e *EnvSettings) func() string { return e.SdkToken })
 	}
 	if quix {
 		a.warnings = append(a.warnings, "Application.Quix() is deprecated; use Application() with quix_sdk_token= or the Quix__Sdk__Token environment variable")
+		if token == "" && a.reg.Connect != nil {
+			return fmt.Errorf("%s: a Quix Cloud auth token (SDK or PAT) is required; set with environment variable Quix__Sdk__Token (or run against a broker of your own with --broker)", fn)
+		}
 		if token == "" {
-			return fmt.Errorf("%s: a Quix Cloud auth token (SDK or PAT) is required; set with environment variable Quix__Sdk__Token", fn)
+			// qstar check, qstar test, or --broker: nothing to connect to,
+			// so the app runs with its names as written.
+			a.warnings = append(a.warnings, "Application.Quix() without a Quix Cloud token: running against the broker given, with topic and group names as written")
 		}
 	}
 	if token == "" {
 		return nil
 	}
-	if c.BrokerAddress != "" || a.reg.EnvBrokerAddress != "" {
+	if c.BrokerAddress != "" || a.reg.env(func(e *EnvSettings) func() string { return e.BrokerAddress }) != "" {
 		return fmt.Errorf(`%s: cannot provide both "broker_address" (or Quix__Broker__Address) and "quix_sdk_token" (or Quix__Sdk__Token)`, fn)
 	}
 	c.QuixCloud = true

@@ -38,3 +38,21 @@ func messageContext(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"headers":   engine.HeadersValue(hs),
 	}), nil
 }
+
+// messageKey implements message_key(), which the released Quix Streams
+// 2.5.x exports: the current message's key, as message_context().key.
+//
+//	message_key() -> the key (deserialized), or None
+func messageKey(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		return nil, err
+	}
+	c := engine.FromThread(thread)
+	if c == nil || c.Message == nil {
+		return nil, fmt.Errorf("%s: can only be called while a message is processed (inside a callback)", b.Name())
+	}
+	if c.Row != nil {
+		return c.Row.Key, nil
+	}
+	return starlark.None, nil
+}

@@ -9,6 +9,26 @@ import (
 	"github.com/qstar-dev/qstar/engine"
 )
 
+// EnvSettings are the environment variables an Application reads, each
+// read when the Application is created.
+type EnvSettings struct {
+	// ConsumerGroup is the group of an Application created without
+	// consumer_group= (Quix__Consumer_Group); empty means
+	// "quixstreams-default". Internal topic names depend on it.
+	ConsumerGroup func() string
+	// SdkToken and BrokerAddress are Quix__Sdk__Token and
+	// Quix__Broker__Address: an Application given neither broker_address
+	// nor quix_sdk_token uses them.
+	SdkToken, BrokerAddress func() string
+}
+
+func (r *Registry) env(get func(*EnvSettings) func() string) string {
+	if r.Env == nil || get(r.Env) == nil {
+		return ""
+	}
+	return get(r.Env)()
+}
+
 // Registry collects what one script load created. It is stored on the
 // loading thread with SetRegistry.
 type Registry struct {
@@ -16,14 +36,10 @@ type Registry struct {
 	// Clients, when set, gives scripts Kafka clients (app.get_producer(),
 	// app.get_consumer()).
 	Clients Clients
-	// DefaultConsumerGroup is the group of an Application created without
-	// consumer_group=: the runtime sets it from Quix__Consumer_Group; empty
-	// means "quixstreams-default". Internal topic names depend on it.
-	DefaultConsumerGroup string
-	// EnvSdkToken and EnvBrokerAddress are Quix__Sdk__Token and
-	// Quix__Broker__Address: an Application given neither broker_address
-	// nor quix_sdk_token uses them.
-	EnvSdkToken, EnvBrokerAddress string
+	// Env reads the settings an Application takes from the environment
+	// when it is created, so that a script's load_dotenv() counts. Nil
+	// reads nothing.
+	Env *EnvSettings
 	// Connect connects an Application that has a Quix Cloud token. It is
 	// nil when the script loads without running (qstar check, qstar test)
 	// or runs against a broker given on the command line: the application

@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"fmt"
-	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -40,14 +39,17 @@ func (d *Deserializer) Freeze()               {}
 func (d *Deserializer) Truth() starlark.Bool  { return true }
 func (d *Deserializer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", d.class) }
 
+// serdeCodec is a codec that both serializes and deserializes.
+type serdeCodec interface {
+	serde.Serializer
+	serde.Deserializer
+}
+
 // serdeClasses are the serializer classes of Quix Streams, by the codec they
 // wrap.
 var serdeClasses = []struct {
 	prefix string
-	codec  interface {
-		serde.Serializer
-		serde.Deserializer
-	}
+	codec  serdeCodec
 }{
 	{"JSON", serde.JSON{}},
 	{"String", serde.String{}},
@@ -78,10 +80,11 @@ func serdeConstructors() starlark.StringDict {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
 				return nil, err
 			}
-			if err := checkCodec(b.Name(), codecName); err != nil {
+			s, err := withCodec(b.Name(), codec, codecName)
+			if err != nil {
 				return nil, err
 			}
-			return &Serializer{class: b.Name(), s: codec}, nil
+			return &Serializer{class: b.Name(), s: s}, nil
 		})
 		dname := c.prefix + "Deserializer"
 		out[dname] = starlark.NewBuiltin(dname, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -94,14 +97,15 @@ func serdeConstructors() starlark.StringDict {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
 				return nil, err
 			}
-			if err := checkCodec(b.Name(), codecName); err != nil {
+			withText, err := withCodec(b.Name(), codec, codecName)
+			if err != nil {
 				return nil, err
 			}
-			var d serde.Deserializer = codec
+			var d serde.Deserializer = withText
 			switch col := column.(type) {
 			case starlark.NoneType:
 			case starlark.String:
-				d = serde.WithColumn(codec, string(col))
+				d = serde.WithColumn(withText, string(col))
 			default:
 				return nil, fmt.Errorf("%s: column_name must be a str or None, not %s", b.Name(), column.Type())
 			}
@@ -143,12 +147,20 @@ func quixSerializer(name string, make func(legacy bool) serde.Serializer) *starl
 }
 
 // checkCodec accepts the names Python gives UTF-8; qstar strings are UTF-8.
-func checkCodec(fn, name string) error {
-	switch strings.ToLower(strings.ReplaceAll(name, "-", "_")) {
-	case "utf_8", "utf8", "u8":
-		return nil
+// withCodec gives the str codec the text encoding named by codec= (any
+// of Python's spellings: "utf_8", "latin-1", "cp1252", "utf-16", ...).
+func withCodec(fn string, codec serdeCodec, name string) (serdeCodec, error) {
+	if _, ok := codec.(serde.String); !ok {
+		return codec, nil
 	}
-	return fmt.Errorf("%s: codec %q is not supported; qstar strings are UTF-8 (\"utf_8\")", fn, name)
+	c, err := serde.LookupCodec(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	if c == serde.UTF8 {
+		return serde.String{}, nil
+	}
+	return serde.String{Codec: c}, nil
 }
 
 // serializerArg is an Unpacker for a serializer argument: a name such as

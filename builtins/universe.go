@@ -3,9 +3,10 @@ package builtins
 import (
 	"fmt"
 
-	"go.starlark.net/lib/json"
 	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/python"
 )
 
 // Predeclared returns the names every script sees: the Quix Streams API
@@ -15,11 +16,12 @@ import (
 func Predeclared() starlark.StringDict {
 	d := starlark.StringDict{
 		"Application":      applicationClass{starlark.NewBuiltin("Application", NewApplication)},
-		"timedelta":        starlark.NewBuiltin("timedelta", NewTimedelta),
-		"json":             json.Module,
+		"timedelta":        starlark.NewBuiltin("timedelta", python.NewTimedelta),
+		"json":             python.JSONModule(),
 		"math":             math.Module,
 		"__name__":         starlark.String("__main__"),
 		"message_context":  starlark.NewBuiltin("message_context", messageContext),
+		"message_key":      starlark.NewBuiltin("message_key", messageKey),
 		"TopicConfig":      starlark.NewBuiltin("TopicConfig", NewTopicConfig),
 		"ConnectionConfig": starlark.NewBuiltin("ConnectionConfig", NewConnectionConfig),
 		// Names Python apps import for type annotations; they cannot be
@@ -27,6 +29,15 @@ func Predeclared() starlark.StringDict {
 		"State":              typeOnly("State", "State objects are passed to stateful callbacks (stateful=True)"),
 		"StreamingDataFrame": typeOnly("StreamingDataFrame", "use app.dataframe(topic)"),
 		"StreamingSeries":    typeOnly("StreamingSeries", "use sdf[\"column\"]"),
+	}
+	// Python's built-in functions where Starlark's differ or are missing
+	// (round, sum, isinstance, str, print, ...), and the hooks of the
+	// loader's rewrite (% formatting, str.format and other methods).
+	for k, v := range python.Builtins() {
+		d[k] = v
+	}
+	for k, v := range python.Hooks() {
+		d[k] = v
 	}
 	for k, v := range serdeConstructors() {
 		d[k] = v

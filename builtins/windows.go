@@ -5,6 +5,8 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/python"
+
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/windows"
 )
@@ -73,7 +75,7 @@ func (m *milliseconds) Unpack(v starlark.Value) error {
 			return fmt.Errorf("%s is out of range", v)
 		}
 		m.ms = n
-	case Timedelta:
+	case python.Timedelta:
 		m.ms = v.Milliseconds()
 	default:
 		return fmt.Errorf("want an int of milliseconds or a timedelta, got %s", v.Type())

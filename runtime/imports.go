@@ -1,22 +1,51 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"sort"
 	"strings"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/qstar-dev/qstar/python"
 )
 
-// importable lists, per Python module, the names a script may import; they
-// are predeclared, so the import line is simply blanked.
-var importable = map[string][]string{
-	"quixstreams": {"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
-		"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
-		"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
-		"State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig",
-		"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer"},
-	"datetime": {"timedelta"},
+// quixNames are the names a script may import from quixstreams (and its
+// submodules: quixstreams.models, quixstreams.context, ...); they are
+// predeclared too.
+var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
+	"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
+	"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
+	"message_key", "State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig",
+	"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer"}
+
+// importModules are the Python modules a script may import, for one load:
+// os and dotenv read and write env.
+func importModules(env *python.Environ, predeclared starlark.StringDict, log *slog.Logger) map[string]starlark.Value {
+	quix := &starlarkstruct.Module{Name: "quixstreams", Members: starlark.StringDict{}}
+	for _, name := range quixNames {
+		if v, ok := predeclared[name]; ok {
+			quix.Members[name] = v
+		}
+	}
+	mods := map[string]starlark.Value{"quixstreams": quix}
+	if log == nil {
+		log = slog.Default()
+	}
+	logf := func(level int, name, msg string) {
+		log.Log(context.Background(), slog.Level((level-20)/10*4), msg, "logger", name)
+	}
+	for name, m := range python.Modules(env, logf) {
+		mods[name] = m
+	}
+	for _, name := range []string{"json", "math"} {
+		mods[name] = predeclared[name]
+	}
+	return mods
 }
 
 var (
@@ -24,25 +53,52 @@ var (
 	plainImport = regexp.MustCompile(`^(\s*)import\s+(.*)$`)
 )
 
-// blankImports rewrites Python import statements that name predeclared
-// things into blank lines (or alias assignments), keeping line numbers. An
-// import of anything else is an error naming the line.
-func blankImports(filename string, src []byte, predeclared starlark.StringDict) ([]byte, error) {
+// resolveImports turns Python import statements into names the file
+// sees: `import json`, `import datetime as dt`, `from datetime import
+// datetime, timezone`, `from quixstreams import Application`. Each import
+// line is blanked (line numbers stay) and its names come back as
+// bindings to predeclare for this file. An import of anything qstar does
+// not provide is an error naming the line and what is available.
+func resolveImports(filename string, src []byte, modules map[string]starlark.Value) ([]byte, starlark.StringDict, error) {
+	bindings := starlark.StringDict{}
 	lines := strings.Split(string(src), "\n")
+	inString := ""
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
+		if inString != "" {
+			if strings.Count(line, inString)%2 == 1 {
+				inString = ""
+			}
+			continue
+		}
+		for _, q := range []string{`"""`, `'''`} {
+			if strings.Count(line, q)%2 == 1 {
+				inString = q
+			}
+		}
 		if m := plainImport.FindStringSubmatch(line); m != nil {
-			var assigns []string
 			for _, part := range strings.Split(stripComment(m[2]), ",") {
 				name, alias := splitAlias(part)
-				if name != "json" && name != "math" {
-					return nil, fmt.Errorf("%s:%d:%d: cannot import %q: Starlark has no import statement; qstar predeclares the Quix Streams names, timedelta, json and math", filename, i+1, len(m[1])+1, name)
+				if name == "" {
+					continue
+				}
+				root := strings.SplitN(name, ".", 2)[0]
+				mod, ok := modules[root]
+				if !ok {
+					return nil, nil, fmt.Errorf("%s:%d:%d: cannot import %q: qstar provides the modules %s", filename, i+1, len(m[1])+1, name, moduleList(modules))
 				}
 				if alias != "" && alias != name {
-					assigns = append(assigns, alias+" = "+name)
+					// import a.b as c binds c to a.b.
+					v, err := submodule(mod, name)
+					if err != nil {
+						return nil, nil, fmt.Errorf("%s:%d:%d: %v", filename, i+1, len(m[1])+1, err)
+					}
+					bindings[alias] = v
+				} else {
+					bindings[root] = mod
 				}
 			}
-			lines[i] = m[1] + strings.Join(assigns, "; ")
+			lines[i] = ""
 			continue
 		}
 		m := fromImport.FindStringSubmatch(line)
@@ -55,7 +111,7 @@ func blankImports(filename string, src []byte, predeclared starlark.StringDict) 
 			rest = strings.TrimPrefix(strings.TrimSpace(rest), "(")
 			for !strings.Contains(rest, ")") {
 				if i+1 >= len(lines) {
-					return nil, fmt.Errorf("%s:%d:%d: unclosed '(' in import", filename, first+1, len(indent)+1)
+					return nil, nil, fmt.Errorf("%s:%d:%d: unclosed '(' in import", filename, first+1, len(indent)+1)
 				}
 				i++
 				rest += " " + stripComment(lines[i])
@@ -71,26 +127,81 @@ func blankImports(filename string, src []byte, predeclared starlark.StringDict) 
 			}
 		}
 		root := strings.SplitN(module, ".", 2)[0]
-		allowed, ok := importable[root]
+		mod, ok := modules[root]
 		if !ok {
-			return nil, fmt.Errorf("%s:%d:%d: cannot import from %q: Starlark has no import statement; qstar predeclares the Quix Streams names and timedelta", filename, first+1, len(indent)+1, module)
+			return nil, nil, fmt.Errorf("%s:%d:%d: cannot import from %q: qstar provides the modules %s", filename, first+1, len(indent)+1, module, moduleList(modules))
 		}
-		var assigns []string
+		if root != "quixstreams" {
+			var err error
+			if mod, err = submodule(mod, module); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d:%d: %v", filename, first+1, len(indent)+1, err)
+			}
+		}
 		for _, part := range strings.Split(rest, ",") {
 			name, alias := splitAlias(part)
 			if name == "" {
 				continue
 			}
-			if !contains(allowed, name) || predeclared[name] == nil {
-				return nil, fmt.Errorf("%s:%d:%d: cannot import %q from %q: qstar does not provide it (available: %s)", filename, first+1, len(indent)+1, name, module, strings.Join(allowed, ", "))
+			if name == "*" {
+				return nil, nil, fmt.Errorf("%s:%d:%d: from %s import *: name what you use (%s)", filename, first+1, len(indent)+1, module, strings.Join(memberNames(mod), ", "))
 			}
-			if alias != "" && alias != name {
-				assigns = append(assigns, alias+" = "+name)
+			v, err := member(mod, name)
+			if err != nil || v == nil {
+				return nil, nil, fmt.Errorf("%s:%d:%d: cannot import %q from %q: qstar does not provide it (available: %s)", filename, first+1, len(indent)+1, name, module, strings.Join(memberNames(mod), ", "))
 			}
+			bindings[cmpOr(alias, name)] = v
 		}
-		lines[first] = indent + strings.Join(assigns, "; ")
+		lines[first] = ""
 	}
-	return []byte(strings.Join(lines, "\n")), nil
+	return []byte(strings.Join(lines, "\n")), bindings, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// submodule follows a dotted module path (os.path, datetime) from its
+// root module.
+func submodule(root starlark.Value, dotted string) (starlark.Value, error) {
+	parts := strings.Split(dotted, ".")
+	v := root
+	for _, p := range parts[1:] {
+		x, err := member(v, p)
+		if err != nil || x == nil {
+			return nil, fmt.Errorf("cannot import %q: qstar does not provide it", dotted)
+		}
+		v = x
+	}
+	return v, nil
+}
+
+func member(v starlark.Value, name string) (starlark.Value, error) {
+	if ha, ok := v.(starlark.HasAttrs); ok {
+		return ha.Attr(name)
+	}
+	return nil, nil
+}
+
+func memberNames(v starlark.Value) []string {
+	ha, ok := v.(starlark.HasAttrs)
+	if !ok {
+		return nil
+	}
+	names := ha.AttrNames()
+	sort.Strings(names)
+	return names
+}
+
+func moduleList(modules map[string]starlark.Value) string {
+	names := make([]string, 0, len(modules))
+	for k := range modules {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 func stripComment(s string) string {
@@ -109,13 +220,4 @@ func splitAlias(part string) (name, alias string) {
 		return fields[0], fields[2]
 	}
 	return strings.Join(fields, " "), ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

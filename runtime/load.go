@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/python"
 	"github.com/qstar-dev/qstar/quixcloud"
 )
 
@@ -90,6 +93,7 @@ func Load(filename string, src []byte, stdout io.Writer) (*Script, error) {
 type loadEnv struct {
 	getenv  func(string) string
 	connect func(token string) (builtins.Platform, error)
+	log     *slog.Logger // where the logging module writes; nil: slog.Default()
 }
 
 func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptions) (*Script, error) {
@@ -100,6 +104,7 @@ func load(filename string, src []byte, stdout io.Writer, clientOpts *ClientOptio
 	}
 	clients = newScriptClients(*clientOpts)
 	env.getenv = clients.opts.Getenv
+	env.log = clients.opts.Logger
 	if clientOpts.Broker == "" {
 		env.connect = quixCloudConnector(env.getenv, clients.opts.Logger)
 	}
@@ -177,22 +182,26 @@ func execScript(filename string, src []byte, stdout io.Writer, predeclared starl
 // execScriptFiles is execScript that also returns the files loaded, gives
 // the script Kafka clients when clients is not nil, and reads env.
 func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared starlark.StringDict, clients *scriptClients, env loadEnv) (starlark.StringDict, *builtins.Registry, []string, error) {
-	group := env.getenv(EnvConsumerGroup)
-	if group == "" {
-		group = env.getenv(EnvConsumerGroupDocumented)
-	}
+	// os.environ and load_dotenv() write over the environment for the
+	// script; the Application reads its settings through them.
+	environ := python.NewEnviron(env.getenv)
 	reg := &builtins.Registry{
-		DefaultConsumerGroup: group,
-		EnvSdkToken:          env.getenv(quixcloud.EnvSdkToken),
-		EnvBrokerAddress:     env.getenv(EnvBrokerAddress),
-		Connect:              env.connect,
-		NewTestStores:        func() (engine.Stores, func(), error) { return MemoryStores() },
+		Env: &builtins.EnvSettings{
+			ConsumerGroup: func() string {
+				return cmp.Or(environ.Getenv(EnvConsumerGroup), environ.Getenv(EnvConsumerGroupDocumented))
+			},
+			SdkToken:      func() string { return environ.Getenv(quixcloud.EnvSdkToken) },
+			BrokerAddress: func() string { return environ.Getenv(EnvBrokerAddress) },
+		},
+		Connect:       env.connect,
+		NewTestStores: func() (engine.Stores, func(), error) { return MemoryStores() },
 	}
 	if clients != nil {
 		reg.Clients = clients
 	}
 	predeclared[builtins.BuildingName] = &reg.Building
-	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{}}
+	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{},
+		imports: importModules(environ, predeclared, env.log)}
 	reg.Building.Set(true)
 	globals, err := l.exec(filename, src, nil)
 	reg.Building.Set(false)
@@ -210,8 +219,9 @@ type loader struct {
 	reg         *builtins.Registry
 	predeclared starlark.StringDict
 	stdout      io.Writer
-	modules     map[string]*module // by cleaned path
-	stack       []string           // files being loaded, outermost first
+	modules     map[string]*module        // by cleaned path
+	imports     map[string]starlark.Value // the Python modules a file may import
+	stack       []string                  // files being loaded, outermost first
 }
 
 type module struct {
@@ -221,16 +231,27 @@ type module struct {
 }
 
 func (l *loader) exec(filename string, src []byte, parent *starlark.Thread) (starlark.StringDict, error) {
-	src, err := blankImports(filename, src, l.predeclared)
+	src, bindings, err := resolveImports(filename, src, l.imports)
 	if err != nil {
 		return nil, &LoadError{Msg: err.Error(), Err: err}
+	}
+	predeclared := l.predeclared
+	if len(bindings) > 0 {
+		predeclared = make(starlark.StringDict, len(l.predeclared)+len(bindings))
+		for k, v := range l.predeclared {
+			predeclared[k] = v
+		}
+		for k, v := range bindings {
+			predeclared[k] = v
+		}
 	}
 	f, err := fileOptions.Parse(filename, src, 0)
 	if err != nil {
 		return nil, loadError(err)
 	}
+	pythonRewrite(f)
 	rewrite(f)
-	isPredeclared := func(name string) bool { return l.predeclared.Has(name) }
+	isPredeclared := func(name string) bool { return predeclared.Has(name) }
 	prog, err := starlark.FileProgram(f, isPredeclared)
 	if err != nil {
 		return nil, loadError(err)
@@ -242,7 +263,7 @@ func (l *loader) exec(filename string, src []byte, parent *starlark.Thread) (sta
 	}
 	l.stack = append(l.stack, filepath.Clean(filename))
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
-	globals, err := prog.Init(thread, l.predeclared)
+	globals, err := prog.Init(thread, predeclared)
 	if err != nil {
 		return nil, loadError(err)
 	}

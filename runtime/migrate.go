@@ -5,40 +5,90 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/python"
 )
 
-// MigrationNote is something of a Python file that Starlark cannot
-// express, with its 1-based line and a suggested rewrite.
+// MigrationNote is a remark on one line (1-based; 0 for the whole file)
+// of a Python file being migrated. A Manual note is something Starlark
+// cannot express, with what to write instead; the others say what migrate
+// changed.
 type MigrationNote struct {
 	Line    int
 	Message string
+	Manual  bool
 }
 
 // Migrate converts a Python Quix Streams app into a qstar script as far as
-// that can be done mechanically:
+// that can be done mechanically, keeping line numbers:
 //
-//   - imports of quixstreams and datetime.timedelta, and `import json`,
-//     stay (qstar accepts them); other imports are commented out and noted;
+//   - imports stay when qstar provides the module (quixstreams, datetime,
+//     json, math, os, dotenv, collections, time, hashlib, uuid, logging,
+//     typing); others are commented out and noted;
 //   - the body of `if __name__ == "__main__":` moves to the top level;
-//   - f-strings become %-formatting ("%s is %d" % (a, b)); format specs
-//     other than d are noted (Starlark's % has no precision);
+//   - f-strings become str.format calls (format specs, !r and {x=} kept);
+//   - type annotations go, on one line or several;
 //   - `x is None` / `x is not None` become == / !=;
+//   - a generator function builds and returns a list instead;
+//   - `try:` runs its body (`if True:`), its except blocks are dropped;
+//   - a one-line `with open(...) as f: pass` is dropped;
+//   - {**a, **b} becomes dict(a, **b); chained comparisons are split;
 //   - `raise X(...)` becomes fail(...), `assert c, m` an if ... fail(m);
 //
-// and notes, with line numbers, what it cannot convert: classes,
-// try/except, with, global/nonlocal, decorators, yield, chained
-// comparisons, set literals, del, and other imports. Line numbers of the
-// output match the input's.
+// and notes, with line numbers, what it cannot convert: classes, with
+// blocks, global/nonlocal, decorators, async, and imports of modules
+// qstar lacks.
 func Migrate(src string) (string, []MigrationNote) {
-	lines := strings.Split(src, "\n")
-	var notes []MigrationNote
-	note := func(i int, format string, args ...any) {
-		notes = append(notes, MigrationNote{Line: i + 1, Message: fmt.Sprintf(format, args...)})
-	}
+	m := &migration{lines: strings.Split(src, "\n")}
+	m.convertLines()
+	out := strings.Join(m.lines, "\n")
+	out = m.convertDictUnpacking(out)
+	sort.SliceStable(m.notes, func(i, j int) bool { return m.notes[i].Line < m.notes[j].Line })
+	return out, m.notes
+}
+
+type migration struct {
+	lines []string
+	notes []MigrationNote
+}
+
+func (m *migration) manual(i int, format string, args ...any) {
+	m.notes = append(m.notes, MigrationNote{Line: i + 1, Message: fmt.Sprintf(format, args...), Manual: true})
+}
+
+func (m *migration) changed(i int, format string, args ...any) {
+	m.notes = append(m.notes, MigrationNote{Line: i + 1, Message: fmt.Sprintf(format, args...)})
+}
+
+var (
+	mainRe     = regexp.MustCompile(`^if\s+__name__\s*==\s*["']__main__["']\s*:\s*(#.*)?$`)
+	importRe   = regexp.MustCompile(`^(import\s+\S|from\s+\S+\s+import\s)`)
+	classRe    = regexp.MustCompile(`^class\s+\w+`)
+	isNoneRe   = regexp.MustCompile(`\s+is\s+(not\s+)?None\b`)
+	isRe       = regexp.MustCompile(`\bis\b`)
+	fstrRe     = regexp.MustCompile(`\b[fF]("([^"\\]|\\.)*"|'([^'\\]|\\.)*')`)
+	defRe      = regexp.MustCompile(`^(async\s+)?def\s+\w+\s*\(`)
+	stringRe   = regexp.MustCompile(`"([^"\\]|\\.)*"|'([^'\\]|\\.)*'`)
+	withPassRe = regexp.MustCompile(`^with\s+open\(.*\)\s*(as\s+\w+\s*)?:\s*pass\s*(#.*)?$`)
+	exceptRe   = regexp.MustCompile(`^(except\b.*|finally\s*):\s*(#.*)?$`)
+	varAnnRe   = regexp.MustCompile(`^(\s*)([A-Za-z_]\w*)\s*:\s*[A-Za-z_][\w\[\], .|]*(=\s*(.*))?$`)
+	yieldRe    = regexp.MustCompile(`^(\s*)yield\b\s*(.*)$`)
+	delRe      = regexp.MustCompile(`^(\s*)del\s+(\w+)\[(.+)\]\s*$`)
+)
+
+func indentOf(line string) int { return len(line) - len(strings.TrimLeft(line, " \t")) }
+
+func (m *migration) convertLines() {
 	mainIndent := -1 // the indentation of a `if __name__ == "__main__":` body being dedented
 	mainBody := 0
 	inDoc := "" // the quotes of a triple-quoted string spanning lines
-	for i, line := range lines {
+	dropIndent := -1
+	modules := importModules(python.NewEnviron(func(string) string { return "" }), builtins.Predeclared(), nil)
+	for i := 0; i < len(m.lines); i++ {
+		line := m.lines[i]
 		trimmed := strings.TrimSpace(line)
 		if inDoc != "" {
 			if strings.Contains(line, inDoc) {
@@ -51,124 +101,209 @@ func Migrate(src string) (string, []MigrationNote) {
 				inDoc = q
 			}
 		}
-		indent := len(line) - len(strings.TrimLeft(line, " \t"))
+		indent := indentOf(line)
 		if mainIndent >= 0 {
 			if trimmed != "" && indent < mainIndent {
 				mainIndent = -1
 			} else if trimmed != "" {
 				line = line[mainIndent:]
-				lines[i] = line
+				m.lines[i] = line
 				indent -= mainIndent
 				mainBody++
 			}
 		}
 		if mainRe.MatchString(line) {
-			lines[i] = ""
+			m.lines[i] = ""
 			mainIndent = -2 // set from the next non-empty line
 			continue
 		}
 		if mainIndent == -2 && trimmed != "" {
 			mainIndent = indent
-			lines[i] = line[indent:]
-			line = lines[i]
+			m.lines[i] = line[indent:]
+			line = m.lines[i]
 			indent = 0
 			mainBody++
+		}
+		if dropIndent >= 0 {
+			if trimmed == "" || indent > dropIndent {
+				if trimmed != "" {
+					m.lines[i] = commentOut(line)
+				}
+				continue
+			}
+			dropIndent = -1
 		}
 		if strings.HasPrefix(trimmed, "#") || trimmed == "" {
 			continue
 		}
 		switch {
 		case importRe.MatchString(trimmed):
-			if !importOK(trimmed) {
-				lines[i] = commentOut(line)
-				note(i, "import commented out: Starlark has no imports; qstar predeclares Application, the serializers, TopicConfig, timedelta, json and math. Replace what the module provided (os.environ: pass settings as constants or use Quix__* environment variables qstar reads)")
+			if _, _, err := resolveImports("app.py", []byte(trimmed), modules); err != nil {
+				m.lines[i] = commentOut(line)
+				m.manual(i, "import commented out: qstar does not provide this module (it has %s); replace what it gave", moduleList(modules))
 			}
 			continue
+		case withPassRe.MatchString(trimmed):
+			m.lines[i] = commentOut(line)
+			m.changed(i, "with open(...): pass dropped: scripts do not open files")
+			continue
 		case classRe.MatchString(trimmed):
-			note(i, "class: Starlark has no classes; use dicts for data and functions for behaviour")
-		case strings.HasPrefix(trimmed, "try:") || strings.HasPrefix(trimmed, "except") || strings.HasPrefix(trimmed, "finally:"):
-			note(i, "try/except: Starlark has no exceptions; check inputs explicitly (if \"x\" in value: ...), or let the error stop the job and use Application(on_processing_error=...) to skip bad messages")
+			m.manual(i, "class: Starlark has no classes; use dicts for data and functions for behaviour")
+		case trimmed == "try:" || strings.HasPrefix(trimmed, "try:"):
+			m.lines[i] = strings.Replace(line, "try:", "if True:", 1)
+			m.changed(i, "try: its body runs as is; Starlark has no exceptions, so an error stops the job (Application(on_processing_error=...) can skip bad messages)")
+			continue
+		case exceptRe.MatchString(trimmed):
+			if strings.HasPrefix(trimmed, "finally") {
+				m.lines[i] = line[:indent] + "if True:"
+				m.changed(i, "finally: its body runs after the try body")
+				continue
+			}
+			m.lines[i] = commentOut(line)
+			dropIndent = indent
+			m.changed(i, "except block dropped: Starlark has no exceptions")
+			continue
 		case strings.HasPrefix(trimmed, "with "):
-			note(i, "with: Starlark has no context managers; call the functions directly")
+			m.manual(i, "with: Starlark has no context managers; call the functions directly")
 		case strings.HasPrefix(trimmed, "global ") || strings.HasPrefix(trimmed, "nonlocal "):
-			note(i, "%s: Starlark globals are frozen after loading; keep changing values in State (stateful=True) or pass them as arguments", strings.Fields(trimmed)[0])
+			m.manual(i, "%s: Starlark globals are frozen after loading; keep changing values in State (stateful=True) or pass them as arguments", strings.Fields(trimmed)[0])
 		case strings.HasPrefix(trimmed, "@"):
-			note(i, "decorator: Starlark has none; call the wrapping function explicitly")
-		case strings.HasPrefix(trimmed, "yield") || strings.Contains(trimmed, " yield "):
-			note(i, "yield: Starlark has no generators; build and return a list (with apply(..., expand=True))")
-		case strings.HasPrefix(trimmed, "del "):
-			note(i, "del: use dict.pop(key) instead")
+			m.manual(i, "decorator: Starlark has none; call the wrapping function explicitly")
 		case strings.HasPrefix(trimmed, "async ") || strings.HasPrefix(trimmed, "await "):
-			note(i, "async/await: Starlark has no coroutines")
+			m.manual(i, "async/await: Starlark has no coroutines")
 		case strings.HasPrefix(trimmed, "raise"):
-			lines[i] = convertRaise(line)
+			m.lines[i] = convertRaise(line)
 		case strings.HasPrefix(trimmed, "assert "):
-			lines[i] = convertAssert(line)
+			m.lines[i] = convertAssert(line)
+		case delRe.MatchString(line):
+			sm := delRe.FindStringSubmatch(line)
+			m.lines[i] = sm[1] + sm[2] + ".pop(" + sm[3] + ")"
+		case strings.HasPrefix(trimmed, "del "):
+			m.manual(i, "del: use dict.pop(key) instead")
 		}
-		if defRe.MatchString(strings.TrimSpace(lines[i])) {
-			lines[i] = stripAnnotations(lines[i])
-		}
-		lines[i] = convertFStrings(lines[i], func(msg string) { note(i, "%s", msg) })
-		code := stripStrings(lines[i])
-		for _, b := range missingBuiltins {
-			if b.re.MatchString(code) {
-				note(i, "%s", b.msg)
+		if defRe.MatchString(strings.TrimSpace(m.lines[i])) {
+			m.convertDef(i)
+		} else if sm := varAnnRe.FindStringSubmatch(m.lines[i]); sm != nil && !strings.HasPrefix(trimmed, "lambda") && !isKeyword(sm[2]) {
+			if sm[3] == "" {
+				m.lines[i] = sm[1] + "pass"
+			} else {
+				m.lines[i] = sm[1] + sm[2] + " = " + sm[4]
 			}
 		}
-		lines[i] = isNoneRe.ReplaceAllStringFunc(lines[i], func(m string) string {
-			if strings.Contains(m, "not") {
+		m.lines[i] = convertFStrings(m.lines[i], func(msg string) { m.manual(i, "%s", msg) })
+		m.lines[i] = isNoneRe.ReplaceAllStringFunc(m.lines[i], func(s string) string {
+			if strings.Contains(s, "not") {
 				return " != None"
 			}
 			return " == None"
 		})
-		if chainedRe.MatchString(stripStrings(lines[i])) {
-			note(i, "chained comparison: Starlark does not chain them; write a < b and b < c")
-		}
-		if setLitRe.MatchString(stripStrings(lines[i])) {
-			note(i, "set literal: write set([...]) instead of {...}")
-		}
-		if isRe.MatchString(stripStrings(lines[i])) {
-			note(i, "is / is not: Starlark has no identity operator; compare with == (or use series.is_(...) on columns)")
+		m.lines[i] = splitChainedComparisons(m.lines[i])
+		if isRe.MatchString(stripStrings(m.lines[i])) {
+			m.manual(i, "is / is not: Starlark has no identity operator; compare with == (or use series.is_(...) on columns)")
 		}
 	}
 	if mainBody > 0 {
-		notes = append(notes, MigrationNote{Line: 0, Message: "the body of `if __name__ == \"__main__\":` was moved to the top level"})
+		m.notes = append(m.notes, MigrationNote{Line: 0, Message: "the body of `if __name__ == \"__main__\":` was moved to the top level"})
 	}
-	sort.SliceStable(notes, func(i, j int) bool { return notes[i].Line < notes[j].Line })
-	return strings.Join(lines, "\n"), notes
 }
 
-var (
-	mainRe    = regexp.MustCompile(`^if\s+__name__\s*==\s*["']__main__["']\s*:\s*(#.*)?$`)
-	importRe  = regexp.MustCompile(`^(import\s+\S|from\s+\S+\s+import\s)`)
-	classRe   = regexp.MustCompile(`^class\s+\w+`)
-	isNoneRe  = regexp.MustCompile(`\s+is\s+(not\s+)?None\b`)
-	chainedRe = regexp.MustCompile(`[^<>=!]\s*(<|>|<=|>=)\s*[\w\]\)"']+\s*(<|>|<=|>=)\s*[^=]`)
-	setLitRe  = regexp.MustCompile(`[=(,\[]\s*\{\s*[^:{}]+\s*(,\s*[^:{}]+\s*)*\}`)
-	isRe      = regexp.MustCompile(`\bis\b`)
-	fstrRe    = regexp.MustCompile(`\bf("([^"\\]|\\.)*"|'([^'\\]|\\.)*')`)
-	fixedRe   = regexp.MustCompile(`^\.\d+f$`)
-	defRe     = regexp.MustCompile(`^def\s+\w+\s*\(`)
-	stringRe  = regexp.MustCompile(`"([^"\\]|\\.)*"|'([^'\\]|\\.)*'`)
-)
+func isKeyword(s string) bool {
+	switch s {
+	case "else", "elif", "if", "for", "while", "try", "except", "finally", "with", "def", "lambda", "return", "class":
+		return true
+	}
+	return false
+}
 
-// missingBuiltins are Python built-ins Starlark lacks, with rewrites.
-var missingBuiltins = []struct {
-	re  *regexp.Regexp
-	msg string
-}{
-	{regexp.MustCompile(`\bisinstance\(`), "isinstance(): use type(x) == \"dict\" (or \"list\", \"str\", \"int\", \"float\")"},
-	{regexp.MustCompile(`\bround\(`), "round(): Starlark has none; use int(x + 0.5) or \"%.2f\" % x for display"},
-	{regexp.MustCompile(`(^|[^.\w])sum\(`), "sum(): Starlark has none; add in a for loop, or use a window's .sum()"},
-	{regexp.MustCompile(`\{\s*\*\*`), "{**d, ...}: Starlark has no dict unpacking; use dict(d, key=value) or d.update(...)"},
-	{regexp.MustCompile(`\bos\.(environ|getenv)`), "os.environ: not available; qstar reads Quix__Broker__Address, Quix__Consumer_Group and Quix__State__Dir itself, and --broker / --state-dir"},
+// convertDef strips the annotations of the def starting at line i (its
+// signature may span lines: it is joined onto line i and the other lines
+// are left empty) and turns a generator into a function returning a list.
+func (m *migration) convertDef(i int) {
+	end := i
+	sig := m.lines[i]
+	for depth(sig) > 0 && end+1 < len(m.lines) {
+		end++
+		sig += " " + strings.TrimSpace(m.lines[end])
+	}
+	for j := i + 1; j <= end; j++ {
+		m.lines[j] = ""
+	}
+	m.lines[i] = stripAnnotations(sig)
+	// A body with yield (not in nested defs) is a generator.
+	defIndent := indentOf(m.lines[i])
+	bodyIndent := -1
+	var yields []int
+	last := end
+	for j := end + 1; j < len(m.lines); j++ {
+		t := strings.TrimSpace(m.lines[j])
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		ind := indentOf(m.lines[j])
+		if ind <= defIndent {
+			break
+		}
+		if bodyIndent < 0 {
+			bodyIndent = ind
+		}
+		last = j
+		if yieldRe.MatchString(m.lines[j]) {
+			yields = append(yields, j)
+		}
+	}
+	if len(yields) == 0 || bodyIndent < 0 {
+		return
+	}
+	pad := strings.Repeat(" ", bodyIndent)
+	const acc = "_yielded"
+	first := end + 1
+	for strings.TrimSpace(m.lines[first]) == "" {
+		first++
+	}
+	if first > end+1 {
+		m.lines[first-1] = pad + acc + " = []"
+	} else {
+		m.lines[end] += "\n" + pad + acc + " = []" // one line more from here on
+	}
+	for _, j := range yields {
+		sm := yieldRe.FindStringSubmatch(m.lines[j])
+		if sm[2] == "" {
+			continue
+		}
+		m.lines[j] = sm[1] + acc + ".append(" + sm[2] + ")"
+	}
+	for j := first; j <= last; j++ {
+		if strings.TrimSpace(m.lines[j]) == "return" {
+			m.lines[j] = m.lines[j][:indentOf(m.lines[j])] + "return " + acc
+		}
+	}
+	if last+1 < len(m.lines) && strings.TrimSpace(m.lines[last+1]) == "" {
+		m.lines[last+1] = pad + "return " + acc
+	} else {
+		m.lines[last] += "\n" + pad + "return " + acc
+	}
+	m.changed(i, "generator: the function collects what it yields in a list and returns it (apply(..., expand=True) takes lists)")
+}
+
+// depth is the bracket depth at the end of s (strings skipped).
+func depth(s string) int {
+	d := 0
+	for _, c := range stripStrings(s) {
+		switch c {
+		case '(', '[', '{':
+			d++
+		case ')', ']', '}':
+			d--
+		}
+	}
+	return d
 }
 
 // stripAnnotations removes type annotations from a def line:
-// def f(a: dict, state: State = None) -> dict:  =>  def f(a, state = None):
+// def f(a: dict, state: State = None) -> dict:  =>  def f(a, state=None):
 func stripAnnotations(line string) string {
 	open := strings.Index(line, "(")
-	close := strings.LastIndex(line, ")")
+	close := matchingParen(line, open)
 	if open < 0 || close < open {
 		return line
 	}
@@ -176,14 +311,16 @@ func stripAnnotations(line string) string {
 	var out []string
 	for _, p := range splitParams(params) {
 		name, rest, found := strings.Cut(p, ":")
-		if found {
+		if found && !strings.ContainsAny(name, "=([{") {
 			if _, def, ok := strings.Cut(rest, "="); ok {
 				p = strings.TrimSpace(name) + "=" + strings.TrimSpace(def)
 			} else {
 				p = strings.TrimSpace(name)
 			}
 		}
-		out = append(out, strings.TrimSpace(p))
+		if strings.TrimSpace(p) != "" {
+			out = append(out, strings.TrimSpace(p))
+		}
 	}
 	tail := line[close+1:]
 	if i := strings.Index(tail, "->"); i >= 0 {
@@ -192,18 +329,39 @@ func stripAnnotations(line string) string {
 	return line[:open+1] + strings.Join(out, ", ") + ")" + tail
 }
 
+func matchingParen(s string, open int) int {
+	if open < 0 {
+		return -1
+	}
+	d := 0
+	blank := stripStrings(s)
+	for i := open; i < len(blank); i++ {
+		switch blank[i] {
+		case '(', '[', '{':
+			d++
+		case ')', ']', '}':
+			d--
+			if d == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // splitParams splits a parameter list at top-level commas.
 func splitParams(s string) []string {
 	var out []string
-	depth, start := 0, 0
-	for i, c := range s {
-		switch c {
+	d, start := 0, 0
+	blank := stripStrings(s)
+	for i := 0; i < len(blank); i++ {
+		switch blank[i] {
 		case '(', '[', '{':
-			depth++
+			d++
 		case ')', ']', '}':
-			depth--
+			d--
 		case ',':
-			if depth == 0 {
+			if d == 0 {
 				out = append(out, s[start:i])
 				start = i + 1
 			}
@@ -219,18 +377,6 @@ const (
 	tripleDouble = "\"\"\""
 	tripleSingle = "'''"
 )
-
-func importOK(stmt string) bool {
-	switch {
-	case strings.HasPrefix(stmt, "from quixstreams"):
-		return true
-	case strings.HasPrefix(stmt, "from datetime import timedelta"):
-		return true
-	case stmt == "import json" || stmt == "import math":
-		return true
-	}
-	return false
-}
 
 func commentOut(line string) string {
 	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
@@ -259,7 +405,8 @@ func convertAssert(line string) string {
 	return indent + "if not (" + cond + "): fail(" + msg + ")"
 }
 
-// convertFStrings turns f"a {x} b {y:.2f}" into ("a %s b %.2f" % (x, y)).
+// convertFStrings turns f"a {x} b {y:.2f} {z!r} {w=}" into
+// "a {} b {:.2f} {!r} w={!r}".format(x, y, z, w).
 func convertFStrings(line string, noteFn func(string)) string {
 	return fstrRe.ReplaceAllStringFunc(line, func(f string) string {
 		quote := f[1:2]
@@ -270,54 +417,423 @@ func convertFStrings(line string, noteFn func(string)) string {
 			c := body[i]
 			switch {
 			case c == '{' && i+1 < len(body) && body[i+1] == '{':
-				format.WriteByte('{')
+				format.WriteString("{{")
 				i++
 			case c == '}' && i+1 < len(body) && body[i+1] == '}':
-				format.WriteByte('}')
+				format.WriteString("}}")
 				i++
-			case c == '%':
-				format.WriteString("%%")
 			case c == '{':
-				end := strings.IndexByte(body[i:], '}')
+				end := fieldClose(body, i)
 				if end < 0 {
 					noteFn("f-string with an unclosed {: convert it by hand")
 					return f
 				}
-				expr := body[i+1 : i+end]
-				spec, verb := "", "s"
-				if j := strings.LastIndex(expr, "!r"); j >= 0 && j == len(expr)-2 {
-					expr, verb = expr[:j], "r"
-				}
-				if j := strings.Index(expr, ":"); j >= 0 && !strings.ContainsAny(expr[j:], "[]()") {
-					expr, spec = expr[:j], expr[j+1:]
-					switch {
-					case fixedRe.MatchString(spec):
-						noteFn(fmt.Sprintf("f-string format spec %q: Starlark's %% has no precision; use \"%%s\" %% (math.round(x * 100) / 100) or keep full precision with %%f", spec))
-						return f
-					case spec == "d":
-						verb, spec = "d", ""
-					default:
-						noteFn(fmt.Sprintf("f-string format spec %q has no %%-equivalent here: convert it by hand", spec))
-						return f
+				field := body[i+1 : end]
+				expr, conv, spec := splitField(field)
+				if strings.HasSuffix(strings.TrimRight(expr, " "), "=") && !strings.HasSuffix(strings.TrimRight(expr, " "), "==") {
+					// {x=} writes the expression text, then its repr
+					// (or its formatted value with a spec).
+					text := expr
+					format.WriteString(strings.ReplaceAll(strings.ReplaceAll(text, "{", "{{"), "}", "}}"))
+					expr = strings.TrimSuffix(strings.TrimRight(expr, " "), "=")
+					if conv == "" && spec == "" {
+						conv = "r"
 					}
 				}
-				format.WriteString("%" + spec + verb)
 				args = append(args, strings.TrimSpace(expr))
-				i += end
+				format.WriteByte('{')
+				if conv != "" {
+					format.WriteString("!" + conv)
+				}
+				if spec != "" {
+					// Nested fields in the spec ({x:{width}}) become
+					// further arguments, in order.
+					var sb strings.Builder
+					for j := 0; j < len(spec); j++ {
+						if spec[j] == '{' {
+							k := strings.IndexByte(spec[j:], '}')
+							if k < 0 {
+								noteFn("f-string format spec with an unclosed {: convert it by hand")
+								return f
+							}
+							args = append(args, strings.TrimSpace(spec[j+1:j+k]))
+							sb.WriteString("{}")
+							j += k
+							continue
+						}
+						sb.WriteByte(spec[j])
+					}
+					format.WriteString(":" + sb.String())
+				}
+				format.WriteByte('}')
+				i = end
 			default:
 				format.WriteByte(c)
 			}
 		}
 		s := quote + format.String() + quote
 		if len(args) == 0 {
-			return strings.ReplaceAll(s, "%%", "%")
+			return strings.ReplaceAll(strings.ReplaceAll(s, "{{", "{"), "}}", "}")
 		}
-		return "(" + s + " % (" + strings.Join(args, ", ") + ",))"
+		return s + ".format(" + strings.Join(args, ", ") + ")"
 	})
+}
+
+// fieldClose finds the '}' that closes the replacement field opened at i,
+// skipping brackets and strings inside the expression.
+func fieldClose(body string, i int) int {
+	d := 0
+	var q byte
+	for j := i + 1; j < len(body); j++ {
+		c := body[j]
+		switch {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '\'' || c == '"':
+			q = c
+		case c == '(' || c == '[' || c == '{':
+			d++
+		case c == ')' || c == ']':
+			d--
+		case c == '}':
+			if d == 0 {
+				return j
+			}
+			d--
+		}
+	}
+	return -1
+}
+
+// splitField splits an f-string field into its expression, conversion
+// (r, s, a) and format spec, at the top level.
+func splitField(field string) (expr, conv, spec string) {
+	d := 0
+	var q byte
+	for j := 0; j < len(field); j++ {
+		c := field[j]
+		switch {
+		case q != 0:
+			if c == q {
+				q = 0
+			}
+		case c == '\'' || c == '"':
+			q = c
+		case c == '(' || c == '[' || c == '{':
+			d++
+		case c == ')' || c == ']' || c == '}':
+			d--
+		case d == 0 && c == '!' && j+1 < len(field) && field[j+1] != '=':
+			expr = field[:j]
+			rest := field[j+1:]
+			conv = rest[:1]
+			if k := strings.IndexByte(rest, ':'); k >= 0 {
+				spec = rest[k+1:]
+			}
+			return expr, conv, spec
+		case d == 0 && c == ':':
+			return field[:j], "", field[j+1:]
+		}
+	}
+	return field, "", ""
 }
 
 // stripStrings blanks string literals, for checks that must not look
 // inside them.
 func stripStrings(line string) string {
-	return stringRe.ReplaceAllString(line, `""`)
+	return stringRe.ReplaceAllStringFunc(line, func(s string) string { return strings.Repeat("_", len(s)) })
+}
+
+// compRe matches Python's comparison operators.
+var (
+	compRe     = regexp.MustCompile(`(<=|>=|==|!=|<|>|\bnot\s+in\b|\bin\b)`)
+	compLeadRe = regexp.MustCompile(`^\s*(return\s+|if\s+|elif\s+|while\s+|assert\s+|not\s+|[\w.]+\s*=\s*)?`)
+)
+
+// splitChainedComparisons rewrites a < b < c into (a < b and b < c),
+// which Starlark lacks, for each chain in a line whose operands hold no
+// boolean operator, conditional or lambda.
+func splitChainedComparisons(line string) string {
+	for range 20 {
+		next, ok := splitOneChain(line)
+		if !ok {
+			return line
+		}
+		line = next
+	}
+	return line
+}
+
+// splitOneChain rewrites the innermost chained comparison of line.
+func splitOneChain(line string) (string, bool) {
+	blank := stripStrings(line)
+	type region struct{ start, end, depth int }
+	regions := []region{{0, len(blank), 0}}
+	var stack []int
+	for i := 0; i < len(blank); i++ {
+		switch blank[i] {
+		case '(', '[', '{':
+			stack = append(stack, i)
+		case ')', ']', '}':
+			if len(stack) > 0 {
+				open := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				regions = append(regions, region{open + 1, i, len(stack) + 1})
+			}
+		case '#':
+			regions[0].end = i
+			i = len(blank)
+		}
+	}
+	sort.SliceStable(regions, func(i, j int) bool { return regions[i].depth > regions[j].depth })
+	for _, r := range regions {
+		// Mask nested brackets, so only this level's operators count.
+		masked := []byte(blank[r.start:r.end])
+		d := 0
+		for i, c := range masked {
+			switch c {
+			case '(', '[', '{':
+				d++
+				if d > 1 || true {
+					if d > 1 {
+						masked[i] = '_'
+					}
+				}
+				continue
+			case ')', ']', '}':
+				d--
+				if d > 0 {
+					masked[i] = '_'
+				}
+				continue
+			}
+			if d > 0 {
+				masked[i] = '_'
+			}
+		}
+		pieceStart := 0
+		for i := 0; i <= len(masked); i++ {
+			if i < len(masked) && masked[i] != ',' && masked[i] != ';' && !(masked[i] == ':' && !strings.Contains(string(masked[pieceStart:i]), "lambda")) {
+				continue
+			}
+			piece := string(masked[pieceStart:i])
+			start := r.start + pieceStart
+			pieceStart = i + 1
+			if strings.Contains(piece, " and ") || strings.Contains(piece, " or ") || strings.Contains(piece, "lambda") ||
+				strings.Contains(piece, " if ") || strings.Contains(piece, " else ") {
+				continue
+			}
+			locs := compRe.FindAllStringIndex(piece, -1)
+			if len(locs) < 2 {
+				continue
+			}
+			orig := line[start : start+len(piece)]
+			lead := compLeadRe.FindString(orig)
+			if strings.HasSuffix(strings.TrimSpace(lead), "=") && strings.Contains(piece[:len(lead)], "==") || len(lead) > locs[0][0] {
+				lead = ""
+			}
+			var operands, ops []string
+			prev := len(lead)
+			for _, l := range locs {
+				operands = append(operands, strings.TrimSpace(orig[prev:l[0]]))
+				ops = append(ops, orig[l[0]:l[1]])
+				prev = l[1]
+			}
+			operands = append(operands, strings.TrimSpace(orig[prev:]))
+			var parts []string
+			for j, op := range ops {
+				parts = append(parts, operands[j]+" "+op+" "+operands[j+1])
+			}
+			trail := orig[len(strings.TrimRight(orig, " ")):]
+			repl := lead + "(" + strings.Join(parts, " and ") + ")" + trail
+			return line[:start] + repl + line[start+len(piece):], true
+		}
+	}
+	return line, false
+}
+
+// convertDictUnpacking rewrites dict displays with ** items, which
+// Starlark lacks: {**a, **b} becomes dict(a, **b) and {"k": v, **d}
+// becomes dict({"k": v}, **d) (later keys win, earlier positions stay, as
+// in Python). Newlines inside the display are kept, so line numbers do
+// not move.
+func (m *migration) convertDictUnpacking(src string) string {
+	blank := blankStringsMultiline(src)
+	for {
+		at := strings.Index(blank, "**")
+		found := false
+		for at >= 0 {
+			open := enclosingBrace(blank, at)
+			if open >= 0 {
+				close := matchingParen(blank, open)
+				if close > open {
+					repl, ok := dictFromParts(src[open+1:close], blank[open+1:close])
+					if ok {
+						src = src[:open] + repl + src[close+1:]
+						blank = blankStringsMultiline(src)
+						found = true
+						break
+					}
+				}
+			}
+			next := strings.Index(blank[at+2:], "**")
+			if next < 0 {
+				at = -1
+			} else {
+				at += 2 + next
+			}
+		}
+		if !found {
+			return src
+		}
+	}
+}
+
+// enclosingBrace returns the index of the '{' directly enclosing i (at
+// depth 0 relative to i), or -1 when i is inside another bracket.
+func enclosingBrace(blank string, i int) int {
+	d := 0
+	for j := i - 1; j >= 0; j-- {
+		switch blank[j] {
+		case ')', ']', '}':
+			d++
+		case '(', '[':
+			if d == 0 {
+				return -1
+			}
+			d--
+		case '{':
+			if d == 0 {
+				return j
+			}
+			d--
+		}
+	}
+	return -1
+}
+
+// dictFromParts builds dict(...) from the items of a display.
+func dictFromParts(items, blankItems string) (string, bool) {
+	parts := splitTop(items, blankItems)
+	var groups []string
+	var entries []string
+	for _, p := range parts {
+		t := strings.TrimSpace(p)
+		if t == "" {
+			continue
+		}
+		if strings.HasPrefix(t, "**") {
+			if len(entries) > 0 {
+				groups = append(groups, "{"+strings.Join(entries, ", ")+"}")
+				entries = nil
+			}
+			groups = append(groups, strings.TrimSpace(t[2:]))
+			continue
+		}
+		if !strings.Contains(blankStringsMultiline(t), ":") {
+			return "", false // a set display
+		}
+		entries = append(entries, t)
+	}
+	if len(entries) > 0 {
+		groups = append(groups, "{"+strings.Join(entries, ", ")+"}")
+	}
+	if len(groups) == 0 {
+		return "", false
+	}
+	out := "dict(" + groups[0] + ")"
+	if len(groups) > 1 {
+		out = "dict(" + groups[0] + ", **" + groups[1] + ")"
+		for _, g := range groups[2:] {
+			out = "dict(" + out + ", **" + g + ")"
+		}
+	}
+	if n := strings.Count(items, "\n") - strings.Count(out, "\n"); n > 0 {
+		out = out[:len(out)-1] + strings.Repeat("\n", n) + ")"
+	}
+	return out, true
+}
+
+// splitTop splits s at commas outside brackets (using its blanked copy).
+func splitTop(s, blank string) []string {
+	var out []string
+	d, start := 0, 0
+	for i := 0; i < len(blank); i++ {
+		switch blank[i] {
+		case '(', '[', '{':
+			d++
+		case ')', ']', '}':
+			d--
+		case ',':
+			if d == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// blankStringsMultiline blanks string literals and comments of a whole
+// source (keeping its length and newlines).
+func blankStringsMultiline(src string) string {
+	b := []byte(src)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '#':
+			for i < len(b) && b[i] != '\n' {
+				b[i] = '_'
+				i++
+			}
+		case c == '"' || c == '\'':
+			q := string(c)
+			if strings.HasPrefix(src[i:], strings.Repeat(q, 3)) {
+				q = strings.Repeat(q, 3)
+			}
+			j := i + len(q)
+			for j < len(b) && !strings.HasPrefix(src[j:], q) {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			end := min(j+len(q), len(b))
+			for k := i; k < end; k++ {
+				if b[k] != '\n' {
+					b[k] = '_'
+				}
+			}
+			i = end - 1
+		}
+	}
+	return string(b)
+}
+
+// CheckMigrated compiles a migrated script with qstar's predeclared names
+// and the modules it imports, without running it: what qstar check would
+// reject at load time for syntax or unknown names.
+func CheckMigrated(filename string, src []byte) error {
+	predeclared := builtins.Predeclared()
+	modules := importModules(python.NewEnviron(func(string) string { return "" }), predeclared, nil)
+	src, bindings, err := resolveImports(filename, src, modules)
+	if err != nil {
+		return err
+	}
+	for k, v := range bindings {
+		predeclared[k] = v
+	}
+	predeclared[builtins.BuildingName] = starlark.False
+	f, err := fileOptions.Parse(filename, src, 0)
+	if err != nil {
+		return loadError(err)
+	}
+	pythonRewrite(f)
+	rewrite(f)
+	if _, err := starlark.FileProgram(f, predeclared.Has); err != nil {
+		return loadError(err)
+	}
+	return nil
 }

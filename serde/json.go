@@ -402,33 +402,39 @@ func appendJSON(dst []byte, v starlark.Value, depth int) ([]byte, error) {
 	case starlark.String:
 		return appendString(dst, string(v)), nil
 	case *starlark.Dict:
-		dst = append(dst, '{')
 		// Items costs two allocations per dict; ranging over Entries
 		// costs several per key (the loop body's captures escape).
-		for i, kv := range v.Items() {
-			k, val := kv[0], kv[1]
-			ks, ok := k.(starlark.String)
-			if !ok {
-				return dst, serializeErr("json", "dict key %s of type %s is not a string", k.String(), k.Type())
-			}
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, string(ks))
-			dst = append(dst, ':')
-			var err error
-			if dst, err = appendJSON(dst, val, depth+1); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, '}'), nil
+		return appendObject(dst, v.Items(), depth)
 	case *starlark.List:
 		return appendSeq(dst, v, depth)
 	case starlark.Tuple:
 		return appendSeq(dst, v, depth)
+	case starlark.IterableMapping: // collections.Counter
+		return appendObject(dst, v.Items(), depth)
 	default:
 		return dst, serializeErr("json", "value of type %s is not JSON serializable", v.Type())
 	}
+}
+
+func appendObject(dst []byte, items []starlark.Tuple, depth int) ([]byte, error) {
+	dst = append(dst, '{')
+	for i, kv := range items {
+		k, val := kv[0], kv[1]
+		ks, ok := k.(starlark.String)
+		if !ok {
+			return dst, serializeErr("json", "dict key %s of type %s is not a string", k.String(), k.Type())
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, string(ks))
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendJSON(dst, val, depth+1); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
 }
 
 func appendSeq(dst []byte, seq starlark.Indexable, depth int) ([]byte, error) {

@@ -29,14 +29,22 @@ func (Bytes) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 	return dst, serializeErr("bytes", "expected bytes or str, got %s", v.Type())
 }
 
-// String is the "str" codec: UTF-8 text.
-type String struct{}
+// String is the "str" codec: text in Codec's encoding, UTF-8 when Codec
+// is nil (Quix Streams' StringSerializer(codec=...)).
+type String struct{ Codec *Codec }
 
 // Name implements Serializer and Deserializer.
 func (String) Name() string { return "str" }
 
 // Deserialize implements Deserializer.
-func (String) Deserialize(b []byte) (starlark.Value, error) {
+func (c String) Deserialize(b []byte) (starlark.Value, error) {
+	if c.Codec != nil && c.Codec != UTF8 {
+		s, err := c.Codec.Decode(b)
+		if err != nil {
+			return nil, deserializeErr("str", "%v", err)
+		}
+		return starlark.String(s), nil
+	}
 	if !utf8.Valid(b) {
 		return nil, deserializeErr("str", "invalid UTF-8")
 	}
@@ -44,10 +52,17 @@ func (String) Deserialize(b []byte) (starlark.Value, error) {
 }
 
 // Serialize implements Serializer.
-func (String) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
+func (c String) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 	s, ok := v.(starlark.String)
 	if !ok {
 		return dst, serializeErr("str", "expected str, got %s", v.Type())
+	}
+	if c.Codec != nil && c.Codec != UTF8 {
+		out, err := c.Codec.Encode(dst, string(s))
+		if err != nil {
+			return dst, serializeErr("str", "%v", err)
+		}
+		return out, nil
 	}
 	return append(dst, s...), nil
 }

@@ -143,7 +143,7 @@ func startJob(t *testing.T, dir, addr, stateDir, src string, work int, extra ...
 	return cmd, stderr
 }
 
-var assignedSome = regexp.MustCompile(`partitions assigned" partitions="?\[[a-z]`)
+var assignedSome = regexp.MustCompile(`partitions assigned" partitions="?\[\w`)
 
 // waitAssigned waits until a job logs a non-empty assignment.
 func waitAssigned(t *testing.T, log *syncbuf.Buffer, within time.Duration) {

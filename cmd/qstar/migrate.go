@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -14,8 +15,9 @@ func migrateCmd(_ context.Context, e *env, args []string) error {
 			"mechanically (imports, the if __name__ == \"__main__\": block, f-strings, is None,\n"+
 			"raise, assert), and list on standard error, with line numbers, what Starlark\n"+
 			"cannot express (classes, try/except, with, global, ...) and how to rewrite it.\n"+
-			"The script goes to standard output (lines keep their numbers). Exit code 1 when\n"+
-			"something needs rewriting by hand. See docs/migration.md.")
+			"The script goes to standard output (lines keep their numbers). What was changed\n"+
+			"is listed as \"converted\". Exit code 1 when something needs rewriting by hand,\n"+
+			"or when the converted script does not compile. See docs/migration.md.")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -28,15 +30,22 @@ func migrateCmd(_ context.Context, e *env, args []string) error {
 	fmt.Fprint(e.stdout, out)
 	manual := 0
 	for _, n := range notes {
-		if n.Line == 0 {
+		switch {
+		case n.Line == 0:
 			fmt.Fprintf(e.stderr, "%s: %s\n", pos[0], n.Message)
-			continue
+		case n.Manual:
+			manual++
+			fmt.Fprintf(e.stderr, "%s:%d: %s\n", pos[0], n.Line, n.Message)
+		default:
+			fmt.Fprintf(e.stderr, "%s:%d: converted: %s\n", pos[0], n.Line, n.Message)
 		}
-		manual++
-		fmt.Fprintf(e.stderr, "%s:%d: %s\n", pos[0], n.Line, n.Message)
 	}
 	if manual > 0 {
 		return fmt.Errorf("%d line(s) need rewriting by hand (listed above)", manual)
+	}
+	// The output must load: compile it as qstar check would.
+	if err := runtime.CheckMigrated(strings.TrimSuffix(pos[0], ".py")+".star", []byte(out)); err != nil {
+		return fmt.Errorf("the converted script does not compile; please report this: %w", err)
 	}
 	return nil
 }

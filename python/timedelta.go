@@ -1,4 +1,4 @@
-package builtins
+package python
 
 import (
 	"fmt"
@@ -27,6 +27,8 @@ var (
 	_ starlark.HasUnary   = Timedelta{}
 	_ starlark.Comparable = Timedelta{}
 	_ starlark.HasAttrs   = Timedelta{}
+	_ Reprer              = Timedelta{}
+	_ Stringer            = Timedelta{}
 )
 
 // NewTimedelta implements the timedelta(...) builtin.
@@ -104,6 +106,31 @@ func (t Timedelta) String() string {
 		parts = append(parts, "0")
 	}
 	return "datetime.timedelta(" + strings.Join(parts, ", ") + ")"
+}
+
+// PyRepr returns repr(t) as CPython 3.11 writes it, e.g.
+// datetime.timedelta(days=-1, seconds=86399); the same as String.
+func (t Timedelta) PyRepr() string { return t.String() }
+
+// PyStr returns str(t) as CPython writes it: '0:00:05',
+// '1 day, 2:03:04.500000', '-1 day, 23:59:59'.
+func (t Timedelta) PyStr() string {
+	days := floorDiv(t.us, 86400e6)
+	rest := t.us - days*86400e6
+	secs := rest / 1e6
+	micro := rest % 1e6
+	s := fmt.Sprintf("%d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+	if days != 0 {
+		plural := "s"
+		if days == 1 || days == -1 {
+			plural = ""
+		}
+		s = fmt.Sprintf("%d day%s, ", days, plural) + s
+	}
+	if micro != 0 {
+		s += fmt.Sprintf(".%06d", micro)
+	}
+	return s
 }
 
 func floorDiv(a, b int64) int64 {

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Hand-written reproduction of app.py (no quixstreams). Reads input.jsonl, writes expected.jsonl."""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_input():
+    with open(os.path.join(HERE, "input.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_output(records):
+    with open(os.path.join(HERE, "expected.jsonl"), "w") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+# app: filter (account_class == "Gold") & (abs(transaction_amount) >= 1000) -> project 3 columns ->
+#      total_transactions = per-key stateful counter -> upper-case transaction_source ->
+#      constant column customer_notification -> print -> to_topic("json__user_notifications")
+state = {}  # message key -> {"total_transactions": n}
+out = []
+for rec in read_input():
+    v = rec["value"]
+    if not ((v["account_class"] == "Gold") and (abs(v["transaction_amount"]) >= 1000)):
+        continue
+    v = {k: v[k] for k in ["account_id", "transaction_amount", "transaction_source"]}
+    st = state.setdefault(rec["key"], {})
+    total = st.get("total_transactions", 0) + 1
+    st["total_transactions"] = total
+    v["total_transactions"] = total
+    v["transaction_source"] = v["transaction_source"].upper()
+    v["customer_notification"] = "A high cost purchase was attempted"
+    # to_topic forwards the input headers
+    out.append({"topic": "json__user_notifications", "key": rec["key"], "value": v,
+                "timestamp": rec["timestamp"], "headers": rec.get("headers")})
+write_output(out)

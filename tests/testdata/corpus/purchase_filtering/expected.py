@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Hand-written reproduction of app.py (no quixstreams). Reads input.jsonl, writes expected.jsonl."""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_input():
+    with open(os.path.join(HERE, "input.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_output(records):
+    with open(os.path.join(HERE, "expected.jsonl"), "w") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+# app: filter (sum(Price*Quantity) * 1.10 >= 100.00) & (Membership Type in [Silver, Gold]),
+#      add "Full Name", project ["Full Name", "Email"], to_topic("customers_coupon_qualified")
+SALES_TAX = 1.10
+out = []
+for rec in read_input():
+    v = rec["value"]
+    total = sum([i["Price"] * i["Quantity"] for i in v["Purchases"]])
+    # StreamingSeries "&" is Python "and" (returns an operand); the filter tests truthiness
+    keep = (total * SALES_TAX >= 100.00) and (v["Membership Type"] in ["Silver", "Gold"])
+    if not keep:
+        continue
+    v["Full Name"] = f'{v["First Name"]} {v["Last Name"]}'
+    v = {"Full Name": v["Full Name"], "Email": v["Email"]}
+    out.append({"topic": "customers_coupon_qualified", "key": rec["key"], "value": v, "timestamp": rec["timestamp"]})
+write_output(out)
