@@ -502,6 +502,9 @@ func methodNames(m map[string]*starlark.Builtin) []string {
 // A topic declared twice under one name keeps the last declaration. On
 // Quix Cloud the name is the workspace's: the id of its topic of that
 // name, or the name prefixed with the workspace id.
+// maxTopicNameLength is the longest topic name Kafka accepts.
+const maxTopicNameLength = 255
+
 func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
 	var name string
@@ -520,6 +523,10 @@ func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		"timestamp_extractor?", &extractor,
 	); err != nil {
 		return nil, err
+	}
+	if len(name) > maxTopicNameLength {
+		// Kafka's limit, which Quix Streams checks as TopicNameLengthExceeded.
+		return nil, fmt.Errorf("%s: TopicNameLengthExceeded: topic %q... is %d characters long; Kafka allows at most %d", b.Name(), name[:40], len(name), maxTopicNameLength)
 	}
 	var cfg *TopicConfig
 	switch c := config.(type) {

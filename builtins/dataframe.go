@@ -6,6 +6,8 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/qstar-dev/qstar/python"
+
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/record"
 )
@@ -294,7 +296,7 @@ func sdfPrint(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "pretty?", &pretty, "metadata?", &metadata); err != nil {
 		return nil, err
 	}
-	return d.then(thread, engine.Print()), nil
+	return d.then(thread, engine.Print(python.Repr)), nil
 }
 
 // sdfSetTimestamp implements sdf.set_timestamp(func): the record's

@@ -160,14 +160,35 @@ func callbackFn(fn, param string, v starlark.Value, nargs int) (starlark.Callabl
 	return c, nil
 }
 
+// Attr implements starlark.HasAttrs: the aggregation methods, and the
+// properties Quix Streams' window definitions have: duration_ms,
+// grace_ms, step_ms (None unless hopping) and name (None unless given).
 func (w *WindowDefinition) Attr(name string) (starlark.Value, error) {
 	if m, ok := windowDefinitionMethods[name]; ok {
 		return w.sdf.app.reg.buildOnly(m, w), nil
 	}
+	switch name {
+	case "duration_ms":
+		return starlark.MakeInt64(w.duration), nil
+	case "grace_ms":
+		return starlark.MakeInt64(w.grace), nil
+	case "step_ms":
+		if w.kind != "hopping" {
+			return starlark.None, nil
+		}
+		return starlark.MakeInt64(w.step), nil
+	case "name":
+		if w.name == "" {
+			return starlark.None, nil
+		}
+		return starlark.String(w.name), nil
+	}
 	return nil, nil
 }
 
-func (w *WindowDefinition) AttrNames() []string { return methodNames(windowDefinitionMethods) }
+func (w *WindowDefinition) AttrNames() []string {
+	return append(methodNames(windowDefinitionMethods), "duration_ms", "grace_ms", "name", "step_ms")
+}
 
 // window names the store (Quix Streams' auto names unless name= was
 // given) and registers it.
@@ -198,14 +219,19 @@ var windowMethods = map[string]*starlark.Builtin{
 	"current": starlark.NewBuiltin("Window.current", windowEmit(false)),
 }
 
+// Attr implements starlark.HasAttrs: final(), current(), and name (the
+// window's state store name, as Quix Streams names it).
 func (w *Window) Attr(name string) (starlark.Value, error) {
 	if m, ok := windowMethods[name]; ok {
 		return w.def.sdf.app.reg.buildOnly(m, w), nil
 	}
+	if name == "name" {
+		return starlark.String(w.store), nil
+	}
 	return nil, nil
 }
 
-func (w *Window) AttrNames() []string { return methodNames(windowMethods) }
+func (w *Window) AttrNames() []string { return append(methodNames(windowMethods), "name") }
 
 // windowEmit implements window.final() (each window once, when it closes)
 // and window.current() (every window a record updates, on every record).

@@ -214,22 +214,22 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 }
 
 // Print writes each record's value, key and timestamp to the task's stdout
-// as one line, and passes it on.
-func Print() Op { return printOp{} }
+// as one line, the values written by repr, and passes it on.
+func Print(repr func(starlark.Value) string) Op { return printOp{repr: repr} }
 
-type printOp struct{}
+type printOp struct{ repr func(starlark.Value) string }
 
 func (printOp) Name() string     { return "print" }
 func (printOp) Describe() string { return "" }
 
-func (printOp) Compose(pos string, next Step) Step {
+func (p printOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
 		line := make([]byte, 0, 128)
-		line = append(line, `{"value": `...)
-		line = append(line, r.Value.String()...)
-		line = append(line, `, "key": `...)
-		line = append(line, r.Key.String()...)
-		line = append(line, `, "timestamp": `...)
+		line = append(line, `{'value': `...)
+		line = append(line, p.repr(r.Value)...)
+		line = append(line, `, 'key': `...)
+		line = append(line, p.repr(r.Key)...)
+		line = append(line, `, 'timestamp': `...)
 		line = strconv.AppendInt(line, r.Timestamp, 10)
 		line = append(line, "}\n"...)
 		if _, err := c.stdout.Write(line); err != nil {

@@ -22,6 +22,8 @@ func TestLoadErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"syntax", "app = Application()\nx = (\n", "job.star:3:1: got end of file, want primary expression"},
+		{"topic name too long", "app = Application()\nt = app.topic(\"" + strings.Repeat("t", 256) + "\")\n", `job.star:2:14: Application.topic: TopicNameLengthExceeded: topic "tttttttttttttttttttttttttttttttttttttttt"... is 256 characters long; Kafka allows at most 255`},
+		{"positional and keyword", "app = Application(\"localhost:9092\", broker_address=\"x\")\n", `job.star:1:18: Application: got multiple values for argument 'broker_address'`},
 		{"undefined", "app = Application()\nsdf = foo\n", "job.star:2:7: undefined: foo"},
 		{"bad import", "from quixstreams import Application, Foo\n", `job.star:1:1: cannot import "Foo" from "quixstreams"`},
 		{"import module", "import requests\n", `job.star:1:1: cannot import "requests": qstar provides the modules collections, datetime, dotenv, hashlib, json, logging, math, os, quixstreams, time, typing, uuid`},
@@ -350,5 +352,30 @@ func TestRewriteNestingIsNotExponential(t *testing.T) {
 	}
 	if g, w := starlark.NewList(running).String(), globals["at_load"].String(); g != w {
 		t.Errorf("running: %s\nbuilding: %s", g, w)
+	}
+}
+
+// TestLoadPythonAPI pins Quix Streams names qstar adds for migrated apps:
+// positional Application arguments in 2.5.1's order, and the window
+// definition properties.
+func TestLoadPythonAPI(t *testing.T) {
+	src := `app = Application("localhost:9092", None, "grp", "earliest")
+sdf = app.dataframe(app.topic("in"))
+h = sdf.hopping_window(60000, 10000, grace_ms=500, name="w")
+tw = sdf.tumbling_window(timedelta(seconds=5))
+print(h.duration_ms, h.step_ms, h.grace_ms, h.name, tw.duration_ms, tw.step_ms, tw.grace_ms, tw.name, tw.sum().name)
+app.run(sdf)
+`
+	var out bytes.Buffer
+	s, err := Load("job.star", []byte(src), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.App.Config()
+	if cfg.BrokerAddress != "localhost:9092" || cfg.ConsumerGroup != "grp" || cfg.AutoOffsetReset != "earliest" {
+		t.Errorf("positional arguments: broker %q, group %q, offset reset %q", cfg.BrokerAddress, cfg.ConsumerGroup, cfg.AutoOffsetReset)
+	}
+	if want := "60000 10000 500 w 5000 None 0 None tumbling_window_5000_sum\n"; out.String() != want {
+		t.Errorf("window properties printed %q, want %q", out.String(), want)
 	}
 }

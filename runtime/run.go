@@ -69,7 +69,18 @@ type Options struct {
 	Watch bool
 	// Getenv reads the environment. Default os.Getenv.
 	Getenv func(string) string
+	// BrokerWait is how long to wait for a configured broker to accept
+	// connections before failing with an error that says where the
+	// address came from. Default BrokerWait.
+	BrokerWait time.Duration
 }
+
+// EmbeddedBroker is the --broker value that selects the embedded broker.
+const EmbeddedBroker = "embedded"
+
+// BrokerWait is how long Run waits for a configured broker to accept
+// connections before failing (Options.BrokerWait's default).
+const BrokerWait = 15 * time.Second
 
 // DefaultDataDir is where the embedded broker keeps its data.
 const DefaultDataDir = ".qstar/broker"
@@ -87,13 +98,23 @@ func (o *Options) defaults() {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
+	if o.BrokerWait == 0 {
+		o.BrokerWait = BrokerWait
+	}
 }
 
 // ResolveBroker returns the broker address to use, first found wins: the
 // flag, the script's broker_address, the Quix__Broker__Address variable.
 // It returns "" when none is set (use the embedded broker).
+//
+// The flag value "embedded" (EmbeddedBroker) picks the embedded broker
+// whatever the script and environment say, so an app that hard-codes
+// broker_address="localhost:9092" runs unchanged on a machine with no
+// Kafka.
 func ResolveBroker(flag, script string, getenv func(string) string) string {
 	switch {
+	case flag == EmbeddedBroker:
+		return ""
 	case flag != "":
 		return flag
 	case script != "":
@@ -138,6 +159,19 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
 	}
 	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
+	if brokerAddr != "" && s.App.Platform() == nil {
+		source := "--broker"
+		switch {
+		case opts.Broker != "":
+		case cfg.BrokerAddress != "":
+			source = "broker_address= of the Application at " + s.App.Pos()
+		default:
+			source = "$" + EnvBrokerAddress
+		}
+		if err := waitForBroker(ctx, brokerAddr, source, s.Filename, opts.BrokerWait, log); err != nil {
+			return err
+		}
+	}
 	addr, closeBroker, err := Broker(brokerAddr, opts.DataDir, log)
 	if err != nil {
 		return err
@@ -535,4 +569,40 @@ func showProgress(w io.Writer, m *engine.Metrics) func() {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// waitForBroker dials the bootstrap servers until one accepts a TCP
+// connection, for up to wait (or until ctx is done). It logs the problem
+// once, then every 5 s, and fails saying where the address came from and
+// how to use the embedded broker instead.
+func waitForBroker(ctx context.Context, addrs, source, script string, wait time.Duration, log *slog.Logger) error {
+	deadline := time.Now().Add(wait)
+	var lastErr error
+	var lastLog time.Time
+	for {
+		for _, a := range strings.Split(addrs, ",") {
+			conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", strings.TrimSpace(a))
+			if err == nil {
+				conn.Close()
+				return nil
+			}
+			lastErr = err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no Kafka broker answers at %s (set by %s) after %s: %v; start the broker, pass --broker ADDR, or run on the embedded broker with `qstar run --broker embedded %s`",
+				addrs, source, wait, lastErr, script)
+		}
+		if time.Since(lastLog) >= 5*time.Second {
+			log.Warn("waiting for the Kafka broker", "broker", addrs, "set_by", source, "error", lastErr.Error(), "gives_up_in", time.Until(deadline).Round(time.Second).String())
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

@@ -195,6 +195,10 @@ func TestCLIRunStopsOnSignal(t *testing.T) {
 func TestCLIErrors(t *testing.T) {
 	dir := t.TempDir()
 	_ = os.WriteFile(filepath.Join(dir, "bad.star"), []byte("app = Application()\nx = (\n"), 0o644)
+	// A hard-coded broker address with nothing listening there (port 1).
+	_ = os.WriteFile(filepath.Join(dir, "hardcoded.star"), []byte("from quixstreams import Application\n"+
+		"app = Application(broker_address=\"127.0.0.1:1\", consumer_group=\"g\", auto_offset_reset=\"earliest\")\n"+
+		"app.run(app.dataframe(app.topic(\"in\")))\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -204,6 +208,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"nope"}, 2, `unknown command "nope"`},
 		{[]string{"run", "bad.star"}, 1, "bad.star:3:1: got end of file"},
 		{[]string{"run", "missing.star"}, 1, "no such file"},
+		{[]string{"run", "hardcoded.star", "--broker-wait", "500ms"}, 1,
+			"no Kafka broker answers at 127.0.0.1:1 (set by broker_address= of the Application at hardcoded.star:2:18) after 500ms: dial tcp 127.0.0.1:1: connect: connection refused; start the broker, pass --broker ADDR, or run on the embedded broker with `qstar run --broker embedded hardcoded.star`"},
 		{[]string{"produce", "t", "--value-format", "xml"}, 2, "--value-format must be json or str"},
 		{[]string{"consume", "t", "--isolation", "dirty"}, 2, "--isolation must be read_committed or read_uncommitted"},
 	} {
@@ -220,6 +226,8 @@ func TestCLIErrors(t *testing.T) {
 			t.Errorf("qstar %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
 		}
 	}
+	// --broker embedded runs it anyway.
+	qstar(t, dir, "", "run", "hardcoded.star", "--broker", "embedded", "--data-dir", filepath.Join(dir, "broker"), "--stop-when-idle", "500ms")
 	for _, c := range []string{"run", "broker", "produce", "consume", "version", "test", "check", "migrate"} {
 		out := qstar(t, dir, "", c, "--help")
 		if !strings.Contains(out, "Usage: qstar "+c) {

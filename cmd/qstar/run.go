@@ -17,8 +17,10 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		"Load JOB.star and run the application it defines until interrupted.\n"+
 			"Broker resolution, first found wins: --broker, Application(broker_address=),\n"+
 			"$Quix__Broker__Address, then an embedded broker keeping its data in --data-dir\n"+
-			"(shared with other qstar commands using the same directory).")
-	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port])")
+			"(shared with other qstar commands using the same directory). --broker embedded\n"+
+			"uses the embedded broker even when the script sets broker_address=.")
+	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port]); \"embedded\" runs on the embedded broker whatever the script or environment sets")
+	brokerWait := fs.Duration("broker-wait", runtime.BrokerWait, "how long to wait for a configured broker to accept connections before failing")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
 	quiet := fs.Bool("quiet", false, "no status line on a terminal")
 	watchFlag := fs.Bool("watch", false, "reload the job when its script or a file it loads changes, keeping offsets and state")
@@ -67,6 +69,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		Progress:     progressWriter(e, *quiet),
 		Watch:        *watchFlag,
 		Broker:       *broker,
+		BrokerWait:   *brokerWait,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
 		Stdout:       e.stdout,
