@@ -132,7 +132,7 @@ func formatString(s, specText string) (string, error) {
 	}
 	switch {
 	case sp.typ != 0 && sp.typ != 's':
-		return "", fmt.Errorf("unknown format code '%c' for object of type 'str'", sp.typ)
+		return "", fmt.Errorf("Unknown format code '%c' for object of type 'str'", sp.typ)
 	case sp.sign != 0:
 		return "", fmt.Errorf("sign not allowed in string format specifier")
 	case sp.align == '=':
@@ -140,7 +140,7 @@ func formatString(s, specText string) (string, error) {
 	case sp.alt:
 		return "", fmt.Errorf("alternate form (#) not allowed in string format specifier")
 	case sp.grouping != 0:
-		return "", fmt.Errorf("cannot specify '%c' with 's'", sp.grouping)
+		return "", fmt.Errorf("Cannot specify '%c' with 's'.", sp.grouping)
 	}
 	if sp.precision >= 0 && utf8.RuneCountInString(s) > sp.precision {
 		s = string([]rune(s)[:sp.precision])
@@ -227,13 +227,13 @@ func formatInt(n *big.Int, specText string) (string, error) {
 		}
 		return pad("", string(rune(n.Int64())), sp, '<'), nil
 	default:
-		return "", fmt.Errorf("unknown format code '%c' for object of type 'int'", sp.typ)
+		return "", fmt.Errorf("Unknown format code '%c' for object of type 'int'", sp.typ)
 	}
 	if !sp.alt {
 		prefix = ""
 	}
 	if sp.grouping == ',' && sp.typ != 0 && sp.typ != 'd' {
-		return "", fmt.Errorf("cannot specify ',' with '%c'", sp.typ)
+		return "", fmt.Errorf("Cannot specify ',' with '%c'.", sp.typ)
 	}
 	sign := signOf(neg, sp) + prefix
 	digits = groupZeroPadded(digits, "", sign, sp, groupEvery)
@@ -290,7 +290,7 @@ func formatFloatSpec(f float64, sp spec) (string, error) {
 	switch sp.typ {
 	case 0, 'e', 'E', 'f', 'F', 'g', 'G', 'n', '%':
 	default:
-		return "", fmt.Errorf("unknown format code '%c' for object of type 'float'", sp.typ)
+		return "", fmt.Errorf("Unknown format code '%c' for object of type 'float'", sp.typ)
 	}
 	neg := math.Signbit(f) && !math.IsNaN(f)
 	abs := math.Abs(f)
@@ -300,9 +300,8 @@ func formatFloatSpec(f float64, sp spec) (string, error) {
 	}
 	sign := signOf(neg, sp)
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		if sp.fill == '0' && sp.align == '=' {
-			sp.fill = ' '
-		}
+		// Not grouped, but zero-padded as CPython does: '{:08}' of
+		// -inf is '-0000inf'.
 		return pad(sign, body, sp, '>'), nil
 	}
 	intPart, rest := body, ""

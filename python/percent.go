@@ -28,6 +28,11 @@ func Percent(format string, args starlark.Value) (string, error) {
 	if _, isStr := args.(starlark.String); isStr {
 		mapping = nil
 	}
+	// As in CPython, a single argument that supports indexing (a dict, a
+	// list, bytes) excuses unconverted arguments: 'x' % [1] is 'x'.
+	_, indexable := args.(starlark.Indexable)
+	_, isStr := args.(starlark.String)
+	subscriptable := mapping != nil || (indexable && !isTuple && !isStr)
 	next := 0
 	usedMapping := false
 	take := func() (starlark.Value, error) {
@@ -139,13 +144,17 @@ func Percent(format string, args starlark.Value) (string, error) {
 				return "", err
 			}
 		}
+		if strings.IndexByte("diuoxXeEfFgGcrsa", verb) < 0 {
+			r, _ := utf8.DecodeRuneInString(format[i:])
+			return "", fmt.Errorf("unsupported format character '%c' (0x%x) at index %d", r, r, utf8.RuneCountInString(format[:i]))
+		}
 		s, err := sp.convert(verb, arg)
 		if err != nil {
 			return "", err
 		}
 		b.WriteString(s)
 	}
-	if next < len(items) && !usedMapping && (isTuple || mapping == nil) {
+	if next < len(items) && !usedMapping && !subscriptable {
 		return "", fmt.Errorf("not all arguments converted during string formatting")
 	}
 	return b.String(), nil
@@ -247,8 +256,8 @@ func (sp printfSpec) convert(verb byte, arg starlark.Value) (string, error) {
 		}
 		body := floatBody(math.Abs(f), verb, sp.precision, sp.alt)
 		neg := math.Signbit(f) && !math.IsNaN(f)
-		finite := !math.IsInf(f, 0) && !math.IsNaN(f)
-		return sp.pad(sp.sign(neg), "", body, finite), nil
+		// inf and nan zero-pad too: '%08.1f' % inf is '00000inf'.
+		return sp.pad(sp.sign(neg), "", body, true), nil
 	}
 	return "", fmt.Errorf("unsupported format character '%c' (0x%x)", verb, verb)
 }

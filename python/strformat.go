@@ -77,7 +77,14 @@ func fieldEnd(s string, i int) (int, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("Single '{' encountered in format string")
+	// CPython's messages for a field left open.
+	switch field := s[i+1:]; {
+	case field == "":
+		return 0, fmt.Errorf("Single '{' encountered in format string")
+	case strings.ContainsAny(field, ":!"):
+		return 0, fmt.Errorf("unmatched '{' in format spec")
+	}
+	return 0, fmt.Errorf("expected '}' before end of string")
 }
 
 func (f *strFormatter) field(text string, depth int) (string, error) {
