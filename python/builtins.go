@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"regexp"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -138,9 +139,9 @@ func sum(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	switch start.(type) {
 	case starlark.String:
-		return nil, fmt.Errorf("%s: can't sum strings [use ''.join(seq) instead]", b.Name())
+		return nil, fmt.Errorf("%s() can't sum strings [use ''.join(seq) instead]", b.Name())
 	case starlark.Bytes:
-		return nil, fmt.Errorf("%s: can't sum bytes [use b''.join(seq) instead]", b.Name())
+		return nil, fmt.Errorf("%s() can't sum bytes [use b''.join(seq) instead]", b.Name())
 	}
 	iter := iterable.Iterate()
 	defer iter.Done()
@@ -358,6 +359,19 @@ func divmod(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &x, &y); err != nil {
 		return nil, err
 	}
+	switch yv := y.(type) {
+	case starlark.Int:
+		if yv.Sign() == 0 {
+			if _, isFloat := x.(starlark.Float); isFloat {
+				return nil, fmt.Errorf("%s: float divmod()", b.Name())
+			}
+			return nil, fmt.Errorf("%s: integer division or modulo by zero", b.Name())
+		}
+	case starlark.Float:
+		if yv == 0 {
+			return nil, fmt.Errorf("%s: float divmod()", b.Name())
+		}
+	}
 	q, err := starlark.Binary(syntax.SLASHSLASH, x, y)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
@@ -366,10 +380,17 @@ func divmod(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
+	// A zero float remainder takes the divisor's sign, as in CPython:
+	// divmod(-0.0, 1) is (-0.0, 0.0).
+	if rf, ok := r.(starlark.Float); ok && rf == 0 {
+		yf, _ := starlark.AsFloat(y)
+		r = starlark.Float(math.Copysign(0, yf))
+	}
 	return starlark.Tuple{q, r}, nil
 }
 
-// pow(base, exp, mod=None): exact for ints with a non-negative exponent,
+// pow(base, exp, mod=None): exact for ints with a non-negative exponent
+// (or a negative one with mod, via the modular inverse, as Python 3.8+),
 // float otherwise.
 func pow(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var base, exp, mod starlark.Value = nil, nil, starlark.None
@@ -378,6 +399,14 @@ func pow(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []
 	}
 	bi, bInt := base.(starlark.Int)
 	ei, eInt := exp.(starlark.Int)
+	if mi, ok := mod.(starlark.Int); ok && bInt && eInt && ei.Sign() < 0 && mi.Sign() != 0 {
+		m := new(big.Int).Abs(mi.BigInt())
+		inv := new(big.Int).ModInverse(new(big.Int).Mod(bi.BigInt(), m), m)
+		if inv == nil {
+			return nil, fmt.Errorf("%s: base is not invertible for the given modulus", b.Name())
+		}
+		bi, ei = starlark.MakeBigInt(inv), starlark.MakeBigInt(new(big.Int).Neg(ei.BigInt()))
+	}
 	if bInt && eInt && ei.Sign() >= 0 {
 		var m *big.Int
 		if mi, ok := mod.(starlark.Int); ok {
@@ -432,13 +461,39 @@ func asciiBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 }
 
 // int(x=0, base=10) also reads bytes, as Python does (int(b"12") is 12).
+// Digits may be grouped with single underscores ("1_000"); a string it
+// cannot read fails with CPython's message.
 func intFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	orig := args
 	args = bytesArgToString(args)
-	return starlark.Call(thread, starlark.Universe["int"], args, kwargs)
+	if len(args) > 0 {
+		if s, ok := args[0].(starlark.String); ok && underscored.MatchString(string(s)) {
+			args = append(starlark.Tuple{starlark.String(strings.ReplaceAll(string(s), "_", ""))}, args[1:]...)
+		}
+	}
+	v, err := starlark.Call(thread, starlark.Universe["int"], args, kwargs)
+	if err != nil && len(orig) > 0 && len(kwargs) == 0 {
+		switch orig[0].(type) {
+		case starlark.String, starlark.Bytes:
+			base := starlark.Value(starlark.MakeInt(10))
+			if len(orig) > 1 {
+				base = orig[1]
+			}
+			if strings.Contains(err.Error(), "invalid literal") {
+				return nil, fmt.Errorf("invalid literal for int() with base %s: %s", base, Repr(orig[0]))
+			}
+		}
+	}
+	return v, err
 }
+
+// underscored matches digits grouped by single underscores, as Python's
+// int() and float() accept them.
+var underscored = regexp.MustCompile(`^\s*[+-]?(0[xXoObB]_?)?[0-9a-zA-Z]+(_[0-9a-zA-Z]+)+\s*$`)
 
 // float(x=0.0) also reads bytes.
 func floatFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	orig := args
 	args = bytesArgToString(args)
 	if len(args) == 1 {
 		if s, ok := args[0].(starlark.String); ok {
@@ -446,7 +501,11 @@ func floatFn(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			args = starlark.Tuple{starlark.String(strings.ReplaceAll(strings.TrimSpace(string(s)), "_", ""))}
 		}
 	}
-	return starlark.Call(thread, starlark.Universe["float"], args, kwargs)
+	v, err := starlark.Call(thread, starlark.Universe["float"], args, kwargs)
+	if err != nil && len(args) == 1 && strings.Contains(err.Error(), "invalid float literal") {
+		return nil, fmt.Errorf("could not convert string to float: %s", Repr(orig[0]))
+	}
+	return v, err
 }
 
 func bytesArgToString(args starlark.Tuple) starlark.Tuple {

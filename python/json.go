@@ -259,7 +259,7 @@ func (e *jsonEncoder) str(sb *strings.Builder, s string) {
 			sb.WriteString(`\b`)
 		case r == '\f':
 			sb.WriteString(`\f`)
-		case r < 0x20 || (e.ensureASCII && r >= 0x80):
+		case r < 0x20 || (e.ensureASCII && r >= 0x7f): // DEL too, as CPython
 			if r > 0xffff {
 				hi, lo := utf16.EncodeRune(r)
 				fmt.Fprintf(sb, `\u%04x\u%04x`, hi, lo)

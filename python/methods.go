@@ -241,7 +241,8 @@ func runeTest(pred func(rune) bool) method {
 }
 
 // decodeBytes is bytes.decode(encoding='utf-8', errors='strict'); errors
-// may also be "replace" (U+FFFD) or "ignore".
+// may also be "replace" (U+FFFD) or "ignore", for UTF-8 and the one-byte
+// codecs.
 func decodeBytes(fn string, b starlark.Bytes, encoding, errors starlark.Value) (starlark.Value, error) {
 	enc, mode := "utf-8", "strict"
 	if s, ok := encoding.(starlark.String); ok {
@@ -258,35 +259,70 @@ func decodeBytes(fn string, b starlark.Bytes, encoding, errors starlark.Value) (
 	if err == nil {
 		return starlark.String(s), nil
 	}
-	if c == serde.UTF8 {
-		switch mode {
-		case "replace":
-			return starlark.String(strings.ToValidUTF8(string(b), "\uFFFD")), nil
-		case "ignore":
-			return starlark.String(strings.ToValidUTF8(string(b), "")), nil
-		}
+	if mode != "replace" && mode != "ignore" {
+		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
-	return nil, fmt.Errorf("%s: %w", fn, err)
+	repl := ""
+	if mode == "replace" {
+		repl = "\uFFFD"
+	}
+	var sb strings.Builder
+	switch c.Name() {
+	case serde.UTF8.Name():
+		// Each byte that starts no valid sequence is replaced, as
+		// CPython does for b'\xff\xfe'.
+		for i := 0; i < len(b); {
+			r, size := utf8.DecodeRuneInString(string(b[i:]))
+			if r == utf8.RuneError && size == 1 {
+				sb.WriteString(repl)
+			} else {
+				sb.WriteString(string(b[i : i+size]))
+			}
+			i += size
+		}
+	case "ascii", "iso8859-1", "cp1252":
+		// One byte per character: replace the bytes that fail.
+		for i := 0; i < len(b); i++ {
+			if ch, err := c.Decode([]byte{b[i]}); err == nil {
+				sb.WriteString(ch)
+			} else {
+				sb.WriteString(repl)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%s: %w", fn, err)
+	}
+	return starlark.String(sb.String()), nil
 }
 
 // CallMethod calls recv.name(*args, **kwargs): Python's version for the
 // types of methods, the value's own attribute otherwise.
 func CallMethod(thread *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if m, ok := methods[recv.Type()][name]; ok {
-		return m(thread, recv.Type()+"."+name, recv, args, kwargs)
-	}
-	ha, ok := recv.(starlark.HasAttrs)
-	if !ok {
-		return nil, fmt.Errorf("%s has no .%s field or method", recv.Type(), name)
-	}
-	fn, err := ha.Attr(name)
+	fn, err := Method(name, recv)
 	if err != nil {
 		return nil, err
 	}
-	if fn == nil {
-		return nil, fmt.Errorf("%s has no .%s field or method", recv.Type(), name)
-	}
 	return starlark.Call(thread, fn, args, kwargs)
+}
+
+// Method is recv.name: Python's version bound to recv for the types of
+// methods, the value's own attribute otherwise.
+func Method(name string, recv starlark.Value) (starlark.Value, error) {
+	if m, ok := methods[recv.Type()][name]; ok {
+		return starlark.NewBuiltin(recv.Type()+"."+name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			return m(thread, b.Name(), recv, args, kwargs)
+		}), nil
+	}
+	if ha, ok := recv.(starlark.HasAttrs); ok {
+		fn, err := ha.Attr(name)
+		if err != nil {
+			return nil, err
+		}
+		if fn != nil {
+			return fn, nil
+		}
+	}
+	return nil, fmt.Errorf("%s has no .%s field or method", recv.Type(), name)
 }
 
 // Mod is x % y with Python's printf-style formatting when x is a str;
@@ -304,7 +340,7 @@ func Mod(x, y starlark.Value) (starlark.Value, error) {
 
 // The predeclared names that the loader's rewrite calls: x % y becomes
 // ModName(x, y) and x.m(...) for m in MethodNames becomes
-// MethodName("m", x, ...).
+// MethodName("m", x)(...), so the call itself is made from the script.
 const (
 	ModName    = "__qstar_mod__"
 	MethodName = "__qstar_method__"
@@ -319,12 +355,13 @@ func Hooks() starlark.StringDict {
 			}
 			return Mod(args[0], args[1])
 		}),
-		MethodName: starlark.NewBuiltin("method", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if len(args) < 2 {
-				return nil, fmt.Errorf("method call: want a name and a receiver")
+		MethodName: starlark.NewBuiltin("getattr", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var name string
+			var recv starlark.Value
+			if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &name, &recv); err != nil {
+				return nil, err
 			}
-			name, _ := args[0].(starlark.String)
-			return CallMethod(thread, string(name), args[1], args[2:], kwargs)
+			return Method(name, recv)
 		}),
 	}
 }

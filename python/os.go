@@ -198,7 +198,9 @@ func DotenvModule(env *Environ) *starlarkstruct.Module {
 			if file == "" {
 				return out, nil
 			}
-			values, err := readDotenv(file, env, false, true)
+			// As python-dotenv's dotenv_values (override=True there):
+			// ${VAR} reads the file's values before os.environ.
+			values, err := readDotenv(file, env, true, true)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", b.Name(), err)
 			}

@@ -13,7 +13,7 @@ import (
 //
 //	x % y              becomes  __qstar_mod__(x, y)        printf-style formatting when x is a str
 //	x %= y             becomes  x = __qstar_mod__(x, y)
-//	x.format(...)      becomes  __qstar_method__("format", x, ...)  (likewise decode, encode, copy, ...)
+//	x.format(...)      becomes  __qstar_method__("format", x)(...)  (likewise decode, encode, copy, ...)
 //
 // unless x is a number literal. The hooks fall back to Starlark's own
 // operator and methods for other values, so ints, series and user
@@ -32,11 +32,13 @@ func pythonRewrite(f *syntax.File) {
 			}
 		case *syntax.CallExpr:
 			if dot, ok := x.Fn.(*syntax.DotExpr); ok && methodShimmed[dot.Name.Name] {
-				args := []syntax.Expr{stringLit(dot.Dot, dot.Name.Name), expr(dot.X)}
-				for _, a := range x.Args {
-					args = append(args, expr(a))
+				// The method is looked up by the hook and called from
+				// here, so builtins still see the script's call site.
+				x.Fn = call(dot.Dot, python.MethodName, stringLit(dot.Dot, dot.Name.Name), expr(dot.X))
+				for i, a := range x.Args {
+					x.Args[i] = expr(a)
 				}
-				return &syntax.CallExpr{Fn: &syntax.Ident{NamePos: dot.Name.NamePos, Name: python.MethodName}, Lparen: x.Lparen, Args: args, Rparen: x.Rparen}
+				return x
 			}
 		case *syntax.LambdaExpr:
 			for i, p := range x.Params {
