@@ -19,6 +19,10 @@ import (
 // the command line and the environment.
 type AppConfig struct {
 	BrokerAddress string // "" when not given
+	// EnvBrokerAddress is Quix__Broker__Address as the script saw it when
+	// the Application was created (a .env file loaded by load_dotenv()
+	// included); "" when unset.
+	EnvBrokerAddress string
 	// Connection holds librdkafka connection settings (security, SASL,
 	// SSL) from Application(broker_address=ConnectionConfig(...)).
 	Connection      map[string]string
@@ -151,6 +155,10 @@ func NewQuixApplication(thread *starlark.Thread, b *starlark.Builtin, args starl
 // applicationParams and quixApplicationParams are the parameters of
 // Application() and Application.Quix() in Quix Streams 2.5.1's order,
 // for positional arguments.
+// maxTopicNameLength is the longest topic name Quix Streams accepts
+// (TopicNameLengthExceeded); Kafka itself takes at most 249 characters.
+const maxTopicNameLength = 255
+
 var (
 	applicationParams = []string{"broker_address", "quix_sdk_token", "consumer_group", "auto_offset_reset",
 		"commit_interval", "partitioner", "consumer_extra_config", "producer_extra_config", "state_dir",
@@ -248,6 +256,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if c.ConsumerGroup == "" {
 		c.ConsumerGroup = reg.env(func(e *EnvSettings) func() string { return e.ConsumerGroup })
 	}
+	c.EnvBrokerAddress = reg.env(func(e *EnvSettings) func() string { return e.BrokerAddress })
 	if c.ConsumerGroup == "" {
 		c.ConsumerGroup = "quixstreams-default"
 	}
@@ -502,9 +511,6 @@ func methodNames(m map[string]*starlark.Builtin) []string {
 // A topic declared twice under one name keeps the last declaration. On
 // Quix Cloud the name is the workspace's: the id of its topic of that
 // name, or the name prefixed with the workspace id.
-// maxTopicNameLength is the longest topic name Kafka accepts.
-const maxTopicNameLength = 255
-
 func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
 	var name string
@@ -526,7 +532,7 @@ func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	if len(name) > maxTopicNameLength {
 		// Kafka's limit, which Quix Streams checks as TopicNameLengthExceeded.
-		return nil, fmt.Errorf("%s: TopicNameLengthExceeded: topic %q... is %d characters long; Kafka allows at most %d", b.Name(), name[:40], len(name), maxTopicNameLength)
+		return nil, fmt.Errorf("%s: TopicNameLengthExceeded: topic %q... is %d characters long; Quix Streams allows at most %d (and Kafka 249)", b.Name(), name[:40], len(name), maxTopicNameLength)
 	}
 	var cfg *TopicConfig
 	switch c := config.(type) {

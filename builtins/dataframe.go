@@ -6,7 +6,7 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/qstar-dev/qstar/python"
+	"github.com/qstar-dev/qstar/builtins/python"
 
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/record"

@@ -6,7 +6,7 @@ import (
 	"go.starlark.net/lib/math"
 	"go.starlark.net/starlark"
 
-	"github.com/qstar-dev/qstar/python"
+	"github.com/qstar-dev/qstar/builtins/python"
 )
 
 // Predeclared returns the names every script sees: the Quix Streams API

@@ -65,7 +65,7 @@ func (s *scriptClients) Close() {
 // auto_create_topics) and checks the topics declared so far: on Quix Cloud
 // through the Portal API.
 func (s *scriptClients) broker(app *builtins.Application) (string, error) {
-	addr, closeBroker, err := Broker(ResolveBroker(s.opts.Broker, app.Config().BrokerAddress, s.opts.Getenv), s.opts.DataDir, s.opts.Logger)
+	addr, closeBroker, err := Broker(appBroker(s.opts.Broker, app.Config(), s.opts.Getenv), s.opts.DataDir, s.opts.Logger)
 	if err != nil {
 		return "", err
 	}

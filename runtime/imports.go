@@ -11,7 +11,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
-	"github.com/qstar-dev/qstar/python"
+	"github.com/qstar-dev/qstar/builtins/python"
 )
 
 // quixNames are the names a script may import from quixstreams (and its
@@ -72,7 +72,7 @@ func resolveImports(filename string, src []byte, modules map[string]starlark.Val
 			continue
 		}
 		for _, q := range []string{`"""`, `'''`} {
-			if strings.Count(line, q)%2 == 1 {
+			if strings.Count(stripComment(line), q)%2 == 1 {
 				inString = q
 			}
 		}
@@ -87,18 +87,17 @@ func resolveImports(filename string, src []byte, modules map[string]starlark.Val
 				if !ok {
 					return nil, nil, fmt.Errorf("%s:%d:%d: cannot import %q: qstar provides the modules %s", filename, i+1, len(m[1])+1, name, moduleList(modules))
 				}
+				v, err := submodule(mod, name)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s:%d:%d: %v", filename, i+1, len(m[1])+1, err)
+				}
 				if alias != "" && alias != name {
-					// import a.b as c binds c to a.b.
-					v, err := submodule(mod, name)
-					if err != nil {
-						return nil, nil, fmt.Errorf("%s:%d:%d: %v", filename, i+1, len(m[1])+1, err)
-					}
-					bindings[alias] = v
+					bindings[alias] = v // import a.b as c binds c to a.b
 				} else {
 					bindings[root] = mod
 				}
 			}
-			lines[i] = ""
+			lines[i] = blankStatement(m[1])
 			continue
 		}
 		m := fromImport.FindStringSubmatch(line)
@@ -151,9 +150,18 @@ func resolveImports(filename string, src []byte, modules map[string]starlark.Val
 			}
 			bindings[cmpOr(alias, name)] = v
 		}
-		lines[first] = ""
+		lines[first] = blankStatement(indent)
 	}
 	return []byte(strings.Join(lines, "\n")), bindings, nil
+}
+
+// blankStatement replaces an import: nothing at top level, `pass` in a
+// block, whose only statement it may be.
+func blankStatement(indent string) string {
+	if indent == "" {
+		return ""
+	}
+	return indent + "pass"
 }
 
 func cmpOr(a, b string) string {

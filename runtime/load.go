@@ -16,8 +16,8 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/builtins/python"
 	"github.com/qstar-dev/qstar/engine"
-	"github.com/qstar-dev/qstar/python"
 	"github.com/qstar-dev/qstar/quixcloud"
 )
 
@@ -205,6 +205,11 @@ func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared 
 	reg.Building.Set(true)
 	globals, err := l.exec(filename, src, nil)
 	reg.Building.Set(false)
+	// Callbacks run on many partitions at once: what the imported modules
+	// hold (os.environ, logging levels) is read-only from here on.
+	for _, m := range l.imports {
+		m.Freeze()
+	}
 	reg.ResetTestState() // sdf.test() calls at top level
 	files := []string{filename}
 	for path := range l.modules {
@@ -264,6 +269,7 @@ func (l *loader) exec(filename string, src []byte, parent *starlark.Thread) (sta
 	l.stack = append(l.stack, filepath.Clean(filename))
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
 	globals, err := prog.Init(thread, predeclared)
+	python.FlushPrint(thread)
 	if err != nil {
 		return nil, loadError(err)
 	}

@@ -22,7 +22,7 @@ func TestLoadErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"syntax", "app = Application()\nx = (\n", "job.star:3:1: got end of file, want primary expression"},
-		{"topic name too long", "app = Application()\nt = app.topic(\"" + strings.Repeat("t", 256) + "\")\n", `job.star:2:14: Application.topic: TopicNameLengthExceeded: topic "tttttttttttttttttttttttttttttttttttttttt"... is 256 characters long; Kafka allows at most 255`},
+		{"topic name too long", "app = Application()\nt = app.topic(\"" + strings.Repeat("t", 256) + "\")\n", `job.star:2:14: Application.topic: TopicNameLengthExceeded: topic "tttttttttttttttttttttttttttttttttttttttt"... is 256 characters long; Quix Streams allows at most 255 (and Kafka 249)`},
 		{"positional and keyword", "app = Application(\"localhost:9092\", broker_address=\"x\")\n", `job.star:1:18: Application: got multiple values for argument 'broker_address'`},
 		{"undefined", "app = Application()\nsdf = foo\n", "job.star:2:7: undefined: foo"},
 		{"bad import", "from quixstreams import Application, Foo\n", `job.star:1:1: cannot import "Foo" from "quixstreams"`},

@@ -9,7 +9,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/qstar-dev/qstar/builtins"
-	"github.com/qstar-dev/qstar/python"
+	"github.com/qstar-dev/qstar/builtins/python"
 )
 
 // MigrationNote is a remark on one line (1-based; 0 for the whole file)
@@ -36,6 +36,7 @@ type MigrationNote struct {
 //   - `try:` runs its body (`if True:`), its except blocks are dropped;
 //   - a one-line `with open(...) as f: pass` is dropped;
 //   - {**a, **b} becomes dict(a, **b); chained comparisons are split;
+//   - a ** b becomes pow(a, b), f(x for x in xs) f([x for x in xs]);
 //   - `raise X(...)` becomes fail(...), `assert c, m` an if ... fail(m);
 //
 // and notes, with line numbers, what it cannot convert: classes, with
@@ -46,6 +47,8 @@ func Migrate(src string) (string, []MigrationNote) {
 	m.convertLines()
 	out := strings.Join(m.lines, "\n")
 	out = m.convertDictUnpacking(out)
+	out = convertGeneratorArgs(out)
+	out = convertPower(out)
 	sort.SliceStable(m.notes, func(i, j int) bool { return m.notes[i].Line < m.notes[j].Line })
 	return out, m.notes
 }
@@ -70,12 +73,14 @@ var (
 	isNoneRe   = regexp.MustCompile(`\s+is\s+(not\s+)?None\b`)
 	isRe       = regexp.MustCompile(`\bis\b`)
 	fstrRe     = regexp.MustCompile(`\b[fF]("([^"\\]|\\.)*"|'([^'\\]|\\.)*')`)
+	fstrOddRe  = regexp.MustCompile(`\b([rR][fF]|[fF][rR])["']|\b[fF]("""|\'\'\')`)
 	defRe      = regexp.MustCompile(`^(async\s+)?def\s+\w+\s*\(`)
 	stringRe   = regexp.MustCompile(`"([^"\\]|\\.)*"|'([^'\\]|\\.)*'`)
 	withPassRe = regexp.MustCompile(`^with\s+open\(.*\)\s*(as\s+\w+\s*)?:\s*pass\s*(#.*)?$`)
 	exceptRe   = regexp.MustCompile(`^(except\b.*|finally\s*):\s*(#.*)?$`)
 	varAnnRe   = regexp.MustCompile(`^(\s*)([A-Za-z_]\w*)\s*:\s*[A-Za-z_][\w\[\], .|]*(=\s*(.*))?$`)
 	yieldRe    = regexp.MustCompile(`^(\s*)yield\b\s*(.*)$`)
+	yieldFrom  = regexp.MustCompile(`^from\s+(.*)$`)
 	delRe      = regexp.MustCompile(`^(\s*)del\s+(\w+)\[(.+)\]\s*$`)
 )
 
@@ -86,6 +91,7 @@ func (m *migration) convertLines() {
 	mainBody := 0
 	inDoc := "" // the quotes of a triple-quoted string spanning lines
 	dropIndent := -1
+	brackets := 0 // bracket depth at the start of the line
 	modules := importModules(python.NewEnviron(func(string) string { return "" }), builtins.Predeclared(), nil)
 	for i := 0; i < len(m.lines); i++ {
 		line := m.lines[i]
@@ -131,17 +137,35 @@ func (m *migration) convertLines() {
 				}
 				continue
 			}
+			if strings.HasPrefix(trimmed, "else") && strings.HasSuffix(strings.TrimSpace(stripComment(trimmed)), ":") && indent == dropIndent {
+				// try ... else: runs when the body did not fail, as it
+				// always does here.
+				m.lines[i] = line[:indent] + "if True:"
+				dropIndent = -1
+				continue
+			}
 			dropIndent = -1
 		}
 		if strings.HasPrefix(trimmed, "#") || trimmed == "" {
 			continue
 		}
+		open := brackets // inside a display or call spanning lines
+		brackets = max(brackets+depth(stripComment(stripStrings(line))), 0)
 		switch {
 		case importRe.MatchString(trimmed):
-			if _, _, err := resolveImports("app.py", []byte(trimmed), modules); err != nil {
-				m.lines[i] = commentOut(line)
-				m.manual(i, "import commented out: qstar does not provide this module (it has %s); replace what it gave", moduleList(modules))
+			// The statement may go on over several lines: ( ... ) or \.
+			stmt, last := stripComment(trimmed), i
+			for (depth(stmt) > 0 || strings.HasSuffix(strings.TrimSpace(stmt), "\\")) && last+1 < len(m.lines) {
+				last++
+				stmt = strings.TrimSuffix(strings.TrimSpace(stmt), "\\") + " " + stripComment(strings.TrimSpace(m.lines[last]))
 			}
+			if _, _, err := resolveImports("app.py", []byte(stmt), modules); err != nil {
+				for j := i; j <= last; j++ {
+					m.lines[j] = commentOut(m.lines[j])
+				}
+				m.manual(i, "import commented out: %s; replace what it gave", strings.TrimPrefix(err.Error(), "app.py:1:1: "))
+			}
+			i, brackets = last, open
 			continue
 		case withPassRe.MatchString(trimmed):
 			m.lines[i] = commentOut(line)
@@ -182,15 +206,20 @@ func (m *migration) convertLines() {
 			m.manual(i, "del: use dict.pop(key) instead")
 		}
 		if defRe.MatchString(strings.TrimSpace(m.lines[i])) {
-			m.convertDef(i)
-		} else if sm := varAnnRe.FindStringSubmatch(m.lines[i]); sm != nil && !strings.HasPrefix(trimmed, "lambda") && !isKeyword(sm[2]) {
+			m.convertDef(i) // joins a signature over several lines onto line i
+			brackets = max(open+depth(stripComment(stripStrings(m.lines[i]))), 0)
+		} else if sm := varAnnRe.FindStringSubmatch(m.lines[i]); sm != nil && open == 0 && !strings.HasPrefix(trimmed, "lambda") && !isKeyword(sm[2]) {
 			if sm[3] == "" {
 				m.lines[i] = sm[1] + "pass"
 			} else {
 				m.lines[i] = sm[1] + sm[2] + " = " + sm[4]
 			}
 		}
-		m.lines[i] = convertFStrings(m.lines[i], func(msg string) { m.manual(i, "%s", msg) })
+		if fstrOddRe.MatchString(m.lines[i]) {
+			m.manual(i, "raw or triple-quoted f-string: write it as \"...{}...\".format(x)")
+		} else {
+			m.lines[i] = convertFStrings(m.lines[i], func(msg string) { m.manual(i, "%s", msg) })
+		}
 		m.lines[i] = isNoneRe.ReplaceAllStringFunc(m.lines[i], func(s string) string {
 			if strings.Contains(s, "not") {
 				return " != None"
@@ -198,7 +227,7 @@ func (m *migration) convertLines() {
 			return " == None"
 		})
 		m.lines[i] = splitChainedComparisons(m.lines[i])
-		if isRe.MatchString(stripStrings(m.lines[i])) {
+		if code := stripStrings(m.lines[i]); inDoc == "" && isRe.MatchString(stripComment(code)) {
 			m.manual(i, "is / is not: Starlark has no identity operator; compare with == (or use series.is_(...) on columns)")
 		}
 	}
@@ -267,10 +296,14 @@ func (m *migration) convertDef(i int) {
 	}
 	for _, j := range yields {
 		sm := yieldRe.FindStringSubmatch(m.lines[j])
-		if sm[2] == "" {
+		switch {
+		case sm[2] == "":
 			continue
+		case yieldFrom.MatchString(sm[2]):
+			m.lines[j] = sm[1] + acc + ".extend(" + yieldFrom.FindStringSubmatch(sm[2])[1] + ")"
+		default:
+			m.lines[j] = sm[1] + acc + ".append(" + sm[2] + ")"
 		}
-		m.lines[j] = sm[1] + acc + ".append(" + sm[2] + ")"
 	}
 	for j := first; j <= last; j++ {
 		if strings.TrimSpace(m.lines[j]) == "return" {
@@ -399,8 +432,8 @@ func convertAssert(line string) string {
 	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
 	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "assert"))
 	cond, msg := rest, `"assertion failed"`
-	if i := strings.LastIndex(rest, ","); i > 0 {
-		cond, msg = strings.TrimSpace(rest[:i]), strings.TrimSpace(rest[i+1:])
+	if parts := splitParams(rest); len(parts) == 2 {
+		cond, msg = strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1])
 	}
 	return indent + "if not (" + cond + "): fail(" + msg + ")"
 }
@@ -596,10 +629,8 @@ func splitOneChain(line string) (string, bool) {
 			switch c {
 			case '(', '[', '{':
 				d++
-				if d > 1 || true {
-					if d > 1 {
-						masked[i] = '_'
-					}
+				if d > 1 {
+					masked[i] = '_'
 				}
 				continue
 			case ')', ']', '}':
@@ -622,10 +653,12 @@ func splitOneChain(line string) (string, bool) {
 			start := r.start + pieceStart
 			pieceStart = i + 1
 			if strings.Contains(piece, " and ") || strings.Contains(piece, " or ") || strings.Contains(piece, "lambda") ||
-				strings.Contains(piece, " if ") || strings.Contains(piece, " else ") {
+				strings.Contains(piece, " if ") || strings.Contains(piece, " else ") || strings.Contains(piece, " for ") ||
+				strings.HasPrefix(strings.TrimSpace(piece), "for ") {
 				continue
 			}
-			locs := compRe.FindAllStringIndex(piece, -1)
+			shiftless := strings.NewReplacer("<<", "__", ">>", "__", "->", "__").Replace(piece)
+			locs := compRe.FindAllStringIndex(shiftless, -1)
 			if len(locs) < 2 {
 				continue
 			}
@@ -665,7 +698,11 @@ func (m *migration) convertDictUnpacking(src string) string {
 		at := strings.Index(blank, "**")
 		found := false
 		for at >= 0 {
-			open := enclosingBrace(blank, at)
+			prev := strings.TrimRight(blank[:at], " \t\n")
+			open := -1
+			if strings.HasSuffix(prev, "{") || strings.HasSuffix(prev, ",") {
+				open = enclosingBrace(blank, at)
+			}
 			if open >= 0 {
 				close := matchingParen(blank, open)
 				if close > open {
@@ -717,6 +754,15 @@ func enclosingBrace(blank string, i int) int {
 // dictFromParts builds dict(...) from the items of a display.
 func dictFromParts(items, blankItems string) (string, bool) {
 	parts := splitTop(items, blankItems)
+	unpacks := false
+	for _, p := range parts {
+		if strings.HasPrefix(strings.TrimSpace(p), "**") {
+			unpacks = true
+		}
+	}
+	if !unpacks {
+		return "", false // x ** 2 inside a display, not unpacking
+	}
 	var groups []string
 	var entries []string
 	for _, p := range parts {
@@ -836,4 +882,173 @@ func CheckMigrated(filename string, src []byte) error {
 		return loadError(err)
 	}
 	return nil
+}
+
+// convertGeneratorArgs turns a generator expression passed as a call's
+// only argument, f(x for x in xs), into a list comprehension,
+// f([x for x in xs]): Starlark has no generators, and the functions that
+// take them (any, all, sum, sorted, list, ...) take lists.
+func convertGeneratorArgs(src string) string {
+	blank := blankStringsMultiline(src)
+	var out strings.Builder
+	last := 0
+	for i := 0; i < len(blank); i++ {
+		if blank[i] != '(' {
+			continue
+		}
+		close := matchingParen(blank, i)
+		if close < 0 {
+			continue
+		}
+		inner := blank[i+1 : close]
+		if !isGeneratorExpr(inner) {
+			continue
+		}
+		// Only for calls: the paren follows a name, ) or ].
+		before := strings.TrimRight(blank[:i], " \t")
+		if before == "" || !(isIdentChar(before[len(before)-1]) || before[len(before)-1] == ')' || before[len(before)-1] == ']') {
+			continue
+		}
+		out.WriteString(src[last : i+1])
+		out.WriteString("[" + src[i+1:close] + "]")
+		last = close
+		i = close
+	}
+	out.WriteString(src[last:])
+	return out.String()
+}
+
+// isGeneratorExpr says whether the text inside parentheses is one
+// generator expression: a top-level " for ... in " and no top-level comma.
+func isGeneratorExpr(inner string) bool {
+	d := 0
+	hasFor := false
+	for i := 0; i < len(inner); i++ {
+		switch inner[i] {
+		case '(', '[', '{':
+			d++
+		case ')', ']', '}':
+			d--
+		case ',':
+			if d == 0 {
+				return false
+			}
+		case 'f':
+			if d == 0 && strings.HasPrefix(inner[i:], "for ") && (i == 0 || inner[i-1] == ' ' || inner[i-1] == '\n') {
+				hasFor = true
+			}
+		}
+	}
+	return hasFor && strings.Contains(inner, " in ")
+}
+
+func isIdentChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// convertPower turns a ** b, which Starlark lacks, into pow(a, b), for
+// operands that are names, numbers, attribute and index chains, calls or
+// parenthesized expressions (with a unary minus on the exponent).
+// Unpacking (f(**kw), {**d}) is left alone.
+func convertPower(src string) string {
+	for range 1000 {
+		blank := blankStringsMultiline(src)
+		at := -1
+		for i := strings.Index(blank, "**"); i >= 0; {
+			prev := strings.TrimRight(blank[:i], " \t\n")
+			if prev != "" && !strings.ContainsAny(prev[len(prev)-1:], "(,{[=:*") {
+				at = i
+				break
+			}
+			next := strings.Index(blank[i+2:], "**")
+			if next < 0 {
+				break
+			}
+			i += 2 + next
+		}
+		if at < 0 {
+			return src
+		}
+		lo := operandStart(blank, at)
+		hi := operandEnd(blank, at+2)
+		if lo < 0 || hi < 0 {
+			return src
+		}
+		left := strings.TrimSpace(src[lo:at])
+		right := strings.TrimSpace(src[at+2 : hi])
+		src = src[:lo] + "pow(" + left + ", " + right + ")" + src[hi:]
+	}
+	return src
+}
+
+// operandStart finds where the operand ending before i starts.
+func operandStart(blank string, i int) int {
+	j := i
+	for j > 0 && blank[j-1] == ' ' {
+		j--
+	}
+	for j > 0 {
+		c := blank[j-1]
+		switch {
+		case c == ')' || c == ']':
+			open := matchingOpen(blank, j-1)
+			if open < 0 {
+				return -1
+			}
+			j = open
+		case isIdentChar(c) || c == '.' || c == '_':
+			j--
+		default:
+			return j
+		}
+	}
+	return j
+}
+
+// operandEnd finds where the operand starting at i ends.
+func operandEnd(blank string, i int) int {
+	j := i
+	for j < len(blank) && blank[j] == ' ' {
+		j++
+	}
+	if j < len(blank) && (blank[j] == '-' || blank[j] == '+') {
+		j++
+	}
+	start := j
+	for j < len(blank) {
+		c := blank[j]
+		switch {
+		case c == '(' || c == '[':
+			close := matchingParen(blank, j)
+			if close < 0 {
+				return -1
+			}
+			j = close + 1
+		case isIdentChar(c) || c == '.':
+			j++
+		default:
+			if j == start {
+				return -1
+			}
+			return j
+		}
+	}
+	return j
+}
+
+// matchingOpen finds the bracket opening the one that closes at i.
+func matchingOpen(blank string, i int) int {
+	d := 0
+	for j := i; j >= 0; j-- {
+		switch blank[j] {
+		case ')', ']', '}':
+			d++
+		case '(', '[', '{':
+			d--
+			if d == 0 {
+				return j
+			}
+		}
+	}
+	return -1
 }

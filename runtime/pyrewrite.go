@@ -5,7 +5,7 @@ import (
 
 	"go.starlark.net/syntax"
 
-	"github.com/qstar-dev/qstar/python"
+	"github.com/qstar-dev/qstar/builtins/python"
 )
 
 // pythonRewrite gives scripts Python's string formatting and the Python
@@ -15,7 +15,7 @@ import (
 //	x %= y             becomes  x = __qstar_mod__(x, y)
 //	x.format(...)      becomes  __qstar_method__("format", x)(...)  (likewise decode, encode, copy, ...)
 //
-// unless x is a number literal. The hooks fall back to Starlark's own
+// unless x or y is a number literal (and x no string literal). The hooks fall back to Starlark's own
 // operator and methods for other values, so ints, series and user
 // objects behave as before. Positions are kept.
 func pythonRewrite(f *syntax.File) {
@@ -27,7 +27,7 @@ func pythonRewrite(f *syntax.File) {
 		}
 		switch x := e.(type) {
 		case *syntax.BinaryExpr:
-			if x.Op == syntax.PERCENT && !isNumberLiteral(x.X) {
+			if x.Op == syntax.PERCENT && needsFormatting(x) {
 				return call(x.OpPos, python.ModName, expr(x.X), expr(x.Y))
 			}
 		case *syntax.CallExpr:
@@ -89,11 +89,21 @@ func pythonRewrite(f *syntax.File) {
 
 var methodShimmed = func() map[string]bool {
 	m := map[string]bool{}
-	for _, n := range python.MethodNames {
+	for _, n := range python.MethodNames() {
 		m[n] = true
 	}
 	return m
 }()
+
+// needsFormatting says whether x % y may be string formatting: always
+// when x is a string literal, never when either side is a number literal
+// (key % 10 stays Starlark's own operator, with no call).
+func needsFormatting(x *syntax.BinaryExpr) bool {
+	if lit, ok := x.X.(*syntax.Literal); ok && lit.Token == syntax.STRING {
+		return true
+	}
+	return !isNumberLiteral(x.X) && !isNumberLiteral(x.Y)
+}
 
 func isNumberLiteral(e syntax.Expr) bool {
 	lit, ok := e.(*syntax.Literal)

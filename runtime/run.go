@@ -71,7 +71,7 @@ type Options struct {
 	Getenv func(string) string
 	// BrokerWait is how long to wait for a configured broker to accept
 	// connections before failing with an error that says where the
-	// address came from. Default BrokerWait.
+	// address came from. Default BrokerWait; negative: do not check.
 	BrokerWait time.Duration
 }
 
@@ -101,6 +101,18 @@ func (o *Options) defaults() {
 	if o.BrokerWait == 0 {
 		o.BrokerWait = BrokerWait
 	}
+}
+
+// appBroker resolves an application's broker: the flag, its
+// broker_address=, then Quix__Broker__Address as the script saw it (a
+// .env file it loaded included) or as getenv has it.
+func appBroker(flag string, cfg builtins.AppConfig, getenv func(string) string) string {
+	return ResolveBroker(flag, cfg.BrokerAddress, func(name string) string {
+		if name == EnvBrokerAddress && cfg.EnvBrokerAddress != "" {
+			return cfg.EnvBrokerAddress
+		}
+		return getenv(name)
+	})
 }
 
 // ResolveBroker returns the broker address to use, first found wins: the
@@ -158,7 +170,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	if cfg.QuixCloud && s.App.Platform() == nil && opts.Broker == "" {
 		return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
 	}
-	brokerAddr := ResolveBroker(opts.Broker, cfg.BrokerAddress, opts.Getenv)
+	brokerAddr := appBroker(opts.Broker, cfg, opts.Getenv)
 	if brokerAddr != "" && s.App.Platform() == nil {
 		source := "--broker"
 		switch {
@@ -571,6 +583,19 @@ func showProgress(w io.Writer, m *engine.Metrics) func() {
 	return func() { close(done); <-finished }
 }
 
+// dialAddr is a bootstrap server as librdkafka reads it: an optional
+// PROTOCOL:// prefix, and port 9092 when none is given.
+func dialAddr(a string) string {
+	a = strings.TrimSpace(a)
+	if i := strings.Index(a, "://"); i >= 0 {
+		a = a[i+3:]
+	}
+	if _, _, err := net.SplitHostPort(a); err != nil {
+		a = net.JoinHostPort(strings.Trim(a, "[]"), "9092")
+	}
+	return a
+}
+
 // waitForBroker dials the bootstrap servers until one accepts a TCP
 // connection, for up to wait (or until ctx is done). It logs the problem
 // once, then every 5 s, and fails saying where the address came from and
@@ -579,9 +604,12 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 	deadline := time.Now().Add(wait)
 	var lastErr error
 	var lastLog time.Time
+	if wait < 0 {
+		return nil
+	}
 	for {
 		for _, a := range strings.Split(addrs, ",") {
-			conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", strings.TrimSpace(a))
+			conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", dialAddr(a))
 			if err == nil {
 				conn.Close()
 				return nil
@@ -592,7 +620,7 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 			return ctx.Err()
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no Kafka broker answers at %s (set by %s) after %s: %v; start the broker, pass --broker ADDR, or run on the embedded broker with `qstar run --broker embedded %s`",
+			return fmt.Errorf("no Kafka broker answers at %s (set by %s) after %s: %w; start the broker, pass --broker ADDR, or run on the embedded broker with `qstar run --broker embedded %s`",
 				addrs, source, wait, lastErr, script)
 		}
 		if time.Since(lastLog) >= 5*time.Second {

@@ -356,9 +356,10 @@ func TestCLIClients(t *testing.T) {
 		t.Errorf("strs topic holds %v, want one tombstone for gone", strs)
 	}
 	out := qstar(t, dir, "", "run", "read.star", "--broker", addr)
-	want := `nums 0 0 k0 {"n":0} 1000 [("h", b"v")]
-nums 0 1 k1 {"n":1} 1001 [("h", b"v")]
-nums 0 2 k2 {"n":2} 1002 [("h", b"v")]
+	// print() writes str() of each value as Python does: bytes as b'...'.
+	want := `nums 0 0 b'k0' b'{"n":0}' 1000 [('h', b'v')]
+nums 0 1 b'k1' b'{"n":1}' 1001 [('h', b'v')]
+nums 0 2 b'k2' b'{"n":2}' 1002 [('h', b'v')]
 `
 	if out != want {
 		t.Errorf("the consumer script printed\n%s\nwant\n%s", out, want)

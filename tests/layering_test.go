@@ -21,8 +21,8 @@ func TestLayering(t *testing.T) {
 		"builtins": {mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
 		"kafka":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/state"},
 		"state":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
-		// Python's library sits beside builtins and needs no engine.
-		"python": {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
+		// Python's library, under builtins, needs nothing of the engine or above.
+		"builtins/python": {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
 		// The record vocabulary is a leaf every layer shares.
 		"record": {mod + "/", "confluent-kafka-go", "franz-go", "grocksdb", "starlark"},
 		// The Portal API client needs nothing but the standard library.

@@ -153,3 +153,45 @@ a-b!
 		t.Errorf("output:\n%s\nwant:\n%s\nscript:\n%s", stdout.String(), want, out)
 	}
 }
+
+// TestMigrateConversions pins conversions that must keep the meaning of
+// code around them: ** as a power becomes pow() (inside displays too) and
+// as unpacking stays, a generator argument becomes a list comprehension,
+// `in` of comprehensions and shifts are not chained comparisons, assert with
+// commas inside, imports over several lines, try/else, yield from, and
+// identifier keys of a multi-line display are not annotations. Each
+// output must compile.
+func TestMigrateConversions(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`x = {"sq": y ** 2}`, `x = {"sq": pow(y, 2)}`},
+		{`x = {**a, "sq": y ** 2}`, `x = dict(a, **{"sq": pow(y, 2)})`},
+		{`x = (y + 1) ** 0.5 + a["k"][0] ** -n`, `x = pow((y + 1), 0.5) + pow(a["k"][0], -n)`},
+		{`f(**kw)`, `f(**kw)`},
+		{`x = any(v > 0 for v in vs)`, `x = any([v > 0 for v in vs])`},
+		{`x = sum(v for v in vs if v)`, `x = sum([v for v in vs if v])`},
+		{`x = [v != None for v in vs]`, `x = [v != None for v in vs]`},
+		{`x = 1 << n < 8`, `x = 1 << n < 8`},
+		{`ok = 0 <= x < 10`, `ok = (0 <= x and x < 10)`},
+		{`assert isinstance(x, (int, float))`, `if not (isinstance(x, (int, float))): fail("assertion failed")`},
+		{`assert c, "a, b"`, `if not (c): fail("a, b")`},
+		{"from quixstreams import (\n    Application,\n    State,\n)", "from quixstreams import (\n    Application,\n    State,\n)"},
+		{"try:\n    x = 1\nexcept KeyError as e:\n    x = e\nelse:\n    y = 2", "if True:\n    x = 1\n# qstar migrate: except KeyError as e:\n    # qstar migrate: x = e\nif True:\n    y = 2"},
+		{"def g(xs):\n    yield from xs\n", "def g(xs):\n    _yielded = []\n    _yielded.extend(xs)\n    return _yielded"},
+		{"d = dict(\n    a=1,\n)\ne = {\n    k: 1,\n}", "d = dict(\n    a=1,\n)\ne = {\n    k: 1,\n}"},
+		{"x = 1  # this is fine", "x = 1  # this is fine"},
+	} {
+		got, notes := runtime.Migrate(tc.in)
+		if got != tc.want {
+			t.Errorf("Migrate(%q) =\n%s\nwant\n%s", tc.in, got, tc.want)
+		}
+		for _, n := range notes {
+			if n.Manual {
+				t.Errorf("Migrate(%q): a hand edit asked at line %d: %s", tc.in, n.Line, n.Message)
+			}
+		}
+		src := "k = 1\na = {}\nvs = []\nn = 1\nc = True\nkw = {}\ny = 2\nx = 0\nxs = []\ndef f(**kw): pass\n" + got
+		if err := runtime.CheckMigrated("conv.star", []byte(src)); err != nil {
+			t.Errorf("Migrate(%q) does not compile: %v\n%s", tc.in, err, got)
+		}
+	}
+}

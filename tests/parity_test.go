@@ -81,7 +81,7 @@ def test_outputs():
         for out in sdf.test(value, key, ts):
             k = out[1]
             if type(k) == "bytes":
-                k = str(k)
+                k = k.decode()
             print(json.encode({"key": k, "value": out[0], "timestamp": out[2]}))
 `, abs, strings.Join(rows, ", "))
 	file := filepath.Join(t.TempDir(), "test_parity.star")

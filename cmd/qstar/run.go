@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	runtimepprof "runtime/pprof"
+	"time"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -20,7 +21,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 			"(shared with other qstar commands using the same directory). --broker embedded\n"+
 			"uses the embedded broker even when the script sets broker_address=.")
 	broker := fs.String("broker", "", "Kafka bootstrap servers `ADDR` (host:port[,host:port]); \"embedded\" runs on the embedded broker whatever the script or environment sets")
-	brokerWait := fs.Duration("broker-wait", runtime.BrokerWait, "how long to wait for a configured broker to accept connections before failing")
+	brokerWait := fs.Duration("broker-wait", runtime.BrokerWait, "how long to wait for a configured broker to accept connections before failing (0: do not check)")
 	dataDir := fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`, used when no broker is configured")
 	quiet := fs.Bool("quiet", false, "no status line on a terminal")
 	watchFlag := fs.Bool("watch", false, "reload the job when its script or a file it loads changes, keeping offsets and state")
@@ -69,7 +70,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		Progress:     progressWriter(e, *quiet),
 		Watch:        *watchFlag,
 		Broker:       *broker,
-		BrokerWait:   *brokerWait,
+		BrokerWait:   cmpOrNegative(*brokerWait),
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
 		Stdout:       e.stdout,
@@ -122,4 +123,12 @@ func progressWriter(e *env, quiet bool) io.Writer {
 		return nil
 	}
 	return e.stderr
+}
+
+// cmpOrNegative maps --broker-wait 0 (no check) to runtime's negative.
+func cmpOrNegative(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

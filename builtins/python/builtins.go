@@ -615,3 +615,12 @@ func emit(thread *starlark.Thread, line string) {
 	}
 	fmt.Fprintln(os.Stderr, line)
 }
+
+// FlushPrint writes out what print(..., end="") left on the thread without
+// a newline (Python flushes standard output at exit).
+func FlushPrint(thread *starlark.Thread) {
+	if p, ok := thread.Local(pendingKey).(string); ok && p != "" {
+		emit(thread, p)
+		thread.SetLocal(pendingKey, "")
+	}
+}

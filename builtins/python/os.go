@@ -158,7 +158,7 @@ func OSModule(env *Environ) *starlarkstruct.Module {
 // find_dotenv() does. dotenv_values(path) returns them as a dict.
 func DotenvModule(env *Environ) *starlarkstruct.Module {
 	return &starlarkstruct.Module{Name: "dotenv", Members: starlark.StringDict{
-		"load_dotenv": starlark.NewBuiltin("load_dotenv", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		"load_dotenv": starlark.NewBuiltin("dotenv.load_dotenv", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			var path, stream, verbose, encoding starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
 			override, interpolate := false, true
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dotenv_path?", &path, "stream?", &stream, "verbose?", &verbose,
@@ -188,7 +188,7 @@ func DotenvModule(env *Environ) *starlarkstruct.Module {
 			}
 			return starlark.Bool(len(values) > 0), nil
 		}),
-		"dotenv_values": starlark.NewBuiltin("dotenv_values", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		"dotenv_values": starlark.NewBuiltin("dotenv.dotenv_values", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			var path starlark.Value = starlark.None
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dotenv_path?", &path); err != nil {
 				return nil, err
@@ -209,7 +209,7 @@ func DotenvModule(env *Environ) *starlarkstruct.Module {
 			}
 			return out, nil
 		}),
-		"find_dotenv": starlark.NewBuiltin("find_dotenv", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		"find_dotenv": starlark.NewBuiltin("dotenv.find_dotenv", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			return starlark.String(dotenvPath(thread, starlark.None)), nil
 		}),
 	}}

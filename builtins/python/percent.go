@@ -102,6 +102,9 @@ func Percent(format string, args starlark.Value) (string, error) {
 					return 0, fmt.Errorf("* wants int")
 				}
 				x, _ := n.Int64()
+				if x > maxFormatWidth || x < -maxFormatWidth {
+					return 0, fmt.Errorf("width too big")
+				}
 				return int(x), nil
 			}
 			start := i
@@ -111,7 +114,11 @@ func Percent(format string, args starlark.Value) (string, error) {
 			if start == i {
 				return -1, nil
 			}
-			return strconv.Atoi(format[start:i])
+			n, err := strconv.Atoi(format[start:i])
+			if err != nil || n > maxFormatWidth {
+				return 0, fmt.Errorf("width too big")
+			}
+			return n, nil
 		}
 		w, err := num()
 		if err != nil {

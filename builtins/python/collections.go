@@ -11,8 +11,7 @@ import (
 )
 
 // CollectionsModule is Python's collections module as far as stream apps
-// use it: Counter, plus OrderedDict and defaultdict's everyday forms
-// (OrderedDict is dict, as dicts keep insertion order).
+// use it: Counter, and OrderedDict (dict, as dicts keep insertion order).
 func CollectionsModule() *starlarkstruct.Module {
 	return &starlarkstruct.Module{Name: "collections", Members: starlark.StringDict{
 		"Counter":     counterClass{},
@@ -199,7 +198,10 @@ var counterMethods = map[string]*starlark.Builtin{
 		}
 		items := b.Receiver().(*Counter).mostCommon()
 		if ni, ok := n.(starlark.Int); ok {
-			k, _ := ni.Int64()
+			k, fits := ni.Int64()
+			if !fits && ni.Sign() > 0 {
+				k = int64(len(items))
+			}
 			if k < 0 {
 				k = 0
 			}

@@ -11,6 +11,10 @@ import (
 	"go.starlark.net/starlark"
 )
 
+// maxFormatWidth bounds widths and precisions, so a format cannot ask for
+// gigabytes (CPython fails on such sizes too, with MemoryError).
+const maxFormatWidth = 100000
+
 // spec is a parsed format specification of Python's mini-language:
 // [[fill]align][sign][z][#][0][width][grouping][.precision][type].
 type spec struct {
@@ -24,6 +28,7 @@ type spec struct {
 	grouping  byte // 0, ',', '_'
 	precision int  // -1: none
 	typ       byte // 0 or the type letter
+	zeroAlign bool // align '=' came from the '0' flag, not from the spec
 }
 
 func parseSpec(s string) (spec, error) {
@@ -52,7 +57,10 @@ func parseSpec(s string) (spec, error) {
 		n++
 	}
 	if n > 0 {
-		sp.width, _ = strconv.Atoi(s[:n])
+		var err error
+		if sp.width, err = strconv.Atoi(s[:n]); err != nil || sp.width > maxFormatWidth {
+			return sp, fmt.Errorf("Too many decimal digits in format string")
+		}
 		s = s[n:]
 	}
 	if len(s) > 0 && (s[0] == ',' || s[0] == '_') {
@@ -66,7 +74,10 @@ func parseSpec(s string) (spec, error) {
 		if n == 1 {
 			return sp, fmt.Errorf("format specifier missing precision")
 		}
-		sp.precision, _ = strconv.Atoi(s[1:n])
+		var err error
+		if sp.precision, err = strconv.Atoi(s[1:n]); err != nil || sp.precision > maxFormatWidth {
+			return sp, fmt.Errorf("Too many decimal digits in format string")
+		}
 		s = s[n:]
 	}
 	if len(s) == 1 {
@@ -76,7 +87,7 @@ func parseSpec(s string) (spec, error) {
 		return sp, fmt.Errorf("invalid format specifier '%s'", orig)
 	}
 	if sp.zero && sp.align == 0 {
-		sp.fill, sp.align = '0', '='
+		sp.fill, sp.align, sp.zeroAlign = '0', '=', true
 	}
 	return sp, nil
 }
@@ -129,6 +140,9 @@ func formatString(s, specText string) (string, error) {
 	sp, err := parseSpec(specText)
 	if err != nil {
 		return "", err
+	}
+	if sp.zeroAlign {
+		sp.align = '<' // '{:05}'.format('ab') is 'ab000' (Python 3.10+)
 	}
 	switch {
 	case sp.typ != 0 && sp.typ != 's':
@@ -250,9 +264,12 @@ func groupZeroPadded(intDigits, rest, sign string, sp spec, every int) string {
 	sep := string(sp.grouping)
 	grouped := group(intDigits, sep, every)
 	if sp.fill == '0' && sp.align == '=' {
-		for len(sign)+len(grouped)+len(rest) < sp.width {
-			intDigits = "0" + intDigits
-			grouped = group(intDigits, sep, every)
+		n := len(intDigits)
+		for len(sign)+n+(n-1)/every+len(rest) < sp.width {
+			n++
+		}
+		if n > len(intDigits) {
+			grouped = group(strings.Repeat("0", n-len(intDigits))+intDigits, sep, every)
 		}
 	}
 	return grouped + rest

@@ -58,11 +58,15 @@ func HashlibModule() *starlarkstruct.Module {
 }
 
 type hashObject struct {
-	name string
-	h    hash.Hash
+	name   string
+	h      hash.Hash
+	frozen bool // a global hash object cannot be updated by callbacks
 }
 
 func (h *hashObject) write(data starlark.Value) error {
+	if h.frozen {
+		return fmt.Errorf("cannot update a frozen %s object (a global: create it inside the function)", h.name)
+	}
 	switch d := data.(type) {
 	case starlark.Bytes:
 		h.h.Write([]byte(d))
@@ -75,7 +79,7 @@ func (h *hashObject) write(data starlark.Value) error {
 
 func (h *hashObject) String() string        { return "<" + h.name + " _hashlib.HASH object>" }
 func (h *hashObject) Type() string          { return "_hashlib.HASH" }
-func (h *hashObject) Freeze()               {}
+func (h *hashObject) Freeze()               { h.frozen = true }
 func (h *hashObject) Truth() starlark.Bool  { return true }
 func (h *hashObject) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: '_hashlib.HASH'") }
 func (h *hashObject) AttrNames() []string   { return []string{"digest", "hexdigest", "name", "update"} }
@@ -162,14 +166,17 @@ const (
 // lowest level shown (WARNING until then, as in Python), and the level
 // constants. Messages go to log.
 func LoggingModule(log LogFunc) *starlarkstruct.Module {
-	root := &loggerValue{name: "root", log: log}
-	cfg := &loggingConfig{level: logWarning}
-	root.cfg = cfg
+	cfg := &loggingConfig{level: logWarning, loggers: map[string]*loggerValue{}}
+	root := &loggerValue{name: "root", log: log, cfg: cfg}
 	m := &starlarkstruct.Module{Name: "logging", Members: starlark.StringDict{
 		"DEBUG": starlark.MakeInt(logDebug), "INFO": starlark.MakeInt(logInfo), "WARNING": starlark.MakeInt(logWarning),
 		"WARN": starlark.MakeInt(logWarning), "ERROR": starlark.MakeInt(logError), "CRITICAL": starlark.MakeInt(logCritical),
 		"FATAL": starlark.MakeInt(logCritical), "NOTSET": starlark.MakeInt(0),
+		"root": root,
 		"basicConfig": starlark.NewBuiltin("logging.basicConfig", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if cfg.frozen {
+				return nil, fmt.Errorf("%s: the logging configuration cannot change once the script has loaded", b.Name())
+			}
 			for _, kv := range kwargs {
 				if string(kv[0].(starlark.String)) == "level" {
 					lvl, err := logLevel(kv[1])
@@ -186,10 +193,18 @@ func LoggingModule(log LogFunc) *starlarkstruct.Module {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0, &name); err != nil {
 				return nil, err
 			}
-			if s, ok := name.(starlark.String); ok && s != "" && s != "root" {
-				return &loggerValue{name: string(s), log: log, cfg: cfg}, nil
+			s, ok := name.(starlark.String)
+			if !ok || s == "" || s == "root" {
+				return root, nil
 			}
-			return root, nil
+			if l, ok := cfg.loggers[string(s)]; ok {
+				return l, nil
+			}
+			l := &loggerValue{name: string(s), log: log, cfg: cfg}
+			if !cfg.frozen { // a callback's getLogger() gets a fresh one
+				cfg.loggers[string(s)] = l
+			}
+			return l, nil
 		}),
 	}}
 	for _, fn := range []string{"debug", "info", "warning", "warn", "error", "exception", "critical", "log"} {
@@ -199,7 +214,13 @@ func LoggingModule(log LogFunc) *starlarkstruct.Module {
 	return m
 }
 
-type loggingConfig struct{ level int }
+// loggingConfig is one load's logging state; frozen once the script has
+// loaded, so that callbacks on many partitions only read it.
+type loggingConfig struct {
+	level   int // the root logger's level
+	loggers map[string]*loggerValue
+	frozen  bool
+}
 
 func logLevel(v starlark.Value) (int, error) {
 	switch v := v.(type) {
@@ -233,16 +254,18 @@ type loggerValue struct {
 
 func (l *loggerValue) String() string        { return "<Logger " + l.name + ">" }
 func (l *loggerValue) Type() string          { return "Logger" }
-func (l *loggerValue) Freeze()               {}
+func (l *loggerValue) Freeze()               { l.cfg.frozen = true }
 func (l *loggerValue) Truth() starlark.Bool  { return true }
 func (l *loggerValue) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: 'Logger'") }
 func (l *loggerValue) AttrNames() []string {
 	return []string{"critical", "debug", "error", "exception", "info", "log", "name", "setLevel", "warn", "warning"}
 }
 
+// logMethods are the Logger methods that log, by their level.
+var logMethods = map[string]int{"debug": logDebug, "info": logInfo, "warning": logWarning, "warn": logWarning,
+	"error": logError, "exception": logError, "critical": logCritical}
+
 func (l *loggerValue) Attr(name string) (starlark.Value, error) {
-	levels := map[string]int{"debug": logDebug, "info": logInfo, "warning": logWarning, "warn": logWarning,
-		"error": logError, "exception": logError, "critical": logCritical}
 	switch name {
 	case "name":
 		return starlark.String(l.name), nil
@@ -252,8 +275,15 @@ func (l *loggerValue) Attr(name string) (starlark.Value, error) {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &lv); err != nil {
 				return nil, err
 			}
+			if l.cfg.frozen {
+				return nil, fmt.Errorf("%s: the logging configuration cannot change once the script has loaded", b.Name())
+			}
 			n, err := logLevel(lv)
-			l.level = n
+			if l.name == "root" {
+				l.cfg.level = n
+			} else {
+				l.level = n
+			}
 			return starlark.None, err
 		}), nil
 	case "log":
@@ -268,7 +298,7 @@ func (l *loggerValue) Attr(name string) (starlark.Value, error) {
 			return starlark.None, l.emit(n, args[1], args[2:])
 		}), nil
 	}
-	lvl, ok := levels[name]
+	lvl, ok := logMethods[name]
 	if !ok {
 		return nil, nil
 	}

@@ -18,9 +18,9 @@ import (
 // specs). A script's calls x.name(...) of these names go through
 // CallMethod, which runs Python's version when x is of such a type and
 // x's own method otherwise.
-var MethodNames = []string{
-	"format", "encode", "zfill", "ljust", "rjust", "center", "casefold", "swapcase",
-	"isnumeric", "isdecimal", "decode", "hex", "copy", "sort", "reverse", "count",
+func MethodNames() []string {
+	return []string{"format", "encode", "zfill", "ljust", "rjust", "center", "casefold", "swapcase",
+		"isnumeric", "isdecimal", "decode", "hex", "copy", "sort", "reverse", "count"}
 }
 
 type method func(thread *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
