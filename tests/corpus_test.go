@@ -74,6 +74,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("qstar run did not stop when idle:\n%s", stderr.String())
 			}
 
+			checkOracle(t, src)
 			want := readExpected(t, filepath.Join(src, "expected.jsonl"))
 			got := map[string][]record{}
 			for _, w := range want {
@@ -103,6 +104,51 @@ func TestCorpus(t *testing.T) {
 				t.Logf("script:\n%s\nlog:\n%s\nstdout:\n%s", script.String(), stderr.String(), stdout.String())
 			}
 		})
+	}
+}
+
+// checkOracle reruns the app's expected.py (plain Python reproducing the
+// app's logic) in a scratch copy and requires it to write the committed
+// expected.jsonl, so the expectations stay what the oracle computes.
+func checkOracle(t *testing.T, src string) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Logf("python3 not found: expected.jsonl is not recomputed")
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "corpus")
+	app := filepath.Join(dir, filepath.Base(src))
+	if err := os.MkdirAll(app, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := map[string]string{filepath.Join(filepath.Dir(src), "quixsim.py"): filepath.Join(dir, "quixsim.py")}
+	for _, f := range files {
+		if f.Name() != "expected.jsonl" {
+			copies[filepath.Join(src, f.Name())] = filepath.Join(app, f.Name())
+		}
+	}
+	for from, to := range copies {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, to, string(b))
+	}
+	cmd := exec.Command(python, "-B", "expected.py")
+	cmd.Dir = app
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("expected.py: %v\n%s", err, out)
+	}
+	got, _ := os.ReadFile(filepath.Join(app, "expected.jsonl"))
+	want, _ := os.ReadFile(filepath.Join(src, "expected.jsonl"))
+	if !bytes.Equal(got, want) {
+		t.Errorf("expected.py writes other records than expected.jsonl holds:\n%s", got)
 	}
 }
 

@@ -70,6 +70,10 @@ func testExamples(t *testing.T, guarantee string) {
 				got = append(got, consumeTopic(t, addr, topic)...)
 			}
 			diffRecords(t, got, want)
+			// sdf.print() writes Python's repr of value and key.
+			if line := `{'value': {'sensor': 's2', 'celsius': 35, 'fahrenheit': 95.0}, 'key': b's2', 'timestamp': 1700000001000}`; name == "quickstart" && !strings.Contains(stdout.String(), line+"\n") {
+				t.Errorf("quickstart printed no line %s", line)
+			}
 			t.Logf("stdout:\n%s", stdout.String())
 		})
 	}

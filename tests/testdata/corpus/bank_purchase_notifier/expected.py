@@ -2,19 +2,13 @@
 """Hand-written reproduction of app.py (no quixstreams). Reads input.jsonl, writes expected.jsonl."""
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import quixsim  # noqa: E402  (tests/testdata/corpus/quixsim.py)
 
-
-def read_input():
-    with open(os.path.join(HERE, "input.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def write_output(records):
-    with open(os.path.join(HERE, "expected.jsonl"), "w") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+read_input, write_output = quixsim.io(HERE)
 
 # app: filter (account_class == "Gold") & (abs(transaction_amount) >= 1000) -> project 3 columns ->
 #      total_transactions = per-key stateful counter -> upper-case transaction_source ->
