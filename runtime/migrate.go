@@ -384,26 +384,11 @@ func matchingParen(s string, open int) int {
 
 // splitParams splits a parameter list at top-level commas.
 func splitParams(s string) []string {
-	var out []string
-	d, start := 0, 0
-	blank := stripStrings(s)
-	for i := 0; i < len(blank); i++ {
-		switch blank[i] {
-		case '(', '[', '{':
-			d++
-		case ')', ']', '}':
-			d--
-		case ',':
-			if d == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
+	parts := splitTop(s, stripStrings(s))
+	if last := parts[len(parts)-1]; strings.TrimSpace(last) == "" {
+		parts = parts[:len(parts)-1]
 	}
-	if strings.TrimSpace(s[start:]) != "" {
-		out = append(out, s[start:])
-	}
-	return out
+	return parts
 }
 
 const (

@@ -75,14 +75,7 @@ func (counterClass) CallInternal(thread *starlark.Thread, args starlark.Tuple, k
 func (c *Counter) add(src starlark.Value, sign int) error {
 	if m, ok := src.(starlark.IterableMapping); ok {
 		for _, kv := range m.Items() {
-			n := kv[1]
-			if sign < 0 {
-				var err error
-				if n, err = starlark.Unary(syntax.MINUS, n); err != nil {
-					return err
-				}
-			}
-			if err := c.inc(kv[0], n); err != nil {
+			if err := c.incSigned(kv[0], kv[1], sign); err != nil {
 				return err
 			}
 		}
@@ -110,6 +103,17 @@ func (c *Counter) add(src starlark.Value, sign int) error {
 		}
 	}
 	return nil
+}
+
+// incSigned adds n to k's count, or subtracts it when sign is negative.
+func (c *Counter) incSigned(k, n starlark.Value, sign int) error {
+	if sign < 0 {
+		var err error
+		if n, err = starlark.Unary(syntax.MINUS, n); err != nil {
+			return err
+		}
+	}
+	return c.inc(k, n)
 }
 
 func (c *Counter) inc(k, n starlark.Value) error {
@@ -269,14 +273,7 @@ func (c *Counter) addArgs(name string, args starlark.Tuple, kwargs []starlark.Tu
 		}
 	}
 	for _, kv := range kwargs {
-		n := kv[1]
-		if sign < 0 {
-			var err error
-			if n, err = starlark.Unary(syntax.MINUS, n); err != nil {
-				return err
-			}
-		}
-		if err := c.inc(kv[0], n); err != nil {
+		if err := c.incSigned(kv[0], kv[1], sign); err != nil {
 			return err
 		}
 	}
