@@ -12,12 +12,15 @@ import (
 func migrateCmd(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "migrate", "APP.py [flags]",
 		"Convert a Python Quix Streams app to a qstar script, as far as can be done\n"+
-			"mechanically (imports, the if __name__ == \"__main__\": block, f-strings, is None,\n"+
-			"raise, assert), and list on standard error, with line numbers, what Starlark\n"+
-			"cannot express (classes, try/except, with, global, ...) and how to rewrite it.\n"+
-			"The script goes to standard output (lines keep their numbers). What was changed\n"+
-			"is listed as \"converted\". Exit code 1 when something needs rewriting by hand,\n"+
-			"or when the converted script does not compile. See docs/migration.md.")
+			"mechanically: imports qstar provides stay, the if __name__ == \"__main__\": block\n"+
+			"moves to the top level, f-strings become str.format, annotations go, generators\n"+
+			"return lists, try runs its body, {**d} becomes dict(...), ** becomes pow(),\n"+
+			"chained comparisons are split (docs/migration.md lists every conversion).\n"+
+			"The script goes to standard output (lines keep their numbers); standard error\n"+
+			"lists each change as \"converted\" and, with its line and replacement, what\n"+
+			"Starlark cannot express (class, with, global, decorators). Exit code 1 when\n"+
+			"something needs rewriting by hand, or when the converted script does not\n"+
+			"compile. See docs/migration.md.")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
