@@ -157,7 +157,7 @@ func withCodec(fn string, codec serdeCodec, name string) (serdeCodec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
-	if c == serde.UTF8 {
+	if c.IsUTF8() {
 		return serde.String{}, nil
 	}
 	return serde.String{Codec: c}, nil

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -148,7 +149,7 @@ func resolveImports(filename string, src []byte, modules map[string]starlark.Val
 			if err != nil || v == nil {
 				return nil, nil, fmt.Errorf("%s:%d:%d: cannot import %q from %q: qstar does not provide it (available: %s)", filename, first+1, len(indent)+1, name, module, strings.Join(memberNames(mod), ", "))
 			}
-			bindings[cmpOr(alias, name)] = v
+			bindings[cmp.Or(alias, name)] = v
 		}
 		lines[first] = blankStatement(indent)
 	}
@@ -162,13 +163,6 @@ func blankStatement(indent string) string {
 		return ""
 	}
 	return indent + "pass"
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // submodule follows a dotted module path (os.path, datetime) from its

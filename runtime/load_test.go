@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -377,5 +378,51 @@ app.run(sdf)
 	}
 	if want := "60000 10000 500 w 5000 None 0 None tumbling_window_5000_sum\n"; out.String() != want {
 		t.Errorf("window properties printed %q, want %q", out.String(), want)
+	}
+}
+
+// TestDotenvBroker checks that Quix__Broker__Address from a .env file the
+// script loads picks the broker, as it does in Python (the variable is
+// read when the Application is created), and that the flag still wins.
+func TestDotenvBroker(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("export Quix__Broker__Address=from-dotenv:9092\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "job.star")
+	src := "from dotenv import load_dotenv\nload_dotenv()\napp = Application()\napp.run(app.dataframe(app.topic(\"in\")))\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadFile(script, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noEnv := func(string) string { return "" }
+	if got := appBroker("", s.App.Config(), noEnv); got != "from-dotenv:9092" {
+		t.Errorf("broker = %q, want the .env file's", got)
+	}
+	if got := appBroker("flag:1", s.App.Config(), noEnv); got != "flag:1" {
+		t.Errorf("broker with --broker = %q", got)
+	}
+	if got := appBroker(EmbeddedBroker, s.App.Config(), noEnv); got != "" {
+		t.Errorf("--broker embedded gave %q, want the embedded broker", got)
+	}
+}
+
+// TestDialAddr pins how bootstrap servers are dialled before the run, as
+// librdkafka reads them.
+func TestDialAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"localhost:9092":      "localhost:9092",
+		" kafka ":             "kafka:9092",
+		"PLAINTEXT://h:19092": "h:19092",
+		"SASL_SSL://broker":   "broker:9092",
+		"[::1]:9093":          "[::1]:9093",
+		"[::1]":               "[::1]:9092",
+	} {
+		if got := dialAddr(in); got != want {
+			t.Errorf("dialAddr(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -88,38 +88,37 @@ func convertFStrings(line string, noteFn func(string)) string {
 // fieldClose finds the '}' that closes the replacement field opened at i,
 // skipping brackets and strings inside the expression.
 func fieldClose(body string, i int) int {
-	d := 0
-	var q byte
-	for j := i + 1; j < len(body); j++ {
-		c := body[j]
-		switch {
-		case q != 0:
-			if c == q {
-				q = 0
-			}
-		case c == '\'' || c == '"':
-			q = c
-		case c == '(' || c == '[' || c == '{':
-			d++
-		case c == ')' || c == ']':
-			d--
-		case c == '}':
-			if d == 0 {
-				return j
-			}
-			d--
-		}
-	}
-	return -1
+	return scanTop(body, i+1, func(j int) bool { return body[j] == '}' })
 }
 
 // splitField splits an f-string field into its expression, conversion
 // (r, s, a) and format spec, at the top level.
 func splitField(field string) (expr, conv, spec string) {
+	j := scanTop(field, 0, func(j int) bool {
+		return field[j] == ':' || field[j] == '!' && j+1 < len(field) && field[j+1] != '='
+	})
+	switch {
+	case j < 0:
+		return field, "", ""
+	case field[j] == ':':
+		return field[:j], "", field[j+1:]
+	}
+	rest := field[j+1:]
+	if k := strings.IndexByte(rest, ':'); k >= 0 {
+		spec = rest[k+1:]
+	}
+	return field[:j], rest[:1], spec
+}
+
+// scanTop returns the index of the first byte of s from start for which
+// stop is true, outside string literals and outside brackets opened after
+// start (a closing bracket with none open is offered to stop); -1 when
+// there is none.
+func scanTop(s string, start int, stop func(j int) bool) int {
 	d := 0
 	var q byte
-	for j := 0; j < len(field); j++ {
-		c := field[j]
+	for j := start; j < len(s); j++ {
+		c := s[j]
 		switch {
 		case q != 0:
 			if c == q {
@@ -129,21 +128,13 @@ func splitField(field string) (expr, conv, spec string) {
 			q = c
 		case c == '(' || c == '[' || c == '{':
 			d++
-		case c == ')' || c == ']' || c == '}':
+		case (c == ')' || c == ']' || c == '}') && d > 0:
 			d--
-		case d == 0 && c == '!' && j+1 < len(field) && field[j+1] != '=':
-			expr = field[:j]
-			rest := field[j+1:]
-			conv = rest[:1]
-			if k := strings.IndexByte(rest, ':'); k >= 0 {
-				spec = rest[k+1:]
-			}
-			return expr, conv, spec
-		case d == 0 && c == ':':
-			return field[:j], "", field[j+1:]
+		case d == 0 && stop(j):
+			return j
 		}
 	}
-	return field, "", ""
+	return -1
 }
 
 // stripStrings blanks string literals, for checks that must not look

@@ -71,15 +71,16 @@ type Options struct {
 	Getenv func(string) string
 	// BrokerWait is how long to wait for a configured broker to accept
 	// connections before failing with an error that says where the
-	// address came from. Default BrokerWait; negative: do not check.
+	// address came from; 0 does not check (qstar run's --broker-wait
+	// defaults to BrokerWait).
 	BrokerWait time.Duration
 }
 
 // EmbeddedBroker is the --broker value that selects the embedded broker.
 const EmbeddedBroker = "embedded"
 
-// BrokerWait is how long Run waits for a configured broker to accept
-// connections before failing (Options.BrokerWait's default).
+// BrokerWait is how long qstar run waits, by default, for a configured
+// broker to accept connections before failing (Options.BrokerWait).
 const BrokerWait = 15 * time.Second
 
 // DefaultDataDir is where the embedded broker keeps its data.
@@ -97,9 +98,6 @@ func (o *Options) defaults() {
 	}
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
-	}
-	if o.BrokerWait == 0 {
-		o.BrokerWait = BrokerWait
 	}
 }
 
@@ -171,7 +169,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		return fmt.Errorf("%s: the application has a Quix Cloud token (quix_sdk_token= or %s) but the script was loaded without connecting to Quix Cloud", s.App.Pos(), quixcloud.EnvSdkToken)
 	}
 	brokerAddr := appBroker(opts.Broker, cfg, opts.Getenv)
-	if brokerAddr != "" && s.App.Platform() == nil {
+	if brokerAddr != "" && s.App.Platform() == nil && opts.BrokerWait > 0 {
 		source := "--broker"
 		switch {
 		case opts.Broker != "":
@@ -604,9 +602,6 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 	deadline := time.Now().Add(wait)
 	var lastErr error
 	var lastLog time.Time
-	if wait < 0 {
-		return nil
-	}
 	for {
 		for _, a := range strings.Split(addrs, ",") {
 			conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", dialAddr(a))

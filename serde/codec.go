@@ -28,11 +28,11 @@ func (c *Codec) Encode(dst []byte, s string) ([]byte, error) { return c.encode(d
 // Decode reads b as text.
 func (c *Codec) Decode(b []byte) (string, error) { return c.decode(b) }
 
-// UTF8 is the default codec.
-var UTF8 = &Codec{name: "utf-8", encode: encodeUTF8, decode: decodeUTF8}
+// IsUTF8 reports whether c is UTF-8 (a nil Codec is too).
+func (c *Codec) IsUTF8() bool { return c == nil || c.name == "utf-8" }
 
 var textCodecs = map[string]*Codec{
-	"utf_8":     UTF8,
+	"utf_8":     {name: "utf-8", encode: encodeUTF8, decode: decodeUTF8},
 	"ascii":     {name: "ascii", encode: encodeTable("ascii", 0x80, nil), decode: decodeTable("ascii", 0x80, nil)},
 	"iso8859_1": {name: "iso8859-1", encode: encodeTable("latin-1", 0x100, nil), decode: decodeTable("latin-1", 0x100, nil)},
 	"cp1252":    {name: "cp1252", encode: encodeTable("charmap", 0x100, &cp1252High), decode: decodeTable("charmap", 0x100, &cp1252High)},

@@ -30,7 +30,7 @@ func (Bytes) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 }
 
 // String is the "str" codec: text in Codec's encoding, UTF-8 when Codec
-// is nil (Quix Streams' StringSerializer(codec=...)).
+// is nil (or UTF-8) (Quix Streams' StringSerializer(codec=...)).
 type String struct{ Codec *Codec }
 
 // Name implements Serializer and Deserializer.
@@ -38,7 +38,7 @@ func (String) Name() string { return "str" }
 
 // Deserialize implements Deserializer.
 func (c String) Deserialize(b []byte) (starlark.Value, error) {
-	if c.Codec != nil && c.Codec != UTF8 {
+	if !c.Codec.IsUTF8() {
 		s, err := c.Codec.Decode(b)
 		if err != nil {
 			return nil, deserializeErr("str", "%v", err)
@@ -57,7 +57,7 @@ func (c String) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 	if !ok {
 		return dst, serializeErr("str", "expected str, got %s", v.Type())
 	}
-	if c.Codec != nil && c.Codec != UTF8 {
+	if !c.Codec.IsUTF8() {
 		out, err := c.Codec.Encode(dst, string(s))
 		if err != nil {
 			return dst, serializeErr("str", "%v", err)

@@ -242,7 +242,7 @@ func TestCallMethod(t *testing.T) {
 		recv := mustEval(t, env, tc.recv)
 		args := mustEval(t, env, tc.args).(starlark.Tuple)
 		kw := kwargsOf(mustEval(t, env, tc.kwargs))
-		out, err := CallMethod(&starlark.Thread{}, tc.name, recv, args, kw)
+		out, err := callMethod(&starlark.Thread{}, tc.name, recv, args, kw)
 		got := ""
 		if err == nil {
 			if out == starlark.None {
@@ -306,4 +306,14 @@ func TestSumCompensated(t *testing.T) {
 	if got := Repr(v); got != "1.0" {
 		t.Errorf("sum([0.1] * 10) = %s, want 1.0", got)
 	}
+}
+
+// callMethod calls recv.name(*args, **kwargs) as the loader's rewritten
+// call does: the method from Method, called.
+func callMethod(thread *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn, err := Method(name, recv)
+	if err != nil {
+		return nil, err
+	}
+	return starlark.Call(thread, fn, args, kwargs)
 }

@@ -14,7 +14,7 @@ import (
 // use it: Counter, and OrderedDict (dict, as dicts keep insertion order).
 func CollectionsModule() *starlarkstruct.Module {
 	return &starlarkstruct.Module{Name: "collections", Members: starlark.StringDict{
-		"Counter":     counterClass{},
+		"Counter":     counterClass{classBase{"collections", "Counter"}},
 		"OrderedDict": starlark.Universe["dict"],
 	}}
 }
@@ -39,14 +39,7 @@ var (
 	_ Class                    = counterClass{}
 )
 
-type counterClass struct{}
-
-func (counterClass) String() string        { return "<class 'collections.Counter'>" }
-func (counterClass) Type() string          { return "type" }
-func (counterClass) Freeze()               {}
-func (counterClass) Truth() starlark.Bool  { return true }
-func (counterClass) Hash() (uint32, error) { return 0x636f756e, nil }
-func (counterClass) Name() string          { return "Counter" }
+type counterClass struct{ classBase }
 
 // IsInstance implements Class.
 func (counterClass) IsInstance(v starlark.Value) bool { _, ok := v.(*Counter); return ok }

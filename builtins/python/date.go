@@ -204,7 +204,7 @@ func dateReplace(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 // DateClass is the datetime.date class: date(year, month, day), with
 // today, fromtimestamp, fromisoformat, fromordinal, min, max and
 // resolution.
-type DateClass struct{}
+type DateClass struct{ classBase }
 
 var (
 	_ starlark.Callable = (*DateClass)(nil)
@@ -220,24 +220,6 @@ func (c *DateClass) IsInstance(v starlark.Value) bool {
 	}
 	return false
 }
-
-// Name returns "date".
-func (c *DateClass) Name() string { return "date" }
-
-// String returns "<class 'datetime.date'>".
-func (c *DateClass) String() string { return "<class 'datetime.date'>" }
-
-// Type returns "type".
-func (c *DateClass) Type() string { return "type" }
-
-// Freeze does nothing: the class is immutable.
-func (c *DateClass) Freeze() {}
-
-// Truth returns True.
-func (c *DateClass) Truth() starlark.Bool { return true }
-
-// Hash hashes the class name.
-func (c *DateClass) Hash() (uint32, error) { return starlark.String(c.String()).Hash() }
 
 // CallInternal implements date(year, month, day).
 func (c *DateClass) CallInternal(_ *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -31,10 +31,10 @@ func DatetimeModule() *starlarkstruct.Module {
 	return &starlarkstruct.Module{
 		Name: "datetime",
 		Members: starlark.StringDict{
-			"datetime":  &DatetimeClass{},
-			"date":      &DateClass{},
+			"datetime":  &DatetimeClass{classBase{"datetime", "datetime"}},
+			"date":      &DateClass{classBase{"datetime", "date"}},
 			"timedelta": starlark.NewBuiltin("timedelta", NewTimedelta),
-			"timezone":  &TimezoneClass{},
+			"timezone":  &TimezoneClass{classBase{"datetime", "timezone"}},
 			"UTC":       Timezone{},
 			"MINYEAR":   starlark.MakeInt(1),
 			"MAXYEAR":   starlark.MakeInt(9999),
@@ -624,7 +624,7 @@ func datetimeAstimezone(_ *starlark.Thread, b *starlark.Builtin, args starlark.T
 // alternate constructors now, utcnow, today, fromtimestamp,
 // utcfromtimestamp, fromisoformat, strptime, fromordinal and combine,
 // and min, max and resolution.
-type DatetimeClass struct{}
+type DatetimeClass struct{ classBase }
 
 var (
 	_ starlark.Callable = (*DatetimeClass)(nil)
@@ -636,24 +636,6 @@ func (c *DatetimeClass) IsInstance(v starlark.Value) bool {
 	_, ok := v.(Datetime)
 	return ok
 }
-
-// Name returns "datetime".
-func (c *DatetimeClass) Name() string { return "datetime" }
-
-// String returns "<class 'datetime.datetime'>".
-func (c *DatetimeClass) String() string { return "<class 'datetime.datetime'>" }
-
-// Type returns "type".
-func (c *DatetimeClass) Type() string { return "type" }
-
-// Freeze does nothing: the class is immutable.
-func (c *DatetimeClass) Freeze() {}
-
-// Truth returns True.
-func (c *DatetimeClass) Truth() starlark.Bool { return true }
-
-// Hash hashes the class name.
-func (c *DatetimeClass) Hash() (uint32, error) { return starlark.String(c.String()).Hash() }
 
 // CallInternal implements datetime(year, month, day, hour=0, minute=0,
 // second=0, microsecond=0, tzinfo=None, fold=0).

@@ -146,20 +146,15 @@ func (e *jsonEncoder) encode(sb *strings.Builder, v starlark.Value, depth int) e
 }
 
 func (e *jsonEncoder) float(f float64) (string, error) {
-	switch {
-	case math.IsNaN(f):
+	if math.IsNaN(f) || math.IsInf(f, 0) {
 		if !e.allowNaN {
 			return "", fmt.Errorf("Out of range float values are not JSON compliant")
 		}
-		return "NaN", nil
-	case math.IsInf(f, 1):
-		if !e.allowNaN {
-			return "", fmt.Errorf("Out of range float values are not JSON compliant")
-		}
-		return "Infinity", nil
-	case math.IsInf(f, -1):
-		if !e.allowNaN {
-			return "", fmt.Errorf("Out of range float values are not JSON compliant")
+		switch {
+		case math.IsNaN(f):
+			return "NaN", nil
+		case f > 0:
+			return "Infinity", nil
 		}
 		return "-Infinity", nil
 	}

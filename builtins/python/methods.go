@@ -2,7 +2,7 @@ package python
 
 import (
 	"fmt"
-
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,17 +15,26 @@ import (
 
 // MethodNames are the methods of Python's str, bytes, list and dict that
 // Starlark's types lack (or, for str.format, implement without format
-// specs). A script's calls x.name(...) of these names go through
-// CallMethod, which runs Python's version when x is of such a type and
-// x's own method otherwise.
+// specs), sorted. A script's calls x.name(...) of these names go through
+// Method, which gives Python's version when x is of such a type and x's
+// own method otherwise.
 func MethodNames() []string {
-	return []string{"format", "encode", "zfill", "ljust", "rjust", "center", "casefold", "swapcase",
-		"isnumeric", "isdecimal", "decode", "hex", "copy", "sort", "reverse", "count"}
+	var names []string
+	for _, byName := range methods {
+		for name := range byName {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 type method func(thread *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
 
-// methods holds Python's versions, by receiver type and name.
+// methods holds Python's versions, by receiver type and name; Method
+// binds their builtins (boundMethods) to the receiver.
 var methods = map[string]map[string]method{
 	"string": {
 		"format": func(_ *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -268,7 +277,7 @@ func decodeBytes(fn string, b starlark.Bytes, encoding, errors starlark.Value) (
 	}
 	var sb strings.Builder
 	switch c.Name() {
-	case serde.UTF8.Name():
+	case "utf-8":
 		// Each byte that starts no valid sequence is replaced, as
 		// CPython does for b'\xff\xfe'.
 		for i := 0; i < len(b); {
@@ -295,23 +304,26 @@ func decodeBytes(fn string, b starlark.Bytes, encoding, errors starlark.Value) (
 	return starlark.String(sb.String()), nil
 }
 
-// CallMethod calls recv.name(*args, **kwargs): Python's version for the
-// types of methods, the value's own attribute otherwise.
-func CallMethod(thread *starlark.Thread, name string, recv starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	fn, err := Method(name, recv)
-	if err != nil {
-		return nil, err
+// boundMethods are the methods as builtins, each bound to its receiver
+// per call with BindReceiver.
+var boundMethods = func() map[string]map[string]*starlark.Builtin {
+	out := map[string]map[string]*starlark.Builtin{}
+	for typ, byName := range methods {
+		out[typ] = map[string]*starlark.Builtin{}
+		for name, m := range byName {
+			out[typ][name] = starlark.NewBuiltin(typ+"."+name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+				return m(thread, b.Name(), b.Receiver(), args, kwargs)
+			})
+		}
 	}
-	return starlark.Call(thread, fn, args, kwargs)
-}
+	return out
+}()
 
 // Method is recv.name: Python's version bound to recv for the types of
 // methods, the value's own attribute otherwise.
 func Method(name string, recv starlark.Value) (starlark.Value, error) {
-	if m, ok := methods[recv.Type()][name]; ok {
-		return starlark.NewBuiltin(recv.Type()+"."+name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			return m(thread, b.Name(), recv, args, kwargs)
-		}), nil
+	if b, ok := boundMethods[recv.Type()][name]; ok {
+		return b.BindReceiver(recv), nil
 	}
 	if ha, ok := recv.(starlark.HasAttrs); ok {
 		fn, err := ha.Attr(name)

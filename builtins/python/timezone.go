@@ -163,7 +163,7 @@ func timezoneFromutc(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 
 // TimezoneClass is the datetime.timezone class: timezone(offset,
 // name=None), with the attributes utc, min and max.
-type TimezoneClass struct{}
+type TimezoneClass struct{ classBase }
 
 var (
 	_ starlark.Callable = (*TimezoneClass)(nil)
@@ -175,24 +175,6 @@ func (c *TimezoneClass) IsInstance(v starlark.Value) bool {
 	_, ok := v.(Timezone)
 	return ok
 }
-
-// Name returns "timezone".
-func (c *TimezoneClass) Name() string { return "timezone" }
-
-// String returns "<class 'datetime.timezone'>".
-func (c *TimezoneClass) String() string { return "<class 'datetime.timezone'>" }
-
-// Type returns "type".
-func (c *TimezoneClass) Type() string { return "type" }
-
-// Freeze does nothing: the class is immutable.
-func (c *TimezoneClass) Freeze() {}
-
-// Truth returns True.
-func (c *TimezoneClass) Truth() starlark.Bool { return true }
-
-// Hash hashes the class name.
-func (c *TimezoneClass) Hash() (uint32, error) { return starlark.String(c.String()).Hash() }
 
 // CallInternal implements timezone(offset, name=None).
 func (c *TimezoneClass) CallInternal(_ *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

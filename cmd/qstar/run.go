@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	runtimepprof "runtime/pprof"
-	"time"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -70,7 +69,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		Progress:     progressWriter(e, *quiet),
 		Watch:        *watchFlag,
 		Broker:       *broker,
-		BrokerWait:   cmpOrNegative(*brokerWait),
+		BrokerWait:   *brokerWait,
 		DataDir:      *dataDir,
 		StopWhenIdle: *idle,
 		Stdout:       e.stdout,
@@ -123,12 +122,4 @@ func progressWriter(e *env, quiet bool) io.Writer {
 		return nil
 	}
 	return e.stderr
-}
-
-// cmpOrNegative maps --broker-wait 0 (no check) to runtime's negative.
-func cmpOrNegative(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
