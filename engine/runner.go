@@ -329,6 +329,8 @@ type runner struct {
 	stopping     bool             // the final checkpoint is under way: nothing new is processed
 	joined       bool             // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
+	// lastUnprocessedLog is when StopWhenIdle last said why it waits.
+	lastUnprocessedLog time.Time
 	stats        Stats
 }
 
@@ -413,10 +415,57 @@ func (r *runner) loop(ctx context.Context) error {
 				r.lastActivity = time.Now()
 				continue
 			}
+			if r.unprocessedElsewhere(now) {
+				r.lastActivity = now
+				continue
+			}
 			r.log.Info("stopping: no new messages", "idle", d)
 			return nil
 		}
 	}
+}
+
+// An unprocessedReporter is a Consumer that can tell which partitions of
+// the subscription hold messages the group has not processed (the kafka
+// adapter can), so that StopWhenIdle does not stop while a partition is
+// unassigned, held by a member that died, or failing to fetch.
+type unprocessedReporter interface {
+	Unprocessed(topics []string, positions map[record.TopicPartition]int64) ([]fmt.Stringer, error)
+}
+
+// unprocessedElsewhere reports whether some partition of the run's
+// source topics still holds messages that nobody processed, logging
+// which (at most every 10s).
+func (r *runner) unprocessedElsewhere(now time.Time) bool {
+	u, ok := r.cfg.Consumer.(unprocessedReporter)
+	if !ok {
+		return false
+	}
+	topics := make([]string, 0, len(r.sources))
+	for name := range r.sources {
+		topics = append(topics, name)
+	}
+	sort.Strings(topics)
+	positions := make(map[record.TopicPartition]int64, len(r.tasks))
+	for tp, t := range r.tasks {
+		positions[tp] = t.committedAtAssign
+		if t.dispatched >= 0 {
+			positions[tp] = t.dispatched + 1
+		}
+	}
+	left, err := u.Unprocessed(topics, positions)
+	if err == nil && len(left) == 0 {
+		return false
+	}
+	if now.Sub(r.lastUnprocessedLog) >= 10*time.Second {
+		r.lastUnprocessedLog = now
+		if err != nil {
+			r.log.Warn("not stopping while idle: cannot check that every partition is processed", "error", err.Error())
+		} else {
+			r.log.Warn("not stopping while idle: partitions hold messages the group has not processed", "partitions", fmt.Sprint(left))
+		}
+	}
+	return true
 }
 
 // watermarker is a Consumer that knows partitions' watermarks without a

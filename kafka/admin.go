@@ -9,6 +9,8 @@ import (
 	"time"
 
 	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/qstar-dev/qstar/record"
 )
 
 // TopicSpec describes a topic to create.
@@ -216,4 +218,150 @@ func (a *Admin) EndOffsets(ctx context.Context, topic string) (int64, error) {
 		total += int64(info.Offset)
 	}
 	return total, nil
+}
+
+// Group is a consumer group as the coordinator describes it.
+type Group struct {
+	State   string // "Stable", "PreparingRebalance", "Empty", "Dead", ...
+	Members []GroupMember
+}
+
+// GroupMember is one member of a Group.
+type GroupMember struct {
+	ID, ClientID, Host string
+	Partitions         []record.TopicPartition
+}
+
+// DescribeGroup describes a consumer group; a group that does not exist
+// is "Dead" with no members.
+func (a *Admin) DescribeGroup(ctx context.Context, group string) (Group, error) {
+	res, err := a.a.DescribeConsumerGroups(ctx, []string{group})
+	if err != nil {
+		return Group{}, fmt.Errorf("kafka: describe group %q: %w", group, err)
+	}
+	if len(res.ConsumerGroupDescriptions) != 1 {
+		return Group{}, fmt.Errorf("kafka: describe group %q: no description", group)
+	}
+	d := res.ConsumerGroupDescriptions[0]
+	if d.Error.Code() != ckafka.ErrNoError && d.Error.Code() != ckafka.ErrGroupIDNotFound {
+		return Group{}, fmt.Errorf("kafka: describe group %q: %w", group, d.Error)
+	}
+	g := Group{State: groupState(d.State)}
+	for _, m := range d.Members {
+		gm := GroupMember{ID: m.ConsumerID, ClientID: m.ClientID, Host: m.Host}
+		for _, tp := range m.Assignment.TopicPartitions {
+			gm.Partitions = append(gm.Partitions, record.TopicPartition{Topic: *tp.Topic, Partition: tp.Partition})
+		}
+		g.Members = append(g.Members, gm)
+	}
+	return g, nil
+}
+
+func groupState(s ckafka.ConsumerGroupState) string {
+	switch s {
+	case ckafka.ConsumerGroupStatePreparingRebalance:
+		return "PreparingRebalance"
+	case ckafka.ConsumerGroupStateCompletingRebalance:
+		return "CompletingRebalance"
+	case ckafka.ConsumerGroupStateStable:
+		return "Stable"
+	case ckafka.ConsumerGroupStateDead:
+		return "Dead"
+	case ckafka.ConsumerGroupStateEmpty:
+		return "Empty"
+	}
+	return "Unknown"
+}
+
+// Watermarks returns the low and high watermarks of every partition of
+// topic.
+func (a *Admin) Watermarks(ctx context.Context, topic string) (low, high []int64, err error) {
+	parts, err := a.Partitions(ctx, []string{topic})
+	if err != nil {
+		return nil, nil, err
+	}
+	n, ok := parts[topic]
+	if !ok {
+		return nil, nil, fmt.Errorf("kafka: topic %q does not exist", topic)
+	}
+	low, high = make([]int64, n), make([]int64, n)
+	for _, q := range []struct {
+		spec ckafka.OffsetSpec
+		into []int64
+	}{{ckafka.EarliestOffsetSpec, low}, {ckafka.LatestOffsetSpec, high}} {
+		req := make(map[ckafka.TopicPartition]ckafka.OffsetSpec, n)
+		for p := 0; p < n; p++ {
+			t := topic
+			req[ckafka.TopicPartition{Topic: &t, Partition: int32(p)}] = q.spec
+		}
+		res, err := a.a.ListOffsets(ctx, req)
+		if err != nil {
+			return nil, nil, fmt.Errorf("kafka: list offsets of %q: %w", topic, err)
+		}
+		for tp, info := range res.ResultInfos {
+			if info.Error.Code() != ckafka.ErrNoError {
+				return nil, nil, fmt.Errorf("kafka: list offsets of %s[%d]: %w", *tp.Topic, tp.Partition, info.Error)
+			}
+			q.into[tp.Partition] = int64(info.Offset)
+		}
+	}
+	return low, high, nil
+}
+
+// SetGroupOffsets commits offsets for group, which must have no active
+// members (the broker refuses otherwise).
+func (a *Admin) SetGroupOffsets(ctx context.Context, group string, offsets map[record.TopicPartition]int64) error {
+	if len(offsets) == 0 {
+		return nil
+	}
+	tps := make([]ckafka.TopicPartition, 0, len(offsets))
+	for tp, off := range offsets {
+		t := tp.Topic
+		tps = append(tps, ckafka.TopicPartition{Topic: &t, Partition: tp.Partition, Offset: ckafka.Offset(off)})
+	}
+	res, err := a.a.AlterConsumerGroupOffsets(ctx, []ckafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: tps}})
+	if err != nil {
+		return fmt.Errorf("kafka: set offsets of group %q: %w", group, err)
+	}
+	var errs []error
+	for _, g := range res.ConsumerGroupsTopicPartitions {
+		for _, tp := range g.Partitions {
+			if tp.Error != nil {
+				errs = append(errs, fmt.Errorf("%s[%d]: %w", *tp.Topic, tp.Partition, tp.Error))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("kafka: set offsets of group %q: %w", group, err)
+	}
+	return nil
+}
+
+// DeleteTopics deletes the topics among names that exist and returns
+// the names it deleted.
+func (a *Admin) DeleteTopics(ctx context.Context, names []string) ([]string, error) {
+	existing, err := a.Partitions(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var del []string
+	for _, n := range names {
+		if _, ok := existing[n]; ok {
+			del = append(del, n)
+		}
+	}
+	if len(del) == 0 {
+		return nil, nil
+	}
+	res, err := a.a.DeleteTopics(ctx, del, ckafka.SetAdminOperationTimeout(30*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("kafka: delete topics: %w", err)
+	}
+	var errs []error
+	for _, r := range res {
+		if r.Error.Code() != ckafka.ErrNoError && r.Error.Code() != ckafka.ErrUnknownTopicOrPart {
+			errs = append(errs, fmt.Errorf("delete topic %q: %w", r.Topic, r.Error))
+		}
+	}
+	return del, errors.Join(errs...)
 }

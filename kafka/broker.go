@@ -48,9 +48,12 @@ type User struct {
 // Broker is a Kafka-protocol broker running in this process (kfake): one
 // node, topics auto-created with one partition.
 type Broker struct {
-	c    *kfake.Cluster
-	addr string
-	lock *os.File
+	c      *kfake.Cluster
+	addr   string
+	lock   *os.File
+	keeper *sessionKeeper
+	done   chan struct{} // stops the keeper
+	exited chan struct{} // closed when the keeper has stopped
 }
 
 // ErrDataDirInUse is returned by StartBroker when another process holds the
@@ -74,7 +77,7 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broker{}
+	b := &Broker{keeper: newSessionKeeper(cfg.Logger), done: make(chan struct{}), exited: make(chan struct{})}
 	ports := make([]int, max(cfg.Brokers, 1))
 	ports[0] = port
 	opts := []kfake.Opt{
@@ -85,7 +88,11 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 			if err != nil {
 				return nil, err
 			}
-			return net.Listen(network, net.JoinHostPort(host, p))
+			ln, err := net.Listen(network, net.JoinHostPort(host, p))
+			if err != nil {
+				return nil, err
+			}
+			return b.keeper.listener(ln), nil
 		}),
 		kfake.DefaultNumPartitions(1),
 		kfake.WithLogger(kfakeLogger{cfg.Logger}),
@@ -115,6 +122,12 @@ func StartBroker(cfg BrokerConfig) (*Broker, error) {
 	}
 	b.c = c
 	b.addr = c.ListenAddrs()[0]
+	b.keeper.dial = keeperClient(b.addr, cfg)
+	b.keeper.install(c)
+	go func() {
+		defer close(b.exited)
+		b.keeper.run(c, b.done)
+	}()
 	if cfg.DataDir != "" {
 		if err := os.WriteFile(filepath.Join(cfg.DataDir, addrFile), []byte(b.addr+"\n"), 0o644); err != nil {
 			b.Close()
@@ -145,6 +158,9 @@ func (b *Broker) Addr() string { return b.addr }
 // Close stops the broker and, with a DataDir, persists its state.
 func (b *Broker) Close() {
 	if b.c != nil {
+		close(b.done)
+		<-b.exited
+		b.keeper.close()
 		b.c.Close()
 		b.c = nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
 	"time"
 
@@ -68,6 +69,8 @@ type Consumer struct {
 	log     *slog.Logger
 	handler RebalanceHandler
 	cbErr   error // first error returned by the handler
+	probe   ckafka.ConfigMap // a groupless reader with the same connection, for Unprocessed
+	reset   string           // auto.offset.reset
 }
 
 // NewConsumer creates a consumer with Quix Streams' defaults.
@@ -100,7 +103,17 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		return nil, fmt.Errorf("kafka: new consumer: %w", err)
 	}
 	forwardLogs(c.Logs(), cfg.Logger)
-	return &Consumer{c: c, log: cfg.Logger}, nil
+	probe := ckafka.ConfigMap{}
+	for k, v := range *cm {
+		probe[k] = v
+	}
+	for k, v := range map[string]string{
+		"group.id": "qstar-probe", "enable.auto.commit": "false", "enable.auto.offset.store": "false",
+		"enable.partition.eof": "true",
+	} {
+		probe[k] = v
+	}
+	return &Consumer{c: c, log: cfg.Logger, probe: probe, reset: cfg.AutoOffsetReset}, nil
 }
 
 // Subscribe joins the group for topics.
@@ -297,6 +310,145 @@ func (c *Consumer) Commit(offsets []record.Offset) error {
 		}
 	}
 	return nil
+}
+
+// Unprocessed is a partition that holds a message its group has not
+// processed.
+type Unprocessed struct {
+	record.TopicPartition
+	// Offset is the first unprocessed message's offset, or the position
+	// the group would read from when the partition could not be read.
+	Offset int64
+	// Mine says the partition is assigned to this consumer.
+	Mine bool
+	// Err is why the partition could not be read, if it could not.
+	Err error
+}
+
+func (u Unprocessed) String() string {
+	s := fmt.Sprintf("%s from offset %d", u.TopicPartition, u.Offset)
+	switch {
+	case u.Err != nil:
+		s += " (cannot be read: " + u.Err.Error() + ")"
+	case u.Mine:
+		s += " (assigned here, not fetched yet)"
+	default:
+		s += " (assigned to another member or to none)"
+	}
+	return s
+}
+
+// probeWait bounds how long Unprocessed reads for one message.
+const probeWait = 5 * time.Second
+
+// Unprocessed returns the partitions of topics that hold a message at or
+// after the group's position: for the partitions in positions (this
+// consumer's), the offset given there; for the others, the group's
+// committed offset, or where auto.offset.reset starts without one. It
+// reads a message of each partition whose position is short of the high
+// watermark, so that transaction markers and compacted gaps do not count.
+func (c *Consumer) Unprocessed(topics []string, positions map[record.TopicPartition]int64) ([]Unprocessed, error) {
+	var all []record.TopicPartition
+	for _, topic := range topics {
+		md, err := c.c.GetMetadata(&topic, false, 10000)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: metadata of %q: %w", topic, err)
+		}
+		for _, p := range md.Topics[topic].Partitions {
+			all = append(all, record.TopicPartition{Topic: topic, Partition: p.ID})
+		}
+	}
+	from := make(map[record.TopicPartition]int64, len(all))
+	var others []record.TopicPartition
+	for _, tp := range all {
+		if off, ok := positions[tp]; ok && off >= 0 {
+			from[tp] = off
+		} else {
+			others = append(others, tp)
+		}
+	}
+	if len(others) > 0 {
+		committed, err := c.Committed(others)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range committed {
+			from[o.TopicPartition] = o.Offset
+		}
+	}
+	var probe []ckafka.TopicPartition
+	for _, tp := range all {
+		low, high, err := c.c.QueryWatermarkOffsets(tp.Topic, tp.Partition, 10000)
+		if err != nil {
+			return nil, fmt.Errorf("kafka: watermarks of %s: %w", tp, err)
+		}
+		off := from[tp]
+		if off < 0 { // no committed offset
+			if c.reset == "latest" {
+				continue // the group starts at the end: nothing is waiting for it
+			}
+			off = low
+		}
+		off = max(off, low)
+		if off >= high {
+			continue
+		}
+		from[tp] = off
+		t := tp.Topic
+		probe = append(probe, ckafka.TopicPartition{Topic: &t, Partition: tp.Partition, Offset: ckafka.Offset(off)})
+	}
+	if len(probe) == 0 {
+		return nil, nil
+	}
+	pc, err := ckafka.NewConsumer(&c.probe)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: probe consumer: %w", err)
+	}
+	forwardLogs(pc.Logs(), c.log)
+	defer pc.Close()
+	if err := pc.Assign(probe); err != nil {
+		return nil, fmt.Errorf("kafka: probe: assign: %w", err)
+	}
+	waiting := make(map[record.TopicPartition]error, len(probe))
+	for _, p := range probe {
+		waiting[record.TopicPartition{Topic: *p.Topic, Partition: p.Partition}] = errors.New("no answer within " + probeWait.String())
+	}
+	var out []Unprocessed
+	deadline := time.Now().Add(probeWait)
+	for len(waiting) > 0 && time.Now().Before(deadline) {
+		switch e := pc.Poll(100).(type) {
+		case *ckafka.Message:
+			tp := record.TopicPartition{Topic: *e.TopicPartition.Topic, Partition: e.TopicPartition.Partition}
+			if _, ok := waiting[tp]; !ok {
+				continue
+			}
+			if e.TopicPartition.Error != nil {
+				waiting[tp] = e.TopicPartition.Error
+				continue
+			}
+			delete(waiting, tp)
+			_, mine := positions[tp]
+			out = append(out, Unprocessed{TopicPartition: tp, Offset: int64(e.TopicPartition.Offset), Mine: mine})
+		case ckafka.PartitionEOF:
+			// Nothing readable (only markers or an open transaction).
+			delete(waiting, record.TopicPartition{Topic: *e.Topic, Partition: e.Partition})
+		case ckafka.Error:
+			for tp := range waiting {
+				waiting[tp] = e
+			}
+		}
+	}
+	for tp, err := range waiting {
+		_, mine := positions[tp]
+		out = append(out, Unprocessed{TopicPartition: tp, Offset: from[tp], Mine: mine, Err: err})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out, nil
 }
 
 // Close leaves the group; the handler's Revoked runs for the remaining

@@ -84,3 +84,12 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+func (a consumer) Unprocessed(topics []string, positions map[record.TopicPartition]int64) ([]fmt.Stringer, error) {
+	left, err := a.Consumer.Unprocessed(topics, positions)
+	out := make([]fmt.Stringer, len(left))
+	for i, u := range left {
+		out[i] = u
+	}
+	return out, err
+}

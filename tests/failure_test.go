@@ -1,0 +1,307 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qstar-dev/qstar/kafka"
+	qrecord "github.com/qstar-dev/qstar/record"
+	"github.com/qstar-dev/qstar/runtime"
+)
+
+// syncBuffer is a bytes.Buffer a child process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startQstar starts the qstar binary in dir with its stderr (and stdout)
+// collected.
+func startQstar(t *testing.T, dir string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(qstarBin, args...)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv()
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, out
+}
+
+// waitFor polls cond every 20ms until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// produceNumbered produces values {"n": from..to-1} keyed k<n> to a topic
+// of partitions partitions.
+func produceNumbered(t *testing.T, addr, topic string, partitions, from, to int) {
+	t.Helper()
+	var lines strings.Builder
+	for n := from; n < to; n++ {
+		fmt.Fprintf(&lines, `{"key":"k%d","value":{"n":%d}}`+"\n", n, n)
+	}
+	if _, err := runtime.ProduceLines(context.Background(), strings.NewReader(lines.String()), addr, topic, runtime.ProduceOptions{Partitions: partitions, Logger: quietLogger()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outputNumbers returns the distinct n of topic's {"n": ...} values.
+func outputNumbers(t *testing.T, addr, topic string) map[int]bool {
+	t.Helper()
+	got := map[int]bool{}
+	for _, r := range consumeTopic(t, addr, topic) {
+		var n int
+		if _, err := fmt.Sscanf(string(r.Value), `{"n":%d}`, &n); err != nil {
+			t.Fatalf("output value %s: %v", r.Value, err)
+		}
+		got[n] = true
+	}
+	return got
+}
+
+var listenAddr = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
+const deadMemberJob = `from quixstreams import Application
+
+app = Application(consumer_group="dead-member", auto_offset_reset="earliest",
+                  consumer_extra_config={"session.timeout.ms": "6000"})
+sdf = app.dataframe(app.topic("in"))
+sdf.to_topic(app.topic("out"))
+app.run(sdf)
+`
+
+// TestDeadMemberMidJoin kills a job while its JoinGroup waits on the
+// embedded broker (its reply cannot be delivered, so kfake never starts
+// its session timer) and checks that the next run, with
+// --stop-when-idle, gets every partition within session.timeout.ms plus
+// a few seconds and processes every message.
+func TestDeadMemberMidJoin(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(deadMemberJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, brokerLog := startQstar(t, dir, "broker", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "broker-data"))
+	var addr string
+	waitFor(t, 10*time.Second, "the broker's address", func() bool {
+		addr = listenAddr.FindString(brokerLog.String())
+		return addr != ""
+	})
+	var holderLog *syncBuffer
+	defer func() {
+		if t.Failed() {
+			t.Logf("broker log:\n%s", brokerLog.String())
+			if holderLog != nil {
+				t.Logf("first job's log:\n%s", holderLog.String())
+			}
+		}
+	}()
+	produceNumbered(t, addr, "in", 2, 0, 500)
+
+	holder, hlog := startQstar(t, dir, "run", "job.star", "--broker", addr)
+	holderLog = hlog
+	waitFor(t, 20*time.Second, "the first job's partitions", func() bool { return assignedSome.MatchString(holderLog.String()) })
+
+	admin, err := kafka.NewAdmin(addr, nil, quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	// Freeze the first job so that it cannot rejoin: the second job's
+	// JoinGroup then waits, with the group in PreparingRebalance, and is
+	// killed there. Thawed, the first job rejoins and completes the
+	// rebalance with the dead member in it (whose reply cannot be
+	// delivered), then stops and leaves the group.
+	if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	victim, victimLog := startQstar(t, dir, "run", "job.star", "--broker", addr)
+	waitFor(t, 20*time.Second, "the second job's join", func() bool {
+		g, err := admin.DescribeGroup(context.Background(), "dead-member")
+		return err == nil && g.State == "PreparingRebalance"
+	})
+	time.Sleep(300 * time.Millisecond)
+	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	_ = victim.Wait()
+	t.Logf("killed the second job mid-join; its log:\n%s", victimLog.String())
+	time.Sleep(300 * time.Millisecond)
+	if err := holder.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// It gives up a partition to the dead member (cooperative-sticky).
+	waitFor(t, 10*time.Second, "the rebalance with the dead member", func() bool {
+		return strings.Contains(holderLog.String(), "partitions revoked")
+	})
+	_ = holder.Process.Signal(syscall.SIGTERM)
+	if err := holder.Wait(); err != nil {
+		t.Fatalf("first job: %v\n%s", err, holderLog.String())
+	}
+
+	produceNumbered(t, addr, "in", 2, 500, 1500)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run := exec.CommandContext(ctx, qstarBin, "run", "job.star", "--broker", addr, "--stop-when-idle", "1s")
+	run.Dir, run.Env = dir, cleanEnv()
+	var runLog syncBuffer
+	run.Stdout, run.Stderr = &runLog, &runLog
+	if err := run.Run(); err != nil {
+		t.Fatalf("full run: %v\n%s", err, runLog.String())
+	}
+	if !strings.Contains(brokerLog.String(), "removed a group member whose client went away") {
+		t.Errorf("the broker did not say it removed the dead member")
+	}
+	// session.timeout.ms is 6s; the dead member is removed 6s after it
+	// went away, then the run joins, processes and idles for 1s.
+	if took := time.Since(killed); took > 6*time.Second+14*time.Second {
+		t.Errorf("the full run ended %s after the kill, want within session.timeout.ms + 14s", took)
+	}
+	got := outputNumbers(t, addr, "out")
+	var missing []int
+	for n := 0; n < 1500; n++ {
+		if !got[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d of 1500 messages never processed (first %v); full run's log:\n%s", len(missing), missing[:min(len(missing), 5)], runLog.String())
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// idleHolder is a group member that holds its partitions paused and
+// processes nothing.
+type idleHolder struct {
+	c        *kafka.Consumer
+	mu       sync.Mutex
+	assigned []string
+}
+
+func (h *idleHolder) Assigned(tps []qrecord.TopicPartition) error {
+	h.mu.Lock()
+	for _, tp := range tps {
+		h.assigned = append(h.assigned, tp.String())
+	}
+	h.mu.Unlock()
+	return h.c.Pause(tps)
+}
+func (h *idleHolder) Revoked([]qrecord.TopicPartition) error { return nil }
+func (h *idleHolder) Lost([]qrecord.TopicPartition) error    { return nil }
+
+// TestStopWhenIdleWaitsForOtherPartitions checks that --stop-when-idle
+// does not exit 0 while a partition of the subscription holds messages
+// that another member of the group does not process: it waits, saying
+// why, and finishes once the partition comes to it.
+func TestStopWhenIdleWaitsForOtherPartitions(t *testing.T) {
+	dir := t.TempDir()
+	job := strings.Replace(deadMemberJob, `"dead-member"`, `"held"`, 1)
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startBroker(t)
+	produceNumbered(t, addr, "in", 2, 0, 400)
+
+	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: addr, GroupID: "held", AutoOffsetReset: "earliest",
+		Extra: map[string]string{"session.timeout.ms": "6000"}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &idleHolder{c: c}
+	if err := c.Subscribe([]string{"in"}, h); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = c.Poll(50 * time.Millisecond)
+		}
+	}()
+	leave := func() {
+		select {
+		case <-stop:
+		default:
+			close(stop)
+			<-polled
+			_ = c.Close()
+		}
+	}
+	defer leave()
+	waitFor(t, 20*time.Second, "the holder's partitions", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.assigned) == 2
+	})
+
+	run, log := startQstar(t, dir, "run", "job.star", "--broker", addr, "--stop-when-idle", "1s")
+	exited := make(chan error, 1)
+	go func() { exited <- run.Wait() }()
+	waitFor(t, 30*time.Second, "the job to say why it does not stop", func() bool {
+		return strings.Contains(log.String(), "not stopping while idle: partitions hold messages the group has not processed")
+	})
+	select {
+	case err := <-exited:
+		t.Fatalf("the job exited (%v) while in[...] was held by another member:\n%s", err, log.String())
+	default:
+	}
+	if !strings.Contains(log.String(), "(assigned to another member or to none)") {
+		t.Errorf("the job's log does not say where the partition is:\n%s", log.String())
+	}
+	leave()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("job: %v\n%s", err, log.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the job did not finish after the holder left:\n%s", log.String())
+	}
+	got := outputNumbers(t, addr, "out")
+	if len(got) != 400 {
+		t.Errorf("%d of 400 messages processed:\n%s", len(got), log.String())
+	}
+}
