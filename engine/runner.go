@@ -331,7 +331,7 @@ type runner struct {
 	lastActivity time.Time
 	// lastUnprocessedLog is when StopWhenIdle last said why it waits.
 	lastUnprocessedLog time.Time
-	stats        Stats
+	stats              Stats
 }
 
 func (r *runner) loop(ctx context.Context) error {

@@ -68,7 +68,7 @@ type Consumer struct {
 	c       *ckafka.Consumer
 	log     *slog.Logger
 	handler RebalanceHandler
-	cbErr   error // first error returned by the handler
+	cbErr   error            // first error returned by the handler
 	probe   ckafka.ConfigMap // a groupless reader with the same connection, for Unprocessed
 	reset   string           // auto.offset.reset
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ type rocks struct {
 	wo      *grocksdb.WriteOptions
 	handles []*grocksdb.ColumnFamilyHandle
 	cfs     map[string]*grocksdb.ColumnFamilyHandle
+	space   *diskSpace
 }
 
 // ErrLocked is returned when another process holds a partition's database
@@ -33,6 +35,10 @@ var ErrLocked = errors.New("state: the store is locked by another process")
 func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
+	}
+	space := newDiskSpace(path, m.opts.Dir)
+	if err := space.check(0); err != nil {
+		return nil, err
 	}
 	opts := m.dbOptions()
 	names := append([]string(nil), cfNames...)
@@ -57,6 +63,10 @@ func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 		if err == nil {
 			break
 		}
+		if err := space.fromRocks(err); errors.Is(err, ErrNoSpace) {
+			opts.Destroy()
+			return nil, err
+		}
 		if !strings.HasPrefix(strings.ToLower(err.Error()), "io error") {
 			opts.Destroy()
 			return nil, fmt.Errorf("state: open %s: %w", path, err)
@@ -76,6 +86,7 @@ func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 		wo:      grocksdb.NewDefaultWriteOptions(),
 		handles: handles,
 		cfs:     make(map[string]*grocksdb.ColumnFamilyHandle, len(names)),
+		space:   space,
 	}
 	for i, n := range names {
 		r.cfs[n] = handles[i]
@@ -123,7 +134,20 @@ func (r *rocks) get(cf string, key []byte) ([]byte, bool, error) {
 	return append([]byte(nil), s.Data()...), true, nil
 }
 
+// write applies b once the file system has room for it: the batch
+// (written to the WAL, then to the memtable) plus the memtables, which a
+// flush this write may trigger turns into SST files.
 func (r *rocks) write(b *batch) error {
+	need := uint64(0)
+	for _, op := range b.ops {
+		need += uint64(len(op.key)+len(op.value)) + 16
+	}
+	if mem, err := strconv.ParseUint(r.db.GetProperty("rocksdb.cur-size-all-mem-tables"), 10, 64); err == nil {
+		need += mem
+	}
+	if err := r.space.check(need); err != nil {
+		return err
+	}
 	wb := grocksdb.NewWriteBatch()
 	defer wb.Destroy()
 	for _, op := range b.ops {
@@ -138,6 +162,9 @@ func (r *rocks) write(b *batch) error {
 		}
 	}
 	if err := r.db.Write(r.wo, wb); err != nil {
+		if err := r.space.fromRocks(err); errors.Is(err, ErrNoSpace) {
+			return err
+		}
 		return fmt.Errorf("state: write %s: %w", r.path, err)
 	}
 	return nil

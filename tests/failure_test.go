@@ -305,3 +305,91 @@ func TestStopWhenIdleWaitsForOtherPartitions(t *testing.T) {
 		t.Errorf("%d of 400 messages processed:\n%s", len(got), log.String())
 	}
 }
+
+const diskFullJob = `from quixstreams import Application
+
+app = Application(consumer_group="full", auto_offset_reset="earliest", commit_interval=0.2)
+
+def count(value, state):
+    c = state.get("count", 0) + 1
+    state.set("count", c)
+    # Bulk that fills a small disk: 20 kB of state per message.
+    state.set("pad-" + str(value["n"]), "x" * 20000)
+    return {"n": value["n"], "count": c}
+
+sdf = app.dataframe(app.topic("in"))
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(app.topic("out"))
+app.run(sdf)
+`
+
+// TestStateDiskFull fills the state directory's file system (a 16 MiB
+// tmpfs): the job stops with "state: no space left on tmpfs for DIR (N
+// MiB free)" and exit code 1 instead of RocksDB's assertion and a crash
+// dump, and commits nothing past its last written checkpoint: run again
+// with the same state on a larger disk, it ends with every message
+// counted exactly once per key.
+func TestStateDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small")
+	if err := os.Mkdir(small, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Skipf("this machine does not let the test mount a 16 MiB tmpfs (needs root or CAP_SYS_ADMIN): %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", small).Run() })
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(diskFullJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startBroker(t)
+	const total, keys = 1500, 5
+	var lines strings.Builder
+	for n := 0; n < total; n++ {
+		fmt.Fprintf(&lines, `{"key":"k%d","value":{"n":%d}}`+"\n", n%keys, n)
+	}
+	if _, err := runtime.ProduceLines(context.Background(), strings.NewReader(lines.String()), addr, "in", runtime.ProduceOptions{Logger: quietLogger()}); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(qstarBin, "run", "job.star", "--broker", addr, "--state-dir", small, "--stop-when-idle", "2s")
+	cmd.Dir, cmd.Env = dir, cleanEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want exit code 1\n%s", err, stderr.String())
+	}
+	want := "state: no space left on tmpfs for " + small + " ("
+	if !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), " MiB free)") {
+		t.Errorf("stderr lacks %q ... MiB free):\n%s", want, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "Assertion") || strings.Count(stderr.String(), "\n") > 30 {
+		t.Errorf("the job crashed or printed a dump:\n%s", stderr.String())
+	}
+
+	// The same state on a disk with room: nothing lost, nothing counted twice.
+	large := filepath.Join(dir, "large")
+	if out, err := exec.Command("cp", "-a", small+"/.", large).CombinedOutput(); err != nil {
+		t.Fatalf("copy the state: %v: %s", err, out)
+	}
+	qstar(t, dir, "", "run", "job.star", "--broker", addr, "--state-dir", large, "--stop-when-idle", "2s")
+	seen := map[int]bool{}
+	counts := map[string]int{}
+	for _, r := range consumeTopic(t, addr, "out") {
+		var n, c int
+		if _, err := fmt.Sscanf(string(r.Value), `{"n":%d,"count":%d}`, &n, &c); err != nil {
+			t.Fatalf("output value %s: %v", r.Value, err)
+		}
+		seen[n] = true
+		counts[string(r.Key)] = max(counts[string(r.Key)], c)
+	}
+	if len(seen) != total {
+		t.Errorf("after the rerun: %d of %d messages in the output", len(seen), total)
+	}
+	for k := 0; k < keys; k++ {
+		if key := fmt.Sprintf(`"k%d"`, k); counts[key] != total/keys {
+			t.Errorf("key %s counted %d times, want %d", key, counts[key], total/keys)
+		}
+	}
+}
