@@ -44,10 +44,11 @@ func NewAdmin(brokers string, extra map[string]string, log *slog.Logger) (*Admin
 		return nil, fmt.Errorf("kafka: new admin client: %w", err)
 	}
 	forwardLogs(p.Logs(), log)
+	quiet := newQuieter(log)
 	go func() {
 		for ev := range p.Events() {
 			if e, ok := ev.(ckafka.Error); ok {
-				log.Warn("kafka admin client error", "error", e.Error())
+				quiet.Log(slog.LevelWarn, "kafka admin client error", "error", e.Error())
 			}
 		}
 	}()

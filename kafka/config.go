@@ -1,7 +1,6 @@
 package kafka
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -69,7 +68,9 @@ func merge(a, b map[string]string) map[string]string {
 // client closes the channel, at the levels confluent-kafka-python gives
 // them (syslog 0-3 error, 4 warning, 5-6 info, 7 debug), as Quix Streams
 // passes its logger to the clients.
+// Repeated warnings and errors are held back (see quieter).
 func forwardLogs(ch chan ckafka.LogEvent, log *slog.Logger) {
+	q := newQuieter(log)
 	go func() {
 		for ev := range ch {
 			level := slog.LevelDebug
@@ -81,7 +82,7 @@ func forwardLogs(ch chan ckafka.LogEvent, log *slog.Logger) {
 			case ev.Level <= 6:
 				level = slog.LevelInfo
 			}
-			log.Log(context.Background(), level, ev.Message, "client", ev.Name, "tag", ev.Tag)
+			q.Log(level, ev.Message, "client", ev.Name, "tag", ev.Tag)
 		}
 	}()
 }

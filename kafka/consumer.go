@@ -69,6 +69,7 @@ type Consumer struct {
 	log     *slog.Logger
 	handler RebalanceHandler
 	cbErr   error            // first error returned by the handler
+	quiet   *quieter         // for client errors
 	probe   ckafka.ConfigMap // a groupless reader with the same connection, for Unprocessed
 	reset   string           // auto.offset.reset
 }
@@ -113,7 +114,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	} {
 		probe[k] = v
 	}
-	return &Consumer{c: c, log: cfg.Logger, probe: probe, reset: cfg.AutoOffsetReset}, nil
+	return &Consumer{c: c, log: cfg.Logger, quiet: newQuieter(cfg.Logger), probe: probe, reset: cfg.AutoOffsetReset}, nil
 }
 
 // Subscribe joins the group for topics.
@@ -254,7 +255,7 @@ func (c *Consumer) Poll(timeout time.Duration) (*record.Record, error) {
 			if e.IsFatal() {
 				return nil, fmt.Errorf("kafka: consumer: %w", e)
 			}
-			c.log.Warn("kafka consumer error", "error", e.Error())
+			c.quiet.Log(slog.LevelWarn, "kafka consumer error", "error", e.Error())
 		}
 		if ms == 0 {
 			return nil, nil

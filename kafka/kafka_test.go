@@ -1,7 +1,9 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
@@ -296,4 +298,28 @@ func TestChangelogReaderWatermarks(t *testing.T) {
 		t.Errorf("after Close: high %d, %v", high, err)
 	}
 	r.Close()
+}
+
+func TestQuieterHoldsBackRepeats(t *testing.T) {
+	var buf bytes.Buffer
+	q := newQuieter(slog.New(slog.NewTextHandler(&buf, nil)))
+	for i := 0; i < 50; i++ {
+		q.Log(slog.LevelError, fmt.Sprintf("127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after %dms in state CONNECT)", i))
+		q.Log(slog.LevelWarn, "kafka consumer error", "error", "1/1 brokers are down")
+	}
+	q.Log(slog.LevelWarn, "kafka consumer error", "error", "2/2 brokers are down")
+	q.Log(slog.LevelInfo, "kafka consumer error", "error", "2/2 brokers are down")
+	q.Log(slog.LevelInfo, "kafka consumer error", "error", "2/2 brokers are down")
+	if n := strings.Count(buf.String(), "\n"); n != 5 {
+		t.Errorf("logged %d lines, want 5 (one per distinct warning, info always):\n%s", n, buf.String())
+	}
+	// After the window, the next one says how many were held back.
+	for _, r := range q.seen {
+		r.since = r.since.Add(-repeatWindow)
+	}
+	buf.Reset()
+	q.Log(slog.LevelWarn, "kafka consumer error", "error", "1/1 brokers are down")
+	if !strings.Contains(buf.String(), "repeated=49 in_last=30s") {
+		t.Errorf("after the window: %q", buf.String())
+	}
 }

@@ -37,6 +37,7 @@ type ProducerConfig struct {
 type Producer struct {
 	p     *ckafka.Producer
 	log   *slog.Logger
+	quiet *quieter // for client errors
 	done  chan struct{}
 	txnID string // "" unless transactional
 	inTxn atomic.Bool
@@ -93,7 +94,7 @@ func NewProducer(cfg ProducerConfig) (*Producer, error) {
 		return nil, fmt.Errorf("kafka: new producer: %w", err)
 	}
 	forwardLogs(p.Logs(), cfg.Logger)
-	pr := &Producer{p: p, log: cfg.Logger, done: make(chan struct{}), offsets: map[partitionKey]int64{}}
+	pr := &Producer{p: p, log: cfg.Logger, quiet: newQuieter(cfg.Logger), done: make(chan struct{}), offsets: map[partitionKey]int64{}}
 	pr.txnID, _ = txnID.(string)
 	go pr.events()
 	if pr.txnID != "" {
@@ -131,7 +132,7 @@ func (p *Producer) events() {
 			case ckafka.ErrAllBrokersDown, ckafka.ErrDestroy:
 				// Ignored as Quix Streams does: librdkafka retries.
 			default:
-				p.log.Warn("kafka producer error", "error", e.Error())
+				p.quiet.Log(slog.LevelWarn, "kafka producer error", "error", e.Error())
 			}
 		}
 	}

@@ -600,6 +600,9 @@ func dialAddr(a string) string {
 // how to use the embedded broker instead.
 func waitForBroker(ctx context.Context, addrs, source, script string, wait time.Duration, log *slog.Logger) error {
 	deadline := time.Now().Add(wait)
+	interrupted := func() error {
+		return fmt.Errorf("interrupted while waiting for a Kafka broker at %s (set by %s); nothing was processed", addrs, source)
+	}
 	var lastErr error
 	var lastLog time.Time
 	for {
@@ -612,7 +615,7 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 			lastErr = err
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return interrupted()
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no Kafka broker answers at %s (set by %s) after %s: %w; start the broker, pass --broker ADDR, or run on the embedded broker with `qstar run --broker embedded %s`",
@@ -624,7 +627,7 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return interrupted()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

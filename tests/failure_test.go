@@ -16,38 +16,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 	"github.com/qstar-dev/qstar/kafka"
 	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
-// syncBuffer is a bytes.Buffer a child process writes while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startQstar starts the qstar binary in dir with its stderr (and stdout)
 // collected.
-func startQstar(t *testing.T, dir string, args ...string) (*exec.Cmd, *syncBuffer) {
+func startQstar(t *testing.T, dir string, args ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(qstarBin, args...)
 	cmd.Dir = dir
 	cmd.Env = cleanEnv()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -122,7 +104,7 @@ func TestDeadMemberMidJoin(t *testing.T) {
 		addr = listenAddr.FindString(brokerLog.String())
 		return addr != ""
 	})
-	var holderLog *syncBuffer
+	var holderLog *syncbuf.Buffer
 	defer func() {
 		if t.Failed() {
 			t.Logf("broker log:\n%s", brokerLog.String())
@@ -180,7 +162,7 @@ func TestDeadMemberMidJoin(t *testing.T) {
 	defer cancel()
 	run := exec.CommandContext(ctx, qstarBin, "run", "job.star", "--broker", addr, "--stop-when-idle", "1s")
 	run.Dir, run.Env = dir, cleanEnv()
-	var runLog syncBuffer
+	var runLog syncbuf.Buffer
 	run.Stdout, run.Stderr = &runLog, &runLog
 	if err := run.Run(); err != nil {
 		t.Fatalf("full run: %v\n%s", err, runLog.String())
@@ -390,6 +372,62 @@ func TestStateDiskFull(t *testing.T) {
 	for k := 0; k < keys; k++ {
 		if key := fmt.Sprintf(`"k%d"`, k); counts[key] != total/keys {
 			t.Errorf("key %s counted %d times, want %d", key, counts[key], total/keys)
+		}
+	}
+}
+
+// TestUnreachableBroker points a job at an address where no broker
+// listens: it says so once, stops within 2s of SIGINT with one error
+// naming where the address came from, and, given up on, names the
+// setting and the embedded broker as the remedy.
+func TestUnreachableBroker(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hardcoded.star"), []byte("from quixstreams import Application\n"+
+		"app = Application(broker_address=\"127.0.0.1:1\", consumer_group=\"g\")\n"+
+		"app.run(app.dataframe(app.topic(\"in\")))\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, log := startQstar(t, dir, "run", "hardcoded.star")
+	waitFor(t, 10*time.Second, "the job to say it waits for the broker", func() bool {
+		return strings.Contains(log.String(), "waiting for the Kafka broker")
+	})
+	sent := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("still running 2s after SIGINT:\n%s", log.String())
+	}
+	t.Logf("stopped %s after SIGINT", time.Since(sent).Round(time.Millisecond))
+	out := log.String()
+	if n := strings.Count(out, "waiting for the Kafka broker"); n != 1 {
+		t.Errorf("logged the wait %d times, want once:\n%s", n, out)
+	}
+	if n := strings.Count(out, "\n"); n > 3 {
+		t.Errorf("%d lines of output, want the warning and one error:\n%s", n, out)
+	}
+	want := "qstar run: interrupted while waiting for a Kafka broker at 127.0.0.1:1 (set by broker_address= of the Application at hardcoded.star:2:18); nothing was processed"
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+
+	// The address from the environment, given up on after --broker-wait.
+	env := exec.Command(qstarBin, "run", "hardcoded.star", "--broker-wait", "300ms")
+	env.Dir = dir
+	_ = os.WriteFile(filepath.Join(dir, "hardcoded.star"), []byte("from quixstreams import Application\n"+
+		"app = Application(consumer_group=\"g\")\napp.run(app.dataframe(app.topic(\"in\")))\n"), 0o644)
+	env.Env = append(cleanEnv(), "Quix__Broker__Address=127.0.0.1:1")
+	var stderr bytes.Buffer
+	env.Stderr = &stderr
+	if err := env.Run(); err == nil {
+		t.Fatal("the job ran without a broker")
+	}
+	for _, want := range []string{"no Kafka broker answers at 127.0.0.1:1 (set by $Quix__Broker__Address) after 300ms",
+		"`qstar run --broker embedded hardcoded.star`"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stderr.String())
 		}
 	}
 }
