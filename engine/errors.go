@@ -54,7 +54,7 @@ func (e *ProcessingError) Error() string {
 	var ee *starlark.EvalError
 	if errors.As(e.Err, &ee) {
 		b.WriteString("\n")
-		b.WriteString(ee.Backtrace())
+		b.WriteString(Traceback(ee))
 	} else {
 		b.WriteString(" ")
 		b.WriteString(e.Err.Error())

@@ -347,10 +347,10 @@ func EvalErrorText(ee *starlark.EvalError) string {
 	}
 	switch {
 	case pos == "":
-		return ee.Backtrace()
+		return engine.Traceback(ee)
 	case frames == 1:
 		// A builtin called at top level: the position says it all.
 		return pos + ": " + ee.Msg
 	}
-	return pos + ": " + ee.Msg + "\n" + ee.Backtrace()
+	return pos + ": " + ee.Msg + "\n" + engine.Traceback(ee)
 }

@@ -3,13 +3,18 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -167,9 +172,21 @@ type ConsumeOptions struct {
 	// Isolation is "read_committed" (the default: messages of aborted or
 	// open transactions are not shown) or "read_uncommitted".
 	Isolation string
+	// KeyFormat is how keys are printed: "str" (the default: UTF-8 text,
+	// with each byte that is not valid UTF-8 escaped as \xNN), "hex" or
+	// "base64".
+	KeyFormat string
+	// ValueFormat is how values are printed: "json" (the default: as JSON
+	// when the value is valid JSON, else as "str" prints it), "str",
+	// "hex" or "base64".
+	ValueFormat string
 	// Logger receives the client's logs; default slog.Default().
 	Logger *slog.Logger
 }
+
+// ByteFormats are the formats of ConsumeOptions.KeyFormat; ValueFormat
+// also takes "json".
+var ByteFormats = []string{"str", "hex", "base64"}
 
 // Isolation levels of ConsumeOptions.
 const (
@@ -187,6 +204,14 @@ func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts 
 	case ReadCommitted, ReadUncommitted:
 	default:
 		return 0, fmt.Errorf("consume: isolation must be %s or %s, not %q", ReadCommitted, ReadUncommitted, opts.Isolation)
+	}
+	opts.KeyFormat = cmp.Or(opts.KeyFormat, "str")
+	opts.ValueFormat = cmp.Or(opts.ValueFormat, "json")
+	if !slices.Contains(ByteFormats, opts.KeyFormat) {
+		return 0, fmt.Errorf("consume: key format must be str, hex or base64, not %q", opts.KeyFormat)
+	}
+	if opts.ValueFormat != "json" && !slices.Contains(ByteFormats, opts.ValueFormat) {
+		return 0, fmt.Errorf("consume: value format must be json, str, hex or base64, not %q", opts.ValueFormat)
 	}
 	rd, err := kafka.NewReader(brokers, topic, opts.FromBeginning, map[string]string{"isolation.level": opts.Isolation}, opts.Logger)
 	if err != nil {
@@ -212,7 +237,7 @@ func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts 
 			continue
 		}
 		last = time.Now()
-		line, err := json.Marshal(toRecord(m))
+		line, err := json.Marshal(toRecord(m, opts.KeyFormat, opts.ValueFormat))
 		if err != nil {
 			return n, err
 		}
@@ -225,31 +250,59 @@ func ConsumeLines(ctx context.Context, w io.Writer, brokers, topic string, opts 
 	return n, bw.Flush()
 }
 
-func toRecord(m *record.Record) Record {
+func toRecord(m *record.Record, keyFormat, valueFormat string) Record {
 	p, ts := m.Partition, m.Timestamp
 	rec := Record{Topic: m.Topic, Partition: &p, Offset: m.Offset, Timestamp: &ts, Headers: map[string]string{}}
-	rec.Key = json.RawMessage("null")
-	if m.Key != nil {
-		k, _ := json.Marshal(string(m.Key)) // invalid UTF-8 becomes U+FFFD
-		rec.Key = k
-	}
+	rec.Key = formatBytes(m.Key, keyFormat)
 	switch {
-	case m.Value == nil:
-		rec.Value = json.RawMessage("null")
-	case json.Valid(m.Value):
+	case m.Value != nil && valueFormat == "json" && json.Valid(m.Value):
 		var buf bytes.Buffer
 		_ = json.Compact(&buf, m.Value)
 		rec.Value = buf.Bytes()
 	default:
-		s := string(m.Value)
-		if !utf8.ValidString(s) {
-			s = string(bytes.ToValidUTF8(m.Value, []byte("\uFFFD")))
-		}
-		v, _ := json.Marshal(s)
-		rec.Value = v
+		rec.Value = formatBytes(m.Value, valueFormat)
 	}
 	for _, h := range m.Headers {
-		rec.Headers[h.Key] = string(h.Value)
+		rec.Headers[h.Key] = escapeInvalidUTF8(h.Value)
 	}
 	return rec
+}
+
+// formatBytes renders b as a JSON string in format ("json" and "str":
+// escapeInvalidUTF8), or null for nil.
+func formatBytes(b []byte, format string) json.RawMessage {
+	if b == nil {
+		return json.RawMessage("null")
+	}
+	var s string
+	switch format {
+	case "hex":
+		s = hex.EncodeToString(b)
+	case "base64":
+		s = base64.StdEncoding.EncodeToString(b)
+	default:
+		s = escapeInvalidUTF8(b)
+	}
+	out, _ := json.Marshal(s)
+	return out
+}
+
+// escapeInvalidUTF8 is b as text, each byte that is not part of valid
+// UTF-8 written \xNN (Python's "backslashreplace"), so that no byte is
+// silently replaced.
+func escapeInvalidUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			fmt.Fprintf(&sb, `\x%02x`, b[0])
+		} else {
+			sb.Write(b[:size])
+		}
+		b = b[size:]
+	}
+	return sb.String()
 }

@@ -431,3 +431,88 @@ func TestUnreachableBroker(t *testing.T) {
 		}
 	}
 }
+
+// TestRecursionOverflowTraceback runs a callback that recurses without
+// end: the job fails with a traceback a person can read (under 200 lines)
+// that still names the message and the call sites.
+func TestRecursionOverflowTraceback(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(`from quixstreams import Application
+
+app = Application(consumer_group="rec", auto_offset_reset="earliest")
+
+def deep(n):
+    return deep(n + 1)
+
+sdf = app.dataframe(app.topic("in"))
+sdf = sdf.apply(lambda v: deep(0))
+sdf.to_topic(app.topic("out"))
+app.run(sdf)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := startBroker(t)
+	produceNumbered(t, addr, "in", 1, 0, 1)
+	cmd := exec.Command(qstarBin, "run", "job.star", "--broker", addr, "--stop-when-idle", "2s")
+	cmd.Dir, cmd.Env = dir, cleanEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the job did not fail")
+	}
+	out := stderr.String()
+	if n := strings.Count(out, "\n"); n >= 200 {
+		t.Errorf("%d lines of output, want under 200", n)
+	}
+	for _, want := range []string{
+		`qstar run: job.star:9:16: apply failed on the message at topic "in" partition 0 offset 0:` + "\nTraceback (most recent call last):\n  job.star:9:31: in lambda\n  job.star:6:16: in deep\n",
+		"  [Previous line repeated ",
+		"Error: Starlark stack overflow",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%.3000s", want, out)
+		}
+	}
+}
+
+// TestConsumeKeyFormats prints a message whose key and value are not
+// UTF-8 in each of qstar consume's formats: never replaced by U+FFFD.
+func TestConsumeKeyFormats(t *testing.T) {
+	addr := startBroker(t)
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Produce(&qrecord.Record{Topic: "bin", Partition: -1, Key: []byte("k\xff\x00é"), Value: []byte("\x80v")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Close(time.Second)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args       []string
+		key, value string
+	}{
+		{nil, `"k\\xff\u0000é"`, `"\\x80v"`},
+		{[]string{"--key-format", "str", "--value-format", "str"}, `"k\\xff\u0000é"`, `"\\x80v"`},
+		{[]string{"--key-format", "hex", "--value-format", "hex"}, `"6bff00c3a9"`, `"8076"`},
+		{[]string{"--key-format", "base64", "--value-format", "base64"}, `"a/8Aw6k="`, `"gHY="`},
+	} {
+		args := append([]string{"consume", "bin", "--broker", addr, "--from-beginning", "--stop-when-idle", "1s"}, tc.args...)
+		out := qstar(t, dir, "", args...)
+		if !strings.Contains(out, `"key":`+tc.key+`,"value":`+tc.value) {
+			t.Errorf("qstar %v printed\n%s\nwant key %s and value %s", tc.args, out, tc.key, tc.value)
+		}
+		if strings.Contains(out, "\ufffd") || strings.Contains(out, `\ufffd`) {
+			t.Errorf("qstar %v replaced bytes with U+FFFD: %s", tc.args, out)
+		}
+	}
+	cmd := exec.Command(qstarBin, "consume", "bin", "--key-format", "utf8")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), `--key-format must be str, hex or base64, not "utf8"`) {
+		t.Errorf("a bad --key-format: %v %s", err, stderr.String())
+	}
+}

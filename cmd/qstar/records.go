@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -56,13 +57,16 @@ func consumeCmd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "consume", "TOPIC [flags]",
 		"Print TOPIC's messages as JSON Lines: {\"topic\", \"partition\", \"offset\", \"timestamp\",\n"+
 			"\"key\", \"value\", \"headers\"}. The key is printed as a string or null; the value as\n"+
-			"JSON when it is valid JSON, else as a string.")
+			"JSON when it is valid JSON, else as a string. As text (str), a byte that is not valid\n"+
+			"UTF-8 is written \\xNN; use hex or base64 for the exact bytes.")
 	bf := brokerFlags{
 		broker:  fs.String("broker", "", "Kafka bootstrap servers `ADDR` (default: $Quix__Broker__Address, else the embedded broker)"),
 		dataDir: fs.String("data-dir", runtime.DefaultDataDir, "embedded broker data `DIR`"),
 	}
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest message instead of the end")
 	idle := fs.Duration("stop-when-idle", 0, "exit once nothing new arrived for this `DURATION` (0: run until interrupted)")
+	keyFormat := fs.String("key-format", "str", "`FORMAT` of keys: str, hex or base64")
+	valueFormat := fs.String("value-format", "json", "`FORMAT` of values: json (JSON when valid, else str), str, hex or base64")
 	isolation := fs.String("isolation", runtime.ReadCommitted, "`LEVEL`: read_committed shows only committed transactions' messages (what exactly-once consumers see), read_uncommitted shows every message")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
@@ -71,11 +75,18 @@ func consumeCmd(ctx context.Context, e *env, args []string) error {
 	if *isolation != runtime.ReadCommitted && *isolation != runtime.ReadUncommitted {
 		return usageError{fmt.Sprintf("--isolation must be read_committed or read_uncommitted, not %q", *isolation)}
 	}
+	if !slices.Contains(runtime.ByteFormats, *keyFormat) {
+		return usageError{fmt.Sprintf("--key-format must be str, hex or base64, not %q", *keyFormat)}
+	}
+	if *valueFormat != "json" && !slices.Contains(runtime.ByteFormats, *valueFormat) {
+		return usageError{fmt.Sprintf("--value-format must be json, str, hex or base64, not %q", *valueFormat)}
+	}
 	addr, closeBroker, log, err := bf.connect(e, "text")
 	if err != nil {
 		return err
 	}
 	defer closeBroker()
-	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle, Isolation: *isolation, Logger: log})
+	_, err = runtime.ConsumeLines(ctx, e.stdout, addr, pos[0], runtime.ConsumeOptions{FromBeginning: *fromBeginning, StopWhenIdle: *idle,
+		Isolation: *isolation, KeyFormat: *keyFormat, ValueFormat: *valueFormat, Logger: log})
 	return err
 }
