@@ -366,3 +366,18 @@ func (a *Admin) DeleteTopics(ctx context.Context, names []string) ([]string, err
 	}
 	return del, errors.Join(errs...)
 }
+
+// DeleteGroup deletes a consumer group and its committed offsets; a
+// group that does not exist is not an error. The group must be empty.
+func (a *Admin) DeleteGroup(ctx context.Context, group string) error {
+	res, err := a.a.DeleteConsumerGroups(ctx, []string{group})
+	if err != nil {
+		return fmt.Errorf("kafka: delete group %q: %w", group, err)
+	}
+	for _, r := range res.ConsumerGroupResults {
+		if c := r.Error.Code(); c != ckafka.ErrNoError && c != ckafka.ErrGroupIDNotFound {
+			return fmt.Errorf("kafka: delete group %q: %w", group, r.Error)
+		}
+	}
+	return nil
+}

@@ -36,6 +36,13 @@ type ConsumerConfig struct {
 	// AutoCommit lets librdkafka store and commit offsets itself (for
 	// scripts' consumers; the engine commits its own).
 	AutoCommit bool
+	// FromStart are topics read from their start where the group has no
+	// committed offset, whatever AutoOffsetReset says: an application's
+	// own repartition topics, as Kafka Streams reads its internal topics.
+	// Their messages were produced by the group's own processing, so
+	// "latest" would lose those written before the partition's offset
+	// was reset (a fresh group whose input already has messages).
+	FromStart []string
 	// ReadCommitted forces isolation.level=read_committed (exactly-once):
 	// an extra isolation.level is then an error. Otherwise
 	// read_committed is the default, which Extra may override.
@@ -65,13 +72,14 @@ func (c *ConsumerConfig) validate() error {
 
 // Consumer is a consumer-group member. Use it from one goroutine.
 type Consumer struct {
-	c       *ckafka.Consumer
-	log     *slog.Logger
-	handler RebalanceHandler
-	cbErr   error            // first error returned by the handler
-	quiet   *quieter         // for client errors
-	probe   ckafka.ConfigMap // a groupless reader with the same connection, for Unprocessed
-	reset   string           // auto.offset.reset
+	c         *ckafka.Consumer
+	log       *slog.Logger
+	handler   RebalanceHandler
+	cbErr     error            // first error returned by the handler
+	quiet     *quieter         // for client errors
+	probe     ckafka.ConfigMap // a groupless reader with the same connection, for Unprocessed
+	reset     string           // auto.offset.reset
+	fromStart map[string]bool
 }
 
 // NewConsumer creates a consumer with Quix Streams' defaults.
@@ -114,7 +122,11 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	} {
 		probe[k] = v
 	}
-	return &Consumer{c: c, log: cfg.Logger, quiet: newQuieter(cfg.Logger), probe: probe, reset: cfg.AutoOffsetReset}, nil
+	fromStart := make(map[string]bool, len(cfg.FromStart))
+	for _, t := range cfg.FromStart {
+		fromStart[t] = true
+	}
+	return &Consumer{c: c, log: cfg.Logger, quiet: newQuieter(cfg.Logger), probe: probe, reset: cfg.AutoOffsetReset, fromStart: fromStart}, nil
 }
 
 // Subscribe joins the group for topics.
@@ -131,6 +143,7 @@ func (c *Consumer) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
 	var err error
 	switch e := ev.(type) {
 	case ckafka.AssignedPartitions:
+		c.startFromStart(e.Partitions)
 		if cooperative {
 			err = c.c.IncrementalAssign(e.Partitions)
 		} else {
@@ -161,6 +174,40 @@ func (c *Consumer) rebalance(_ *ckafka.Consumer, ev ckafka.Event) error {
 		c.cbErr = err
 	}
 	return nil
+}
+
+// startFromStart sets the offset of the partitions of FromStart topics
+// that have no committed offset to the beginning. On a failed lookup it
+// leaves them to auto.offset.reset.
+func (c *Consumer) startFromStart(tps []ckafka.TopicPartition) {
+	if c.reset == "earliest" || len(c.fromStart) == 0 {
+		return
+	}
+	var ask []ckafka.TopicPartition
+	for _, tp := range tps {
+		if c.fromStart[*tp.Topic] {
+			ask = append(ask, ckafka.TopicPartition{Topic: tp.Topic, Partition: tp.Partition})
+		}
+	}
+	if len(ask) == 0 {
+		return
+	}
+	committed, err := c.c.Committed(ask, 10000)
+	if err != nil {
+		c.log.Warn("cannot read committed offsets of repartition topics; auto.offset.reset applies", "error", err.Error())
+		return
+	}
+	none := map[string]bool{}
+	for _, tp := range committed {
+		if tp.Offset < 0 {
+			none[fmt.Sprintf("%s[%d]", *tp.Topic, tp.Partition)] = true
+		}
+	}
+	for i := range tps {
+		if none[fmt.Sprintf("%s[%d]", *tps[i].Topic, tps[i].Partition)] {
+			tps[i].Offset = ckafka.OffsetBeginning
+		}
+	}
 }
 
 // partitionsToC converts partitions for librdkafka (offsets unset).
@@ -362,7 +409,7 @@ func (c *Consumer) Unprocessed(topics []string, positions map[record.TopicPartit
 	from := make(map[record.TopicPartition]int64, len(all))
 	var others []record.TopicPartition
 	for _, tp := range all {
-		if off, ok := positions[tp]; ok && off >= 0 {
+		if off, mine := positions[tp]; mine && off >= 0 {
 			from[tp] = off
 		} else {
 			others = append(others, tp)
@@ -385,7 +432,7 @@ func (c *Consumer) Unprocessed(topics []string, positions map[record.TopicPartit
 		}
 		off := from[tp]
 		if off < 0 { // no committed offset
-			if c.reset == "latest" {
+			if c.reset == "latest" && !c.fromStart[tp.Topic] {
 				continue // the group starts at the end: nothing is waiting for it
 			}
 			off = low

@@ -224,8 +224,14 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	if exactlyOnce {
 		log.Info("exactly-once: transactional producer ready", "transactional_id", prodCfg.TransactionalID)
 	}
+	var repartition []string
+	for _, t := range s.App.Topics() {
+		if t.RepartitionOf() != "" {
+			repartition = append(repartition, t.Name())
+		}
+	}
 	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{
-		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset,
+		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset, FromStart: repartition,
 		Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log,
 		ReadCommitted: exactlyOnce,
 	})

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -514,5 +515,84 @@ func TestConsumeKeyFormats(t *testing.T) {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), `--key-format must be str, hex or base64, not "utf8"`) {
 		t.Errorf("a bad --key-format: %v %s", err, stderr.String())
+	}
+}
+
+const resetJob = `from quixstreams import Application
+
+app = Application(consumer_group="reset", auto_offset_reset="latest")
+sdf = app.dataframe(app.topic("in"))
+sdf = sdf.group_by("g")
+
+def count(value, state):
+    c = state.get("count", 0) + 1
+    state.set("count", c)
+    return {"n": value["n"], "count": c}
+
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(app.topic("out"))
+app.run(sdf)
+`
+
+// TestReset runs a stateful group_by job on the embedded broker, resets
+// it with qstar reset, and runs it again: the second run reprocesses
+// every input message from empty state (its output equals the first
+// run's), although the job reads from "latest" and its repartition topic
+// is new. A reset while the job runs is refused.
+func TestReset(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(resetJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var input strings.Builder
+	for n := 0; n < 30; n++ {
+		fmt.Fprintf(&input, `{"key":"k%d","value":{"n":%d,"g":"g%d"}}`+"\n", n%4, n, n%3)
+	}
+	first, log := startQstar(t, dir, "run", "job.star", "--data-dir", "d", "--stop-when-idle", "3s")
+	waitFor(t, 20*time.Second, "the first run's partitions", func() bool { return assignedSome.MatchString(log.String()) })
+	// "latest" is resolved shortly after the assignment: produce after it.
+	time.Sleep(2 * time.Second)
+	qstar(t, dir, input.String(), "produce", "in", "--data-dir", "d")
+
+	refused := exec.Command(qstarBin, "reset", "job.star", "--data-dir", "d")
+	refused.Dir, refused.Env = dir, cleanEnv()
+	var stderr bytes.Buffer
+	refused.Stderr = &stderr
+	if err := refused.Run(); err == nil || !strings.Contains(stderr.String(), `consumer group "reset" has 1 active member(s)`) || !strings.Contains(stderr.String(), "stop the job first") {
+		t.Errorf("reset while the job runs: %v\n%s", err, stderr.String())
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, log.String())
+	}
+	outputs := func() []string {
+		var vals []string
+		var buf bytes.Buffer
+		buf.WriteString(qstar(t, dir, "", "consume", "out", "--data-dir", "d", "--from-beginning", "--stop-when-idle", "1s"))
+		for _, r := range parseRecords(t, &buf) {
+			vals = append(vals, string(r.Key)+" "+string(r.Value))
+		}
+		slices.Sort(vals)
+		return vals
+	}
+	before := outputs()
+	if len(before) != 30 {
+		t.Fatalf("the first run wrote %d records, want 30", len(before))
+	}
+
+	out := qstar(t, dir, "", "reset", "job.star", "--data-dir", "d")
+	for _, want := range []string{
+		`reset consumer group "reset": 1 partition(s) of in from their start`,
+		"deleted topic repartition__reset--in--g\n",
+		"deleted topic changelog__reset--repartition.in.g--default\n",
+		"deleted topic out\n",
+		"removed " + filepath.Join("state", "reset") + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("qstar reset printed\n%s\nwant %q", out, want)
+		}
+	}
+	qstar(t, dir, "", "run", "job.star", "--data-dir", "d", "--stop-when-idle", "2s")
+	if after := outputs(); !slices.Equal(after, before) {
+		t.Errorf("after the reset the run wrote\n%s\nwant what the first run wrote\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 }

@@ -40,6 +40,7 @@ func commands() []command {
 		{"broker", "[flags]", "run a local Kafka-compatible broker (kfake)", brokerCmd},
 		{"produce", "TOPIC [flags]", "write JSON Lines from standard input to TOPIC", produceCmd},
 		{"consume", "TOPIC [flags]", "print TOPIC's messages as JSON Lines", consumeCmd},
+		{"reset", "JOB.star [flags]", "put a job back to its start: offsets, state, internal topics", resetCmd},
 		{"test", "[PATH ...] [flags]", "run test_*.star files without a broker", testCmd},
 		{"check", "JOB.star [flags]", "validate a job and print its topology", checkCmd},
 		{"migrate", "APP.py", "convert a Python Quix Streams app to a qstar script", migrateCmd},

@@ -1,0 +1,170 @@
+package runtime
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
+	"github.com/qstar-dev/qstar/state"
+)
+
+// ResetOptions configures Reset.
+type ResetOptions struct {
+	// Broker, DataDir, StateDir and Getenv are as in Options.
+	Broker   string
+	DataDir  string
+	StateDir string
+	Getenv   func(string) string
+	Logger   *slog.Logger
+	// DryRun prints what Reset would do and does nothing.
+	DryRun bool
+	// Yes allows a reset on a broker that is not the embedded one.
+	Yes bool
+}
+
+// Reset puts an application back where it starts, as Kafka Streams'
+// application reset tool and KafkaStreams.cleanUp() together do: the
+// consumer group is deleted and its offsets of the input topics set to
+// their start, the internal topics (changelogs, repartition topics) are
+// deleted, and so is the group's state directory. On the embedded broker
+// the application's output topics are deleted too, so the next run's
+// output is all there is; on another cluster they are left alone (other
+// applications read them) and Reset needs ResetOptions.Yes. It refuses
+// while the group has members. What it does is written to w, a line per
+// step.
+func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if s.App.Platform() != nil {
+		return errors.New("qstar reset does not reset a Quix Cloud deployment: its topics belong to the workspace")
+	}
+	cfg := s.App.Config()
+	group := cfg.ConsumerGroup
+	brokerAddr := appBroker(opts.Broker, cfg, opts.Getenv)
+	embedded := brokerAddr == ""
+	stateDir := cmp.Or(opts.StateDir, cfg.StateDir, opts.Getenv(EnvStateDir), state.DefaultDir)
+
+	var inputs, internal, outputs []string
+	sources := map[string]bool{}
+	for _, src := range s.App.Run().Sources {
+		sources[src.Topic.Name] = true
+	}
+	for _, t := range s.App.Topics() {
+		switch {
+		case t.RepartitionOf() != "":
+			internal = append(internal, t.Name())
+		case sources[t.Name()]:
+			inputs = append(inputs, t.Name())
+		default:
+			outputs = append(outputs, t.Name())
+		}
+	}
+	for _, st := range s.App.Stores() {
+		if st.Changelog != "" && !slices.Contains(internal, st.Changelog) {
+			internal = append(internal, st.Changelog)
+		}
+	}
+	del := internal
+	if embedded {
+		del = append(slices.Clone(internal), outputs...)
+	}
+	groupDir := filepath.Join(stateDir, group)
+
+	where := "the embedded broker in " + cmp.Or(opts.DataDir, DefaultDataDir)
+	if !embedded {
+		where = brokerAddr
+	}
+	fmt.Fprintf(w, "reset of %s (consumer group %q) on %s:\n", s.Filename, group, where)
+	fmt.Fprintf(w, "  consumer group %q: deleted, then its offsets of %s set to their start\n", group, listOr(inputs, "no input topics"))
+	fmt.Fprintf(w, "  topics deleted: %s\n", listOr(del, "none"))
+	if !embedded && len(outputs) > 0 {
+		fmt.Fprintf(w, "  output topics kept: %s\n", strings.Join(outputs, ", "))
+	}
+	fmt.Fprintf(w, "  state directory removed: %s\n", groupDir)
+	if opts.DryRun {
+		fmt.Fprintln(w, "dry run: nothing was changed")
+		return nil
+	}
+	if !embedded && !opts.Yes {
+		return fmt.Errorf("this resets a job on %s, which is not the embedded broker: run again with --yes", brokerAddr)
+	}
+
+	addr, closeBroker, err := Broker(brokerAddr, opts.DataDir, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer closeBroker()
+	admin, err := kafka.NewAdmin(addr, cfg.Connection, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	g, err := admin.DescribeGroup(ctx, group)
+	if err != nil {
+		return err
+	}
+	if len(g.Members) > 0 {
+		hosts := make([]string, len(g.Members))
+		for i, m := range g.Members {
+			hosts[i] = m.Host
+		}
+		return fmt.Errorf("consumer group %q has %d active member(s) (%s): stop the job first", group, len(g.Members), strings.Join(hosts, ", "))
+	}
+	if err := admin.DeleteGroup(ctx, group); err != nil {
+		return err
+	}
+	starts := map[record.TopicPartition]int64{}
+	for _, topic := range inputs {
+		low, _, err := admin.Watermarks(ctx, topic)
+		if err != nil {
+			if strings.Contains(err.Error(), "does not exist") {
+				continue
+			}
+			return err
+		}
+		for p, off := range low {
+			starts[record.TopicPartition{Topic: topic, Partition: int32(p)}] = off
+		}
+	}
+	if err := admin.SetGroupOffsets(ctx, group, starts); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "reset consumer group %q: %d partition(s) of %s from their start\n", group, len(starts), listOr(inputs, "no input topics"))
+	deleted, err := admin.DeleteTopics(ctx, del)
+	for _, n := range deleted {
+		fmt.Fprintf(w, "deleted topic %s\n", n)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(groupDir); err == nil {
+		if err := os.RemoveAll(groupDir); err != nil {
+			return fmt.Errorf("remove the state directory: %w", err)
+		}
+		fmt.Fprintf(w, "removed %s\n", groupDir)
+	}
+	return nil
+}
+
+func listOr(names []string, none string) string {
+	if len(names) == 0 {
+		return none
+	}
+	return strings.Join(names, ", ")
+}
