@@ -57,6 +57,43 @@ func (r *runner) barrier(tasks []*task) {
 	r.wait(tasks, done)
 }
 
+// holdTasks stops every task between two messages, ahead of what is
+// queued, and waits until all have (or a stuck callback is cancelled).
+// They stay held until releaseTasks: the checkpoint reads what they
+// processed and writes their store transactions meanwhile.
+func (r *runner) holdTasks(tasks []*task) {
+	var wg sync.WaitGroup
+	wg.Add(len(tasks))
+	for _, t := range tasks {
+		if t.release != nil { // still held by a checkpoint whose commit is pending
+			wg.Done()
+			continue
+		}
+		t.release = make(chan struct{})
+		t.head <- headBarrier{ack: &wg, release: t.release}
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	r.wait(tasks, done)
+}
+
+// releaseTasks lets every held task go on with its queue.
+func (r *runner) releaseTasks() {
+	for _, t := range r.tasks {
+		r.releaseTask(t)
+	}
+}
+
+func (r *runner) releaseTask(t *task) {
+	if t.release != nil {
+		close(t.release)
+		t.release = nil
+	}
+}
+
 // pendingCommit is a checkpoint whose outputs and changelog records are
 // delivered but whose offsets are not committed yet.
 type pendingCommit struct {
@@ -84,7 +121,18 @@ func (r *runner) checkpoint(why string) error {
 	}
 	start := time.Now()
 	tasks := r.taskList()
-	r.barrier(tasks)
+	if r.cfg.CommitInterval <= 0 {
+		// A checkpoint after every message (Quix Streams' commit_interval=0)
+		// covers the message just handed out.
+		r.barrier(tasks)
+	}
+	r.holdTasks(tasks)
+	defer func() {
+		// Held until the commit: a pending one keeps them held.
+		if r.pending == nil || r.failed != nil {
+			r.releaseTasks()
+		}
+	}()
 	var offsets []record.Offset
 	for _, t := range tasks {
 		if t.err != nil {
@@ -189,6 +237,7 @@ func (r *runner) commitPending() error {
 			return r.failed
 		}
 	}
+	r.releaseTasks() // after the next transaction began: they produce into it
 	if err := r.syncPause(); err != nil {
 		return err
 	}

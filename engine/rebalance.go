@@ -8,7 +8,7 @@ import (
 	"github.com/qstar-dev/qstar/record"
 )
 
-// reload switches to new pipelines at a checkpoint: the barrier drains
+// reload switches to new pipelines at a checkpoint: a barrier drains
 // every task, the checkpoint commits what the old pipelines did, and the
 // idle tasks get the new composed steps. A reload that changes the source
 // topics is refused.
@@ -25,9 +25,13 @@ func (r *runner) reload(sources []*Source) error {
 			return fmt.Errorf("engine: reload: the new script does not read topic %q", name)
 		}
 	}
-	// A callback that never returns would hold the reload's barrier
-	// forever: past the grace its thread is cancelled and the run fails.
+	// Everything handed to the tasks is processed by the old pipelines
+	// (the barrier drains their queues) and committed. A callback that
+	// never returns would hold the barrier forever: past the grace its
+	// thread is cancelled and the run fails.
+	tasks := r.taskList()
 	r.watchdog = reasonReload
+	r.barrier(tasks)
 	err := r.checkpoint("reload")
 	r.watchdog = ""
 	if err != nil {
@@ -36,9 +40,8 @@ func (r *runner) reload(sources []*Source) error {
 	if r.pending != nil {
 		return errors.New("engine: reload: the checkpoint's commit is waiting for a rebalance; try again")
 	}
-	// The checkpoint's barrier left every task idle: swap their steps.
-	tasks := r.taskList()
-	r.barrier(tasks)
+	// The tasks are idle (the poll loop hands them nothing meanwhile):
+	// swap their steps.
 	for _, t := range tasks {
 		t.src = next[t.tp.Topic]
 	}
@@ -89,6 +92,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			tp:                tp,
 			src:               r.sources[tp.Topic],
 			in:                make(chan taskItem, r.cfg.QueueSize),
+			head:              make(chan headBarrier, 1),
 			done:              make(chan struct{}),
 			processed:         -1,
 			dispatched:        -1,
@@ -178,6 +182,8 @@ func (r *runner) stopTasks(tps []record.TopicPartition) {
 	var stopping []*task
 	for _, tp := range tps {
 		if t, ok := r.tasks[tp]; ok {
+			t.dropped.Store(true)
+			r.releaseTask(t)
 			close(t.in)
 			stopping = append(stopping, t)
 			delete(r.tasks, tp)

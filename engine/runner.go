@@ -45,7 +45,12 @@ type Config struct {
 	// QueueSize is the number of messages handed to a task ahead of its
 	// processing. Default 1024.
 	QueueSize int
-	Logger    *slog.Logger
+	// QueueBytes bounds the key and value bytes queued for a task (a
+	// single message larger than that still goes through). Default 4 MiB.
+	// A partition whose queue is full is paused at the client until the
+	// queue drains to half; the other partitions keep flowing.
+	QueueBytes int64
+	Logger     *slog.Logger
 	// Stdout receives print() output; it must accept concurrent writes of
 	// whole lines. Default io.Discard.
 	Stdout io.Writer
@@ -122,6 +127,9 @@ func (c *Config) validate() error {
 	}
 	if c.FlushTimeout <= 0 {
 		c.FlushTimeout = 5 * time.Minute
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = 4 << 20
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = 1024
@@ -326,6 +334,7 @@ type runner struct {
 	dirty        bool             // messages handed to tasks since the last checkpoint
 	pending      *pendingCommit   // a checkpoint waiting for its commit
 	held         []*record.Record // messages polled while a commit is pending
+	full         []*task          // tasks whose queue is full (paused, with an overflow)
 	stopping     bool             // the final checkpoint is under way: nothing new is processed
 	joined       bool             // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
@@ -377,6 +386,13 @@ func (r *runner) loop(ctx context.Context) error {
 		if r.pending != nil {
 			timeout = min(timeout, r.cfg.CommitRetryInterval/2)
 		}
+		if len(r.full) > 0 {
+			r.refill()
+			if len(r.full) > 0 {
+				// Come back soon to refill the queues that drain.
+				timeout = min(timeout, 2*time.Millisecond)
+			}
+		}
 		m, err := r.cfg.Consumer.Poll(timeout)
 		if r.failed != nil { // a rebalance callback failed (and Poll returns its error)
 			return r.failed
@@ -403,7 +419,7 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 			lastCommit = time.Now()
 		}
-		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && !r.recovering() {
+		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && !r.recovering() && r.tasksIdle() {
 			if r.loopback != nil && r.loopback.produced.Swap(false) {
 				// Exactly-once: what went to a source topic of this run
 				// (a group_by's repartition topic) becomes readable only
@@ -494,6 +510,17 @@ func (r *runner) updateLag() {
 	}
 }
 
+// tasksIdle reports whether every task has processed all it was handed
+// (StopWhenIdle counts from then: a slow callback is not idleness).
+func (r *runner) tasksIdle() bool {
+	for _, t := range r.tasks {
+		if len(t.in) > 0 || len(t.overflow) > 0 || t.busy.Load() != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // recovering reports whether a task is still opening or recovering its
 // stores.
 func (r *runner) recovering() bool {
@@ -507,7 +534,9 @@ func (r *runner) recovering() bool {
 
 // dispatch hands a message to its partition's task. A message of a
 // partition no longer assigned is dropped: it was not processed, so its
-// offset is never committed here and its new owner reads it.
+// offset is never committed here and its new owner reads it. The poll
+// loop never waits for a task: a full queue pauses its partition and the
+// message waits in the task's overflow (see refill).
 func (r *runner) dispatch(m *record.Record) {
 	tp := record.TopicPartition{Topic: m.Topic, Partition: m.Partition}
 	t := r.tasks[tp]
@@ -515,23 +544,72 @@ func (r *runner) dispatch(m *record.Record) {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
 		return
 	}
+	if t.full || !r.offer(t, m) {
+		t.overflow = append(t.overflow, m)
+		if !t.full {
+			t.full = true
+			r.full = append(r.full, t)
+			if err := r.syncPause(); err != nil {
+				r.log.Warn("cannot pause a partition whose queue is full", "partition", tp.String(), "error", err.Error())
+			}
+		}
+		return
+	}
+	if t.recovering && !t.backlog && len(t.in) >= cap(t.in)/2 {
+		// The task is still recovering its stores: stop fetching its
+		// partition rather than fill its queue.
+		t.backlog = true
+		if err := r.syncPause(); err != nil {
+			r.log.Warn("cannot pause a recovering partition", "partition", tp.String(), "error", err.Error())
+		}
+	}
+}
+
+// offer queues m for t unless its queue is full (in count or bytes).
+func (r *runner) offer(t *task, m *record.Record) bool {
+	size := messageBytes(m)
+	if len(t.in) > 0 && t.queuedBytes.Load()+size > r.cfg.QueueBytes {
+		return false
+	}
+	t.queuedBytes.Add(size)
 	select {
 	case t.in <- taskItem{m: m}:
-	case <-r.ctx.Done():
-		// The queue is full and the run is stopping: the message is not
-		// processed, so not committed.
-		return
+	default:
+		t.queuedBytes.Add(-size)
+		return false
 	}
 	t.dispatched = m.Offset
 	r.stats.Consumed++
 	r.cfg.Metrics.Consumed.Add(1)
 	r.dirty = true
-	if t.recovering && !t.backlog && len(t.in) >= cap(t.in)/2 {
-		// The task is still recovering its stores: stop fetching its
-		// partition rather than fill its queue and block the poll loop.
-		t.backlog = true
+	return true
+}
+
+// refill moves the overflow of full tasks into their queues, and resumes
+// fetching a partition once its queue has drained to half.
+func (r *runner) refill() {
+	kept := r.full[:0]
+	resume := false
+	for _, t := range r.full {
+		if r.tasks[t.tp] != t {
+			continue // the partition left
+		}
+		n := 0
+		for n < len(t.overflow) && r.offer(t, t.overflow[n]) {
+			n++
+		}
+		t.overflow = t.overflow[n:]
+		if len(t.overflow) == 0 && len(t.in) <= cap(t.in)/2 && t.queuedBytes.Load() <= r.cfg.QueueBytes/2 {
+			t.full, t.overflow = false, nil
+			resume = true
+			continue
+		}
+		kept = append(kept, t)
+	}
+	r.full = kept
+	if resume {
 		if err := r.syncPause(); err != nil {
-			r.log.Warn("cannot pause a recovering partition", "partition", tp.String(), "error", err.Error())
+			r.log.Warn("cannot resume partitions", "error", err.Error())
 		}
 	}
 }
@@ -545,7 +623,7 @@ func (r *runner) dispatch(m *record.Record) {
 func (r *runner) syncPause() error {
 	var pause, resume []record.TopicPartition
 	for tp, t := range r.tasks {
-		want := (t.recovering && t.backlog) || r.pending != nil
+		want := (t.recovering && t.backlog) || r.pending != nil || t.full
 		if want != t.paused {
 			if want {
 				pause = append(pause, tp)

@@ -18,12 +18,22 @@ type taskItem struct {
 	barrier *sync.WaitGroup
 }
 
+// headBarrier stops a task between two messages, ahead of its queue: the
+// task acknowledges it, then waits for release. A checkpoint holds every
+// task so: it commits what they processed without waiting for their
+// queues to drain.
+type headBarrier struct {
+	ack     *sync.WaitGroup
+	release <-chan struct{}
+}
+
 // task processes one partition. Fields below "owned by the task" are
 // written by its goroutine and read by the runner only after a barrier.
 type task struct {
 	tp   record.TopicPartition
 	src  *composed
 	in   chan taskItem
+	head chan headBarrier // checked before each message of in
 	done chan struct{}
 	ctx  *Context
 
@@ -33,12 +43,22 @@ type task struct {
 	// long; no clock is read per message.
 	draining *atomic.Bool
 	busy     atomic.Int64
+	// dropped is set when the task stops because its partition left:
+	// what is still queued is not processed.
+	dropped atomic.Bool
+	// queuedBytes is the key and value bytes in the queue (in).
+	queuedBytes atomic.Int64
 
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
 	recovering bool  // its stores are being opened and recovered
 	backlog    bool  // while recovering, its queue filled up
 	paused     bool  // fetching is paused
+	// full: the queue is full and fetching paused until it drains
+	// below half; overflow holds, in order, what was polled meanwhile.
+	full     bool
+	overflow []*record.Record
+	release  chan struct{} // closed to release the task from a headBarrier
 
 	// committedAtAssign is the group's committed offset when the partition
 	// was assigned (record.NoOffset if none); recovery skips changelog
@@ -67,13 +87,31 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 	if recovered != nil {
 		recovered <- t.tp
 	}
-	for it := range t.in {
+	for {
+		var it taskItem
+		select {
+		case hb := <-t.head:
+			t.hold(hb)
+			continue
+		default:
+		}
+		select {
+		case hb := <-t.head:
+			t.hold(hb)
+			continue
+		case item, ok := <-t.in:
+			if !ok {
+				return
+			}
+			it = item
+		}
 		if it.barrier != nil {
 			it.barrier.Done()
 			continue
 		}
-		if t.err != nil || t.draining.Load() {
-			continue // nothing after a failure, or once the run stops, is processed
+		t.queuedBytes.Add(-messageBytes(it.m))
+		if t.err != nil || t.draining.Load() || t.dropped.Load() {
+			continue // nothing after a failure, once the run stops, or once the partition left, is processed
 		}
 		t.busy.Store(it.m.Offset + 1)
 		err := t.process(it.m)
@@ -89,6 +127,16 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 		t.processed = it.m.Offset
 	}
 }
+
+// hold acknowledges a headBarrier and waits for its release.
+func (t *task) hold(hb headBarrier) {
+	hb.ack.Done()
+	<-hb.release
+}
+
+// messageBytes is what a queued message counts against
+// Config.QueueBytes.
+func messageBytes(m *record.Record) int64 { return int64(len(m.Key) + len(m.Value)) }
 
 func (t *task) process(m *record.Record) error {
 	c := t.ctx

@@ -424,9 +424,32 @@ func (c *Consumer) Unprocessed(topics []string, positions map[record.TopicPartit
 			from[o.TopicPartition] = o.Offset
 		}
 	}
+	// This consumer's own partitions: the watermarks its fetches last
+	// reported (no request). The others: asked of their leaders, at once
+	// (each query takes a round trip or more).
+	type marks struct {
+		low, high int64
+		err       error
+	}
+	wm := make([]marks, len(all))
+	var wg sync.WaitGroup
+	for i, tp := range all {
+		low, high, err := c.c.GetWatermarkOffsets(tp.Topic, tp.Partition)
+		if _, mine := positions[tp]; mine && err == nil && high >= 0 && low >= 0 {
+			wm[i] = marks{low, high, nil}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			low, high, err := c.c.QueryWatermarkOffsets(tp.Topic, tp.Partition, 10000)
+			wm[i] = marks{low, high, err}
+		}()
+	}
+	wg.Wait()
 	var probe []ckafka.TopicPartition
-	for _, tp := range all {
-		low, high, err := c.c.QueryWatermarkOffsets(tp.Topic, tp.Partition, 10000)
+	for i, tp := range all {
+		low, high, err := wm[i].low, wm[i].high, wm[i].err
 		if err != nil {
 			return nil, fmt.Errorf("kafka: watermarks of %s: %w", tp, err)
 		}
