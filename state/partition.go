@@ -13,6 +13,9 @@ type Partition struct {
 	// bound of the starts of the windows stored (absent: unknown). It lets
 	// ExpireWindows skip the range scan while no window can have closed.
 	lowestStart map[string]int64
+	// scans counts the range scans (iterators) opened, for tests of the
+	// expiry's scan skipping.
+	scans int
 }
 
 func newPartition(path string, be backend) *Partition {
@@ -81,5 +84,6 @@ func (p *Partition) iterator(cf string, lower, upper []byte) (iterator, error) {
 	if p.be == nil {
 		return nil, fmt.Errorf("state: %s is closed", p.Path)
 	}
+	p.scans++
 	return p.be.iterator(cf, lower, upper)
 }

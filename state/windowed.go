@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 
@@ -154,12 +155,13 @@ func (w *WindowState) ExpireWindows(duration, grace int64) ([]Window, error) {
 	if startTo <= startFrom {
 		return nil, nil
 	}
-	windows, err := w.windows(startFrom, startTo)
+	windows, next, err := w.windows(startFrom, startTo)
 	if err != nil {
 		return nil, err
 	}
-	// Every window left starts after startTo.
-	w.setLowest(startTo + 1)
+	// The windows left start at next or later: until startTo reaches it,
+	// no window of this key can close (no scan per message).
+	w.setLowest(next)
 	if len(windows) == 0 {
 		return nil, nil
 	}
@@ -175,14 +177,21 @@ func (w *WindowState) ExpireWindows(duration, grace int64) ([]Window, error) {
 	return windows, nil
 }
 
-// windows returns this key's windows with startFrom < start <= startTo.
-func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
+// maxWindowStart bounds the window keys a scan reads: the keys a window
+// state keeps beside its windows (Save) sort after it.
+const maxWindowStart = 1 << 55
+
+// windows returns this key's windows with startFrom < start <= startTo,
+// and the lowest start after startTo of those left (math.MaxInt64 when
+// none is).
+func (w *WindowState) windows(startFrom, startTo int64) ([]Window, int64, error) {
 	found := map[[2]int64][]byte{}
+	next := int64(math.MaxInt64)
 	lower := windowBound(w.prefix, max(startFrom, 0))
-	upper := windowBound(w.prefix, startTo+1)
+	upper := windowBound(w.prefix, maxWindowStart)
 	it, err := w.tx.p.iterator(CFDefault, lower, upper)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for it.Seek(lower); it.Valid(); it.Next() {
 		k := it.Key()
@@ -190,22 +199,32 @@ func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
 			continue
 		}
 		s, e, ok := parseWindowKey(w.prefix, k)
-		if !ok || s <= startFrom || s > startTo {
+		if !ok || s <= startFrom {
 			continue
+		}
+		if s > startTo {
+			next = s // keys sort by start: the first one left
+			break
 		}
 		found[[2]int64{s, e}] = append([]byte(nil), it.Value()...)
 	}
 	err = it.Err()
 	it.Close()
 	if err != nil {
-		return nil, fmt.Errorf("state: scan windows: %w", err)
+		return nil, 0, fmt.Errorf("state: scan windows: %w", err)
 	}
 	// The transaction's own changes win over the store.
 	if c := w.tx.cfs[CFDefault]; c != nil {
 		if pc := c.byPrefix[string(w.prefix)]; pc != nil {
 			for _, k := range pc.keys {
 				s, e, ok := parseWindowKey(w.prefix, []byte(k))
-				if !ok || s <= startFrom || s > startTo {
+				if !ok || s <= startFrom {
+					continue
+				}
+				if s > startTo {
+					if !pc.values[k].deleted {
+						next = min(next, s)
+					}
 					continue
 				}
 				if ch := pc.values[k]; ch.deleted {
@@ -220,7 +239,7 @@ func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
 	for se, raw := range found {
 		v, err := serde.JSON{}.Deserialize(raw)
 		if err != nil {
-			return nil, fmt.Errorf("state: window [%d, %d) aggregate: %w", se[0], se[1], err)
+			return nil, 0, fmt.Errorf("state: window [%d, %d) aggregate: %w", se[0], se[1], err)
 		}
 		out = append(out, Window{Start: se[0], End: se[1], Value: v})
 	}
@@ -230,7 +249,7 @@ func (w *WindowState) windows(startFrom, startTo int64) ([]Window, error) {
 		}
 		return out[i].End < out[j].End
 	})
-	return out, nil
+	return out, next, nil
 }
 
 // Load returns a value stored for the key under name (not a window).

@@ -116,3 +116,38 @@ func TestWindowedStoreMatchesReference(t *testing.T) {
 		p.Close()
 	}
 }
+
+// TestExpiryScansOncePerClosedWindow: a 10 ms tumbling window fed one
+// message per millisecond scans its store when a window can close, not
+// at every message: after a scan the bound of the windows left is the
+// first one's start.
+func TestExpiryScansOncePerClosedWindow(t *testing.T) {
+	m := newManager(t)
+	store := register(t, m, Store{Topic: "input", Name: "scans", Windowed: true})
+	p, err := m.Open(store, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	def := windows.Fixed{Duration: 10, Step: 10, Agg: windows.Sum()}
+	tx := p.Begin()
+	closed := 0
+	for ts := int64(0); ts < 1000; ts++ {
+		ws, err := tx.Windows([]byte("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, expired, err := def.Process(nil, ws, starlark.MakeInt(1), ts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed += len(expired)
+	}
+	if closed != 99 {
+		t.Fatalf("%d windows closed, want 99", closed)
+	}
+	t.Logf("%d scans", p.scans)
+	if p.scans > 2*closed {
+		t.Errorf("%d scans for %d closed windows over 1000 messages", p.scans, closed)
+	}
+}
