@@ -161,11 +161,18 @@ func (r *runner) checkpoint(why string) error {
 		return r.failed
 	}
 	// 3. What the stores can find wrong is found before anything is
-	// committed: a changelog that is not the one the state was written
-	// against.
+	// committed: a disk with no room for the write, a changelog that is
+	// not the one the state was written against.
 	for _, t := range tasks {
 		for _, ts := range t.ctx.stores {
-			if ts.tx == nil || ts.spec.Changelog == "" || !ts.tx.Changed() {
+			if ts.tx == nil || !ts.tx.Changed() {
+				continue
+			}
+			if err := ts.tx.CheckSpace(); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+				return r.failed
+			}
+			if ts.spec.Changelog == "" {
 				continue
 			}
 			if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {

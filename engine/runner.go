@@ -432,7 +432,7 @@ func (r *runner) loop(ctx context.Context) error {
 				continue
 			}
 			if r.unprocessedElsewhere(now) {
-				r.lastActivity = now
+				r.lastActivity = time.Now() // the check may take seconds: count from its end
 				continue
 			}
 			r.log.Info("stopping: no new messages", "idle", d)

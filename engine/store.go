@@ -72,6 +72,9 @@ type StoreTx interface {
 	// state would be stored with, shows that the changelog is not the one
 	// the stored state was written against.
 	CheckChangelogOffset(next int64) error
+	// CheckSpace fails when the store's disk has no room for Flush's
+	// write (checked before the commit: a failed Flush comes after it).
+	CheckSpace() error
 	// Flush writes the changes with the processed source offset and,
 	// when changelogOffset >= 0, the next changelog offset.
 	Flush(processedOffset, changelogOffset int64) error

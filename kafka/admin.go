@@ -359,12 +359,17 @@ func (a *Admin) DeleteTopics(ctx context.Context, names []string) ([]string, err
 		return nil, fmt.Errorf("kafka: delete topics: %w", err)
 	}
 	var errs []error
+	var deleted []string
 	for _, r := range res {
-		if r.Error.Code() != ckafka.ErrNoError && r.Error.Code() != ckafka.ErrUnknownTopicOrPart {
+		switch r.Error.Code() {
+		case ckafka.ErrNoError:
+			deleted = append(deleted, r.Topic)
+		case ckafka.ErrUnknownTopicOrPart:
+		default:
 			errs = append(errs, fmt.Errorf("delete topic %q: %w", r.Topic, r.Error))
 		}
 	}
-	return del, errors.Join(errs...)
+	return deleted, errors.Join(errs...)
 }
 
 // DeleteGroup deletes a consumer group and its committed offsets; a
@@ -380,4 +385,40 @@ func (a *Admin) DeleteGroup(ctx context.Context, group string) error {
 		}
 	}
 	return nil
+}
+
+// GroupsReading returns, for each of topics, the consumer groups other
+// than except that have committed offsets on it.
+func (a *Admin) GroupsReading(ctx context.Context, topics []string, except string) (map[string][]string, error) {
+	want := map[string]bool{}
+	for _, t := range topics {
+		want[t] = true
+	}
+	out := map[string][]string{}
+	if len(want) == 0 {
+		return out, nil
+	}
+	list, err := a.a.ListConsumerGroups(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: list consumer groups: %w", err)
+	}
+	for _, g := range list.Valid {
+		if g.GroupID == except {
+			continue
+		}
+		res, err := a.a.ListConsumerGroupOffsets(ctx, []ckafka.ConsumerGroupTopicPartitions{{Group: g.GroupID}})
+		if err != nil {
+			return nil, fmt.Errorf("kafka: offsets of group %q: %w", g.GroupID, err)
+		}
+		seen := map[string]bool{}
+		for _, gtp := range res.ConsumerGroupsTopicPartitions {
+			for _, tp := range gtp.Partitions {
+				if t := *tp.Topic; want[t] && !seen[t] && tp.Offset >= 0 {
+					seen[t] = true
+					out[t] = append(out[t], g.GroupID)
+				}
+			}
+		}
+	}
+	return out, nil
 }

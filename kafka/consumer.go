@@ -194,7 +194,10 @@ func (c *Consumer) startFromStart(tps []ckafka.TopicPartition) {
 	}
 	committed, err := c.c.Committed(ask, 10000)
 	if err != nil {
-		c.log.Warn("cannot read committed offsets of repartition topics; auto.offset.reset applies", "error", err.Error())
+		// auto.offset.reset="latest" would lose what they hold: fail.
+		if c.cbErr == nil {
+			c.cbErr = fmt.Errorf("kafka: committed offsets of repartition topics: %w", err)
+		}
 		return
 	}
 	none := map[string]bool{}
@@ -401,6 +404,9 @@ func (c *Consumer) Unprocessed(topics []string, positions map[record.TopicPartit
 		md, err := c.c.GetMetadata(&topic, false, 10000)
 		if err != nil {
 			return nil, fmt.Errorf("kafka: metadata of %q: %w", topic, err)
+		}
+		if e := md.Topics[topic].Error; e.Code() != ckafka.ErrNoError {
+			return nil, fmt.Errorf("kafka: metadata of %q: %w", topic, e)
 		}
 		for _, p := range md.Topics[topic].Partitions {
 			all = append(all, record.TopicPartition{Topic: topic, Partition: p.ID})

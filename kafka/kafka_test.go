@@ -323,3 +323,50 @@ func TestQuieterHoldsBackRepeats(t *testing.T) {
 		t.Errorf("after the window: %q", buf.String())
 	}
 }
+
+type noHandler struct{}
+
+func (noHandler) Assigned([]record.TopicPartition) error { return nil }
+func (noHandler) Revoked([]record.TopicPartition) error  { return nil }
+func (noHandler) Lost([]record.TopicPartition) error     { return nil }
+
+// TestFromStart: with auto.offset.reset=latest, a FromStart topic (a
+// repartition topic) without committed offsets is read from its start,
+// while the other topics start at their end.
+func TestFromStart(t *testing.T) {
+	addr, _ := brokerWithTopic(t, "rep", 1)
+	p, err := NewProducer(ProducerConfig{Brokers: addr, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range []string{"rep", "rep", "other"} {
+		if err := p.Produce(&record.Record{Topic: topic, Partition: -1, Value: []byte(topic)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConsumer(ConsumerConfig{Brokers: addr, GroupID: "fs", AutoOffsetReset: "latest", FromStart: []string{"rep"}, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Subscribe([]string{"rep", "other"}, noHandler{}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		m, err := c.Poll(100 * time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m != nil {
+			got[m.Topic]++
+		}
+	}
+	if got["rep"] != 2 || got["other"] != 0 {
+		t.Errorf("read %v: want both messages of rep (from its start) and none of other (latest)", got)
+	}
+}

@@ -52,9 +52,9 @@ func (q *quieter) Log(level slog.Level, msg string, args ...any) {
 		q.mu.Unlock()
 		return
 	}
-	held := 0
+	held, since := 0, time.Duration(0)
 	if r != nil {
-		held = r.held
+		held, since = r.held, now.Sub(r.since)
 	}
 	q.seen[key] = &repeated{since: now}
 	for k, r := range q.seen { // forget what stopped happening
@@ -64,7 +64,7 @@ func (q *quieter) Log(level slog.Level, msg string, args ...any) {
 	}
 	q.mu.Unlock()
 	if held > 0 {
-		args = append(args, "repeated", held, "in_last", repeatWindow.String())
+		args = append(args, "repeated", held, "in_last", since.Round(time.Second).String())
 	}
 	q.log.Log(context.Background(), level, msg, args...)
 }

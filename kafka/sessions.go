@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -27,17 +27,22 @@ import (
 // with no session timer, and the next rebalance waits its whole
 // max.poll.interval.ms for it to rejoin. No newer kfake is served with
 // the fix. The keeper does what that timer would: a member whose
-// connection is closed and that has sent nothing for its session timeout
-// is removed with a LeaveGroup, as a real broker expires it. A live
-// member is never removed: it is either heartbeating, on whatever
-// connection, or waiting for a reply on an open one.
+// connection (the one kfake recorded at its first JoinGroup) is closed,
+// that has sent nothing since, and that has been silent for its session
+// timeout, is removed with a LeaveGroup, as a real broker expires it. A
+// member that spoke after its connection closed (it reconnected, or
+// joins on another connection) or that the keeper never heard (restored
+// from the data directory) is left to kfake's own timers.
 type sessionKeeper struct {
 	log     *slog.Logger
 	started time.Time
 	dial    func() (*kgo.Client, error)
 
-	mu      sync.Mutex
-	conns   map[string]time.Time // remote address -> when closed; zero while open
+	cluster *kfake.Cluster
+
+	mu       sync.Mutex
+	observed int                  // requests observed
+	conns    map[string]time.Time // remote address -> when closed; zero while open
 	members map[string]*memberSeen
 	groups  map[string]bool
 	client  *kgo.Client
@@ -65,9 +70,10 @@ func newSessionKeeper(log *slog.Logger) *sessionKeeper {
 	}
 }
 
-// observe notes which member sent req. It runs on kfake's cluster
-// goroutine (a control function that handles nothing), so it only
-// records.
+// observe notes which member sent req. It is a control function that
+// handles nothing; the cluster waits for it, so it only records. Every
+// observeRenew requests it hands its place to a fresh copy: kfake keeps,
+// per control function, the last request of every connection it saw.
 func (k *sessionKeeper) observe(req kmsg.Request) (kmsg.Response, error, bool) {
 	var member string
 	k.mu.Lock()
@@ -91,11 +97,20 @@ func (k *sessionKeeper) observe(req kmsg.Request) (kmsg.Response, error, bool) {
 	if m := k.members[member]; m != nil {
 		m.last = time.Now()
 	}
+	if k.observed++; k.observed%observeRenew == 0 && k.cluster != nil {
+		k.cluster.DropControl()
+		k.cluster.ControlKey(req.Key(), k.observe)
+	}
 	return nil, nil, false
 }
 
+// observeRenew is how many requests an observer sees before it is
+// replaced.
+const observeRenew = 10000
+
 // install registers the keeper's observers with the cluster.
 func (k *sessionKeeper) install(c *kfake.Cluster) {
+	k.cluster = c
 	for _, key := range []kmsg.Key{kmsg.JoinGroup, kmsg.SyncGroup, kmsg.Heartbeat, kmsg.OffsetCommit, kmsg.TxnOffsetCommit} {
 		c.ControlKey(key.Int16(), k.observe)
 	}
@@ -111,6 +126,11 @@ func (k *sessionKeeper) run(c *kfake.Cluster, done <-chan struct{}) {
 			return
 		case now := <-t.C:
 			for _, e := range k.expired(c, now) {
+				select {
+				case <-done:
+					return
+				default:
+				}
 				k.evict(e)
 			}
 		}
@@ -155,11 +175,11 @@ func (k *sessionKeeper) expired(c *kfake.Cluster, now time.Time) []expiredMember
 			if !known {
 				closed = k.started // a connection from before this broker started (restored group)
 			}
-			if closed.IsZero() {
-				continue
+			if closed.IsZero() || !seen.last.Before(closed) {
+				continue // open, or the member spoke since (on another connection)
 			}
 			session := cmp.Or(seen.session, defaultSessionTimeout)
-			if idle := now.Sub(later(seen.last, closed)); idle >= session {
+			if idle := now.Sub(closed); idle >= session {
 				out = append(out, expiredMember{group: g, member: m.MemberID, host: m.ClientHost, idle: now.Sub(seen.last)})
 			}
 		}
@@ -200,8 +220,11 @@ func (k *sessionKeeper) evict(e expiredMember) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	resp, err := req.RequestWith(ctx, client)
-	if err == nil && resp.ErrorCode != 0 {
-		err = fmt.Errorf("error code %d", resp.ErrorCode)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+		for _, m := range resp.Members {
+			err = cmp.Or(err, kerr.ErrorForCode(m.ErrorCode))
+		}
 	}
 	if err != nil {
 		k.log.Warn("broker: cannot remove a dead group member", "group", e.group, "member", e.member, "error", err.Error())
@@ -302,9 +325,3 @@ func saslMechanism(u User) sasl.Mechanism {
 	return plain.Auth{User: u.Name, Pass: u.Password}.AsMechanism()
 }
 
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}

@@ -39,8 +39,9 @@ type ResetOptions struct {
 // deleted, and so is the group's state directory. On the embedded broker
 // the application's output topics are deleted too, so the next run's
 // output is all there is; on another cluster they are left alone (other
-// applications read them) and Reset needs ResetOptions.Yes. It refuses
-// while the group has members. What it does is written to w, a line per
+// applications read them) and Reset needs ResetOptions.Yes; an output
+// another consumer group has offsets on is kept on the embedded broker
+// too. It refuses while the group has members. What it does is written to w, a line per
 // step.
 func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error {
 	if opts.Getenv == nil {
@@ -49,16 +50,16 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if s.App.Platform() != nil {
+	cfg := s.App.Config()
+	if cfg.QuixCloud && opts.Broker == "" {
 		return errors.New("qstar reset does not reset a Quix Cloud deployment: its topics belong to the workspace")
 	}
-	cfg := s.App.Config()
 	group := cfg.ConsumerGroup
 	brokerAddr := appBroker(opts.Broker, cfg, opts.Getenv)
 	embedded := brokerAddr == ""
 	stateDir := cmp.Or(opts.StateDir, cfg.StateDir, opts.Getenv(EnvStateDir), state.DefaultDir)
 
-	var inputs, internal, outputs []string
+	var inputs, internal []string
 	sources := map[string]bool{}
 	for _, src := range s.App.Run().Sources {
 		sources[src.Topic.Name] = true
@@ -69,13 +70,19 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 			internal = append(internal, t.Name())
 		case sources[t.Name()]:
 			inputs = append(inputs, t.Name())
-		default:
-			outputs = append(outputs, t.Name())
 		}
 	}
 	for _, st := range s.App.Stores() {
 		if st.Changelog != "" && !slices.Contains(internal, st.Changelog) {
 			internal = append(internal, st.Changelog)
+		}
+	}
+	// Outputs: what the pipelines write with to_topic, but not what they
+	// also read.
+	var outputs []string
+	for _, t := range TopologyOf(s).Sinks {
+		if !sources[t] && !slices.Contains(internal, t) {
+			outputs = append(outputs, t)
 		}
 	}
 	del := internal
@@ -126,6 +133,20 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 		}
 		return fmt.Errorf("consumer group %q has %d active member(s) (%s): stop the job first", group, len(g.Members), strings.Join(hosts, ", "))
 	}
+	if embedded && len(outputs) > 0 {
+		// An output another group reads (a job downstream on the same
+		// broker) is kept: its offsets would point past the new topic.
+		readers, err := admin.GroupsReading(ctx, outputs, group)
+		if err != nil {
+			return err
+		}
+		kept := map[string]bool{}
+		for t, groups := range readers {
+			kept[t] = true
+			fmt.Fprintf(w, "kept topic %s: consumer group(s) %s read it\n", t, strings.Join(groups, ", "))
+		}
+		del = slices.DeleteFunc(del, func(t string) bool { return kept[t] })
+	}
 	if err := admin.DeleteGroup(ctx, group); err != nil {
 		return err
 	}
@@ -143,7 +164,7 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 		}
 	}
 	if err := admin.SetGroupOffsets(ctx, group, starts); err != nil {
-		return err
+		return fmt.Errorf("the consumer group was deleted but its offsets could not be set to the start of the inputs (run qstar reset again before qstar run): %w", err)
 	}
 	fmt.Fprintf(w, "reset consumer group %q: %d partition(s) of %s from their start\n", group, len(starts), listOr(inputs, "no input topics"))
 	deleted, err := admin.DeleteTopics(ctx, del)

@@ -79,6 +79,15 @@ func (p *Partition) Begin() *Transaction {
 	return &Transaction{p: p, cfs: map[string]*cfCache{}}
 }
 
+// room checks that a write of need bytes fits on the disk (a RocksDB
+// backend; memory always has room).
+func (p *Partition) room(need uint64) error {
+	if r, ok := p.be.(interface{ room(uint64) error }); ok {
+		return r.room(need)
+	}
+	return nil
+}
+
 // iterator returns a cursor over cf bounded to [lower, upper).
 func (p *Partition) iterator(cf string, lower, upper []byte) (iterator, error) {
 	if p.be == nil {

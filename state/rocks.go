@@ -134,18 +134,13 @@ func (r *rocks) get(cf string, key []byte) ([]byte, bool, error) {
 	return append([]byte(nil), s.Data()...), true, nil
 }
 
-// write applies b once the file system has room for it: the batch
-// (written to the WAL, then to the memtable) plus the memtables, which a
-// flush this write may trigger turns into SST files.
+// write applies b once the file system has room for it (room).
 func (r *rocks) write(b *batch) error {
 	need := uint64(0)
 	for _, op := range b.ops {
 		need += uint64(len(op.key)+len(op.value)) + 16
 	}
-	if mem, err := strconv.ParseUint(r.db.GetProperty("rocksdb.cur-size-all-mem-tables"), 10, 64); err == nil {
-		need += mem
-	}
-	if err := r.space.check(need); err != nil {
+	if err := r.room(need); err != nil {
 		return err
 	}
 	wb := grocksdb.NewWriteBatch()
@@ -168,6 +163,16 @@ func (r *rocks) write(b *batch) error {
 		return fmt.Errorf("state: write %s: %w", r.path, err)
 	}
 	return nil
+}
+
+// room checks that the file system has room for a write of need bytes:
+// the write (to the WAL, then the memtable) plus the memtables, which a
+// flush the write may trigger turns into SST files.
+func (r *rocks) room(need uint64) error {
+	if mem, err := strconv.ParseUint(r.db.GetProperty("rocksdb.cur-size-all-mem-tables"), 10, 64); err == nil {
+		need += mem
+	}
+	return r.space.check(need)
 }
 
 func (r *rocks) iterator(cf string, lower, upper []byte) (iterator, error) {

@@ -294,6 +294,25 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 	return nil
 }
 
+// CheckSpace fails with a *NoSpaceError when the disk has no room for
+// Flush's write, so that a checkpoint can fail before it commits.
+func (t *Transaction) CheckSpace() error {
+	if !t.Changed() || t.p.be == nil {
+		return nil
+	}
+	need := uint64(64) // the metadata keys
+	for _, cf := range t.order {
+		c := t.cfs[cf]
+		for _, prefix := range c.prefixes {
+			pc := c.byPrefix[prefix]
+			for _, k := range pc.keys {
+				need += uint64(len(k)+len(pc.values[k].value)) + 16
+			}
+		}
+	}
+	return t.p.room(need)
+}
+
 // CheckChangelogOffset fails when next, the changelog offset this
 // transaction's state would be stored with, is lower than the one already
 // stored: the changelog is not the one the state was written against (the

@@ -28,7 +28,10 @@ func resetCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	script, err := runtime.LoadFileWith(pos[0], e.stdout, &runtime.ClientOptions{Broker: *broker, DataDir: *dataDir, Logger: log, Getenv: e.getenv})
+	// Loaded without Kafka clients (get_producer() fails), so that a
+	// script producing at load time changes nothing: this only reads the
+	// pipeline.
+	script, err := runtime.LoadFile(pos[0], e.stdout)
 	if err != nil {
 		var le *runtime.LoadError
 		if errors.As(err, &le) {
