@@ -43,9 +43,9 @@ type sessionKeeper struct {
 	mu       sync.Mutex
 	observed int                  // requests observed
 	conns    map[string]time.Time // remote address -> when closed; zero while open
-	members map[string]*memberSeen
-	groups  map[string]bool
-	client  *kgo.Client
+	members  map[string]*memberSeen
+	groups   map[string]bool
+	client   *kgo.Client
 }
 
 type memberSeen struct {
@@ -324,4 +324,3 @@ func saslMechanism(u User) sasl.Mechanism {
 	}
 	return plain.Auth{User: u.Name, Pass: u.Password}.AsMechanism()
 }
-
