@@ -183,7 +183,14 @@ func (r *runner) checkpoint(why string) error {
 			}
 		}
 	}
+	// The tasks were held ahead of their queues: what they have not
+	// processed yet needs another checkpoint.
 	r.dirty = false
+	for _, t := range tasks {
+		if t.dispatched > t.processed {
+			r.dirty = true
+		}
+	}
 	r.pending = &pendingCommit{offsets: offsets, since: start}
 	if err := r.commitPending(); err != nil {
 		return err
