@@ -29,6 +29,10 @@ func (r *runner) reload(sources []*Source) error {
 	// (the barrier drains their queues) and committed. A callback that
 	// never returns would hold the barrier forever: past the grace its
 	// thread is cancelled and the run fails.
+	if r.pending != nil {
+		// Its tasks are held until the commit goes through.
+		return errors.New("engine: reload: a checkpoint's commit is waiting for a rebalance; try again")
+	}
 	tasks := r.taskList()
 	r.watchdog = reasonReload
 	r.barrier(tasks)

@@ -61,7 +61,26 @@ type job struct {
 	// transactional outputs hold transaction markers: their records are
 	// counted by reading them (read_committed), not by end offsets.
 	transactional bool
+	// env is added to the job's environment (GOMAXPROCS=1).
+	env []string
 }
+
+// cpuBoundJob spends ~10 µs of interpreter time per message: it runs
+// with every core and with GOMAXPROCS=1, to measure how partitions
+// spread over the cores.
+const cpuBoundJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def burn(v):
+    x = 0
+    for i in range(150):
+        x += i
+    return {"id": v["id"], "x": x}
+sdf = app.dataframe(inp)
+sdf = sdf.apply(burn)
+sdf.to_topic(out)
+app.run()
+`
 
 // statefulJob counts per key in state; it runs in both guarantees.
 const statefulJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
@@ -120,6 +139,19 @@ app.run()
 		script:        strings.Replace(statefulJob, `loglevel="WARNING",`, `loglevel="WARNING", processing_guarantee="exactly-once",`, 1),
 		passing:       func(n int) int64 { return int64(n) },
 		transactional: true,
+	},
+	{
+		name:    "cpu-bound",
+		what:    "a CPU-bound `apply` (a 150-step loop in the interpreter, ~10 µs per message), every core",
+		script:  cpuBoundJob,
+		passing: func(n int) int64 { return int64(n) },
+	},
+	{
+		name:    "cpu-bound-1core",
+		what:    "the cpu-bound job with `GOMAXPROCS=1`",
+		script:  cpuBoundJob,
+		passing: func(n int) int64 { return int64(n) },
+		env:     []string{"GOMAXPROCS=1"},
 	},
 	{
 		name: "window-count",
@@ -276,7 +308,11 @@ func benchMain(args []string) error {
 		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name, stateDir)), 0o644); err != nil {
 			return err
 		}
-		r, err := measure(exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String()), *idle)
+		cmd := exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String())
+		if len(j.env) > 0 {
+			cmd.Env = append(os.Environ(), j.env...)
+		}
+		r, err := measure(cmd, *idle)
 		if err != nil {
 			return fmt.Errorf("job %s: %w", j.name, err)
 		}
@@ -295,7 +331,7 @@ func benchMain(args []string) error {
 		return fmt.Errorf("recovery: %w", err)
 	}
 	recoveries = append(recoveries, rec)
-	table := render(results, base) + renderGuarantees(results) + renderRecovery(recoveries)
+	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderRecovery(recoveries)
 	fmt.Print(table)
 	if *write != "" {
 		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)
@@ -458,6 +494,25 @@ func renderGuarantees(rs []result) string {
 	}
 	return fmt.Sprintf("\nExactly-once against at-least-once (stateful job, same run): %.2f of the throughput, %.2f× the CPU per message.\n",
 		eos.rate()/alo.rate(), eos.cpu.Seconds()/alo.cpu.Seconds())
+}
+
+// renderCores compares the CPU-bound job on every core with the same job
+// on one (GOMAXPROCS=1).
+func renderCores(rs []result, partitions int) string {
+	var all, one *result
+	for i := range rs {
+		switch rs[i].name {
+		case "cpu-bound":
+			all = &rs[i]
+		case "cpu-bound-1core":
+			one = &rs[i]
+		}
+	}
+	if all == nil || one == nil {
+		return ""
+	}
+	return fmt.Sprintf("\nCPU-bound callback, every core against GOMAXPROCS=1 (same run, %d partitions): %.2f× the throughput.\n",
+		partitions, all.rate()/one.rate())
 }
 
 const (
