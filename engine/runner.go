@@ -334,7 +334,7 @@ type runner struct {
 	dirty        bool             // messages handed to tasks since the last checkpoint
 	pending      *pendingCommit   // a checkpoint waiting for its commit
 	held         []*record.Record // messages polled while a commit is pending
-	full         []*task          // tasks whose queue is full (paused, with an overflow)
+	full         []*task          // tasks with an overflow, or paused until their queue drains
 	stopping     bool             // the final checkpoint is under way: nothing new is processed
 	joined       bool             // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
@@ -544,11 +544,19 @@ func (r *runner) dispatch(m *record.Record) {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
 		return
 	}
-	if t.full || !r.offer(t, m) {
-		t.overflow = append(t.overflow, m)
-		if !t.full {
-			t.full = true
+	if len(t.overflow) > 0 || !r.offer(t, m) {
+		// The queue is full: the message waits in order in the overflow,
+		// which refill empties into the queue as it drains. Pausing the
+		// partition is dear (librdkafka drops what it prefetched for it and
+		// refetches it after fetch.queue.backoff.ms): only a partition
+		// whose overflow outgrows overflowFactor queues is paused.
+		if len(t.overflow) == 0 {
 			r.full = append(r.full, t)
+		}
+		t.overflow = append(t.overflow, m)
+		t.overflowBytes += messageBytes(m)
+		if !t.full && (len(t.overflow) >= overflowFactor*cap(t.in) || t.overflowBytes >= overflowFactor*r.cfg.QueueBytes) {
+			t.full = true
 			if err := r.syncPause(); err != nil {
 				r.log.Warn("cannot pause a partition whose queue is full", "partition", tp.String(), "error", err.Error())
 			}
@@ -564,6 +572,10 @@ func (r *runner) dispatch(m *record.Record) {
 		}
 	}
 }
+
+// overflowFactor is how many queues' worth (in messages or bytes) a
+// task's overflow holds before its partition is paused.
+const overflowFactor = 16
 
 // offer queues m for t unless its queue is full (in count or bytes).
 func (r *runner) offer(t *task, m *record.Record) bool {
@@ -596,15 +608,23 @@ func (r *runner) refill() {
 		}
 		n := 0
 		for n < len(t.overflow) && r.offer(t, t.overflow[n]) {
+			t.overflowBytes -= messageBytes(t.overflow[n])
 			n++
 		}
 		t.overflow = t.overflow[n:]
-		if len(t.overflow) == 0 && len(t.in) <= cap(t.in)/2 && t.queuedBytes.Load() <= r.cfg.QueueBytes/2 {
-			t.full, t.overflow = false, nil
+		if len(t.overflow) > 0 {
+			kept = append(kept, t)
+			continue
+		}
+		t.overflow, t.overflowBytes = nil, 0
+		if t.full && len(t.in) <= cap(t.in)/2 && t.queuedBytes.Load() <= r.cfg.QueueBytes/2 {
+			t.full = false
 			resume = true
 			continue
 		}
-		kept = append(kept, t)
+		if t.full {
+			kept = append(kept, t)
+		}
 	}
 	r.full = kept
 	if resume {

@@ -56,9 +56,10 @@ type task struct {
 	paused     bool  // fetching is paused
 	// full: the queue is full and fetching paused until it drains
 	// below half; overflow holds, in order, what was polled meanwhile.
-	full     bool
-	overflow []*record.Record
-	release  chan struct{} // closed to release the task from a headBarrier
+	full          bool
+	overflow      []*record.Record
+	overflowBytes int64
+	release       chan struct{} // closed to release the task from a headBarrier
 
 	// committedAtAssign is the group's committed offset when the partition
 	// was assigned (record.NoOffset if none); recovery skips changelog

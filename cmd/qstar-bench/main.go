@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,6 +267,7 @@ func benchMain(args []string) error {
 	partitions := fs.Int("partitions", 8, "input partitions")
 	idle := fs.Duration("idle", 2*time.Second, "each job stops after this long without new messages")
 	write := fs.String("write", "", "rewrite the results table in this markdown `file`")
+	only := fs.String("jobs", "", "run only these comma-separated `jobs` (and the baseline; \"recovery\" for the recovery measurement); default all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -302,6 +304,9 @@ func benchMain(args []string) error {
 	}
 	results = append(results, base)
 	for _, j := range jobs {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), j.name) {
+			continue
+		}
 		out := "bench-out-" + j.name
 		script := filepath.Join(dir, j.name+".star")
 		stateDir := filepath.Join(dir, "state-"+j.name)
@@ -326,11 +331,13 @@ func benchMain(args []string) error {
 		}
 		results = append(results, r)
 	}
-	rec, err := measureRecovery(*qstar, addr, dir, *idle)
-	if err != nil {
-		return fmt.Errorf("recovery: %w", err)
+	if *only == "" || slices.Contains(strings.Split(*only, ","), "recovery") {
+		rec, err := measureRecovery(*qstar, addr, dir, *idle)
+		if err != nil {
+			return fmt.Errorf("recovery: %w", err)
+		}
+		recoveries = append(recoveries, rec)
 	}
-	recoveries = append(recoveries, rec)
 	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderRecovery(recoveries)
 	fmt.Print(table)
 	if *write != "" {
