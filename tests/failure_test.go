@@ -123,7 +123,7 @@ func TestDeadMemberMidJoin(t *testing.T) {
 
 	holder, hlog := startQstar(t, dir, "run", "holder.star", "--broker", addr)
 	holderLog = hlog
-	waitFor(t, 20*time.Second, "the first job's partitions", func() bool { return assignedSome.MatchString(holderLog.String()) })
+	waitAssigned(t, holderLog, 20*time.Second)
 
 	admin, err := kafka.NewAdmin(addr, nil, quietLogger())
 	if err != nil {
@@ -555,7 +555,7 @@ func TestReset(t *testing.T) {
 		fmt.Fprintf(&input, `{"key":"k%d","value":{"n":%d,"g":"g%d"}}`+"\n", n%4, n, n%3)
 	}
 	first, log := startQstar(t, dir, "run", "job.star", "--data-dir", "d", "--stop-when-idle", "8s")
-	waitFor(t, 20*time.Second, "the first run's partitions", func() bool { return assignedSome.MatchString(log.String()) })
+	waitAssigned(t, log, 20*time.Second)
 	// "latest" is resolved shortly after the assignment: produce after it.
 	time.Sleep(2 * time.Second)
 	qstar(t, dir, input.String(), "produce", "in", "--data-dir", "d")
@@ -585,6 +585,14 @@ func TestReset(t *testing.T) {
 		t.Fatalf("the first run wrote %d records, want 30", len(before))
 	}
 
+	dry := qstar(t, dir, "", "reset", "job.star", "--data-dir", "d", "--dry-run")
+	if !strings.Contains(dry, "topics deleted: repartition__reset--in--g, changelog__reset--repartition.in.g--default, out\n") ||
+		!strings.Contains(dry, "dry run: nothing was changed") {
+		t.Errorf("qstar reset --dry-run printed\n%s", dry)
+	}
+	if got := outputs(); !slices.Equal(got, before) {
+		t.Errorf("the dry run changed the output topic: %d records", len(got))
+	}
 	out := qstar(t, dir, "", "reset", "job.star", "--data-dir", "d")
 	for _, want := range []string{
 		`reset consumer group "reset": 1 partition(s) of in from their start`,

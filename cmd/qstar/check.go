@@ -23,11 +23,7 @@ func checkCmd(_ context.Context, e *env, args []string) error {
 	}
 	script, err := runtime.LoadFile(pos[0], e.stderr)
 	if err != nil {
-		var le *runtime.LoadError
-		if errors.As(err, &le) {
-			return errors.New(le.Msg)
-		}
-		return err
+		return scriptError(err)
 	}
 	t := runtime.TopologyOf(script)
 	switch *format {
@@ -39,4 +35,14 @@ func checkCmd(_ context.Context, e *env, args []string) error {
 		t.WriteText(e.stdout)
 	}
 	return nil
+}
+
+// scriptError is a script's load error as the user reads it:
+// "file:line:col: message", without the wrapping.
+func scriptError(err error) error {
+	var le *runtime.LoadError
+	if errors.As(err, &le) {
+		return errors.New(le.Msg)
+	}
+	return err
 }

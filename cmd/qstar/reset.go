@@ -33,11 +33,7 @@ func resetCmd(ctx context.Context, e *env, args []string) error {
 	// pipeline.
 	script, err := runtime.LoadFile(pos[0], e.stdout)
 	if err != nil {
-		var le *runtime.LoadError
-		if errors.As(err, &le) {
-			return errors.New(le.Msg)
-		}
-		return err
+		return scriptError(err)
 	}
 	defer script.Close()
 	if script.App.Run() == nil {

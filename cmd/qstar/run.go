@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,11 +51,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	}
 	script, err := runtime.LoadFileWith(pos[0], e.stdout, &runtime.ClientOptions{Broker: *broker, DataDir: *dataDir, Logger: log, Getenv: e.getenv})
 	if err != nil {
-		var le *runtime.LoadError
-		if errors.As(err, &le) {
-			return errors.New(le.Msg)
-		}
-		return err
+		return scriptError(err)
 	}
 	defer script.Close()
 	if script.App.Run() == nil {
