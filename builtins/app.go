@@ -514,7 +514,7 @@ func methodNames(m map[string]*starlark.Builtin) []string {
 func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
 	var name string
-	vd := deserializerArg{serde.JSON{}}
+	vd := deserializerArg{serde.NewJSON()}
 	kd := deserializerArg{serde.Bytes{}}
 	vs := serializerArg{serde.JSON{}}
 	ks := serializerArg{serde.Bytes{}}

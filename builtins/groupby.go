@@ -29,7 +29,7 @@ type groupBy struct {
 func sdfGroupBy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
 	var key, name starlark.Value = nil, starlark.None
-	vd := deserializerArg{serde.JSON{}}
+	vd := deserializerArg{serde.NewJSON()}
 	kd := deserializerArg{serde.JSON{}}
 	vs := serializerArg{serde.JSON{}}
 	ks := serializerArg{serde.JSON{}}

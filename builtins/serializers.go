@@ -102,10 +102,13 @@ func serdeConstructors() starlark.StringDict {
 				return nil, err
 			}
 			var d serde.Deserializer = withText
+			if _, ok := withText.(serde.JSON); ok {
+				d = serde.NewJSON() // its own key table (see serde.NewJSON)
+			}
 			switch col := column.(type) {
 			case starlark.NoneType:
 			case starlark.String:
-				d = serde.WithColumn(withText, string(col))
+				d = serde.WithColumn(d, string(col))
 			default:
 				return nil, fmt.Errorf("%s: column_name must be a str or None, not %s", b.Name(), column.Type())
 			}

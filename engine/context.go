@@ -28,6 +28,7 @@ type Context struct {
 	stdout    io.Writer             // shared by tasks; each Write is one whole line
 	buf       []byte
 	out       record.Record
+	row       Row // the row a Func is called with (see call)
 	args1     [1]starlark.Value
 	args4     [4]starlark.Value
 }
@@ -37,6 +38,17 @@ type Context struct {
 // writes).
 func NewContext(thread *starlark.Thread, p Producer, stdout io.Writer) *Context {
 	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}, metrics: &Metrics{}}
+}
+
+// call calls fn with r. The row goes to fn from the Context rather than
+// from the caller's frame: a pointer to the caller's r would move every
+// row to the heap (an allocation per message per operation).
+func (c *Context) call(fn Func, r Row) (starlark.Value, error) {
+	saved := c.row
+	c.row = r
+	v, err := fn.Call(c, &c.row)
+	c.row = saved
+	return v, err
 }
 
 const contextKey = "qstar.engine.context"

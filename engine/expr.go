@@ -58,7 +58,7 @@ func Const(v starlark.Value) *Expr {
 // Column returns x[name] for a dict-like x. A missing key is a *ColumnError
 // naming the column and pos.
 func Column(x *Expr, name string, pos string) *Expr {
-	key := starlark.String(name)
+	var key starlark.Value = starlark.String(name) // boxed once, not per lookup
 	return &Expr{
 		Desc: fmt.Sprintf("%s[%q]", x.Desc, name),
 		eval: func(c *Context, r *Row) (starlark.Value, error) {

@@ -131,14 +131,15 @@ func (t *Topic) Deserialize(m *record.Record) (Row, error) {
 // DeserializeRows decodes m into its rows: one, or several for a
 // splitting deserializer (Quix formats), or serde.ErrIgnoreMessage for a
 // message without data. The rows share the key, timestamp and headers.
-func (t *Topic) DeserializeRows(m *record.Record) ([]Row, error) {
+// They are appended to dst[:0], so a caller may reuse one slice.
+func (t *Topic) DeserializeRows(m *record.Record, dst []Row) ([]Row, error) {
 	split, ok := t.ValueDeserializer.(serde.SplitDeserializer)
 	if !ok || m.Value == nil {
 		r, err := t.Deserialize(m)
 		if err != nil {
 			return nil, err
 		}
-		return []Row{r}, nil
+		return append(dst[:0], r), nil
 	}
 	key := starlark.Value(starlark.None)
 	if m.Key != nil {
@@ -158,9 +159,9 @@ func (t *Topic) DeserializeRows(m *record.Record) ([]Row, error) {
 	if len(values) == 0 {
 		return nil, serde.ErrIgnoreMessage
 	}
-	rows := make([]Row, len(values))
-	for i, v := range values {
-		rows[i] = Row{Value: v, Key: key, Timestamp: m.Timestamp, Headers: m.Headers}
+	rows := dst[:0]
+	for _, v := range values {
+		rows = append(rows, Row{Value: v, Key: key, Timestamp: m.Timestamp, Headers: m.Headers})
 	}
 	return rows, nil
 }

@@ -84,7 +84,7 @@ func (o *applyOp) Describe() string {
 func (o *applyOp) Compose(pos string, next Step) Step {
 	if !o.expand {
 		return func(c *Context, r Row) error {
-			v, err := o.fn.Call(c, &r)
+			v, err := c.call(o.fn, r)
 			if err != nil {
 				return fail(c, "apply", pos, err)
 			}
@@ -93,7 +93,7 @@ func (o *applyOp) Compose(pos string, next Step) Step {
 		}
 	}
 	return func(c *Context, r Row) error {
-		v, err := o.fn.Call(c, &r)
+		v, err := c.call(o.fn, r)
 		if err != nil {
 			return fail(c, "apply", pos, err)
 		}
@@ -127,7 +127,7 @@ func (o *updateOp) Describe() string { return Describe(o.fn) }
 
 func (o *updateOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
-		if _, err := o.fn.Call(c, &r); err != nil {
+		if _, err := c.call(o.fn, r); err != nil {
 			return fail(c, "update", pos, err)
 		}
 		return next(c, r)
@@ -144,7 +144,7 @@ func (o *filterOp) Describe() string { return Describe(o.fn) }
 
 func (o *filterOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
-		v, err := o.fn.Call(c, &r)
+		v, err := c.call(o.fn, r)
 		if err != nil {
 			return fail(c, "filter", pos, err)
 		}
@@ -188,7 +188,7 @@ func (o *toTopicOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
 		key := r.Key
 		if o.key != nil {
-			k, err := o.key.Call(c, &r)
+			k, err := c.call(o.key, r)
 			if err != nil {
 				return fail(c, "to_topic", pos, err)
 			}
@@ -252,7 +252,7 @@ func chars(s string) starlark.Tuple {
 func Assign(column string, fn Func) Op { return &assignOp{column: starlark.String(column), fn: fn} }
 
 type assignOp struct {
-	column starlark.String
+	column starlark.Value // a String, boxed once rather than per message
 	fn     Func
 }
 
@@ -263,7 +263,7 @@ func (o *assignOp) Describe() string {
 
 func (o *assignOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
-		v, err := o.fn.Call(c, &r)
+		v, err := c.call(o.fn, r)
 		if err != nil {
 			return fail(c, "column assignment", pos, err)
 		}
@@ -282,14 +282,15 @@ func (o *assignOp) Compose(pos string, next Step) Step {
 // given order. A missing column is an error, as Python's KeyError is in
 // Quix Streams.
 func Project(columns []string) Op {
-	keys := make([]starlark.String, len(columns))
+	keys := make([]starlark.Value, len(columns))
 	for i, c := range columns {
 		keys[i] = starlark.String(c)
 	}
 	return &projectOp{keys: keys}
 }
 
-type projectOp struct{ keys []starlark.String }
+// projectOp's keys are Strings, boxed once rather than per message.
+type projectOp struct{ keys []starlark.Value }
 
 func (o *projectOp) Name() string { return "projection" }
 func (o *projectOp) Describe() string {
@@ -310,7 +311,7 @@ func (o *projectOp) Compose(pos string, next Step) Step {
 		for _, k := range o.keys {
 			v, found, err := m.Get(k)
 			if err != nil || !found {
-				return fail(c, "projection", pos, &ColumnError{Column: string(k), Value: r.Value})
+				return fail(c, "projection", pos, &ColumnError{Column: string(k.(starlark.String)), Value: r.Value})
 			}
 			_ = out.SetKey(k, v) // a new dict and a str key cannot fail
 		}
@@ -330,7 +331,7 @@ func (o *setTimestampOp) Describe() string { return Describe(o.fn) }
 
 func (o *setTimestampOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
-		v, err := o.fn.Call(c, &r)
+		v, err := c.call(o.fn, r)
 		if err != nil {
 			return fail(c, "set_timestamp", pos, err)
 		}

@@ -69,6 +69,7 @@ type task struct {
 	// owned by the task
 	processed int64 // offset of the last message fully processed; -1: none
 	err       error
+	rows      []Row // the rows of the message being processed, reused
 }
 
 // run opens and recovers the task's stores (reporting on recovered), then
@@ -144,7 +145,9 @@ func (t *task) process(m *record.Record) error {
 	c.Message = m
 	defer func() { c.Message = nil }()
 	cb := c.callbacks
-	rows, err := t.src.topic.DeserializeRows(m)
+	rows, err := t.src.topic.DeserializeRows(m, t.rows)
+	t.rows = rows
+	defer clear(rows) // the values are garbage once processed
 	if err == nil {
 		if f := t.src.topic.TimestampExtractor; f != nil {
 			for i := range rows {
@@ -172,22 +175,32 @@ func (t *task) process(m *record.Record) error {
 		return t.messageProcessed(m)
 	}
 	for _, row := range rows {
-		input := row
 		if err := t.src.step(c, row); err != nil {
-			if cb == nil || cb.OnProcessingError == nil {
+			if err := t.processingError(err, row); err != nil {
 				return err
 			}
-			skip, cbErr := cb.OnProcessingError(c, err, &input)
-			if cbErr != nil {
-				return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
-			}
-			if !skip {
-				return err
-			}
-			c.metrics.ProcessingErrors.Add(1)
 		}
 	}
 	return t.messageProcessed(m)
+}
+
+// processingError hands err, raised by the pipeline for input, to
+// on_processing_error; nil means it was skipped. (Out of process, so that
+// the pointer to input moves a row to the heap only on this path.)
+func (t *task) processingError(err error, input Row) error {
+	c, cb := t.ctx, t.ctx.callbacks
+	if cb == nil || cb.OnProcessingError == nil {
+		return err
+	}
+	skip, cbErr := cb.OnProcessingError(c, err, &input)
+	if cbErr != nil {
+		return fmt.Errorf("on_processing_error failed: %w (handling: %v)", cbErr, err)
+	}
+	if !skip {
+		return err
+	}
+	c.metrics.ProcessingErrors.Add(1)
+	return nil
 }
 
 // messageProcessed runs on_message_processed.

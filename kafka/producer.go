@@ -149,13 +149,14 @@ func (p *Producer) record(err error) {
 // Produce queues m. Key and value are copied before it returns. When
 // librdkafka's queue is full it waits for room, up to a minute.
 func (p *Producer) Produce(m *record.Record) error {
-	topic := m.Topic
 	partition := m.Partition
 	if partition < 0 {
 		partition = ckafka.PartitionAny
 	}
+	// Without a delivery channel or opaque, the client keeps neither cm
+	// nor its topic pointer past Produce: &m.Topic saves a copy.
 	cm := &ckafka.Message{
-		TopicPartition: ckafka.TopicPartition{Topic: &topic, Partition: partition},
+		TopicPartition: ckafka.TopicPartition{Topic: &m.Topic, Partition: partition},
 		Key:            m.Key,
 		Value:          m.Value,
 	}
@@ -178,7 +179,7 @@ func (p *Producer) Produce(m *record.Record) error {
 		p.outstanding.Add(-1)
 		var ke ckafka.Error
 		if !errors.As(err, &ke) || ke.Code() != ckafka.ErrQueueFull || time.Now().After(deadline) {
-			return fmt.Errorf("kafka: produce to %q: %w", topic, err)
+			return fmt.Errorf("kafka: produce to %q: %w", m.Topic, err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -22,14 +24,22 @@ import (
 // written as UTF-8, floats in shortest round-trip form with ".0" for
 // integral values and exponents written as "1e16" / "1.5e-7", NaN and
 // infinities written as null, tuples as arrays. Dict keys must be strings.
-type JSON struct{}
+//
+// The zero JSON decodes every object key into a new string. NewJSON's
+// interns them: a topic's messages repeat the same few keys, and a key
+// seen before comes back as the same boxed string without allocating.
+type JSON struct{ names *names }
+
+// NewJSON returns a JSON codec that interns object keys (see JSON); give
+// each topic its own, as its messages share their keys.
+func NewJSON() JSON { return JSON{names: &names{}} }
 
 // Name implements Serializer and Deserializer.
 func (JSON) Name() string { return "json" }
 
 // Deserialize implements Deserializer.
-func (JSON) Deserialize(b []byte) (starlark.Value, error) {
-	d := decoder{data: b}
+func (j JSON) Deserialize(b []byte) (starlark.Value, error) {
+	d := decoder{data: b, names: j.names}
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -52,8 +62,85 @@ func (JSON) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 const maxDepth = 1000
 
 type decoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	names *names // nil: keys are not interned
+}
+
+// maxNames bounds an interning table: object keys are a schema's few
+// names, and a topic whose keys are data (ids as keys) stops adding once
+// the table is full.
+const maxNames = 512
+
+// names interns object keys for concurrent decoders. Readers load an
+// immutable map; a new key replaces it with a copy (at most maxNames
+// times), so the lookups of the common case take no lock.
+type names struct {
+	m  atomic.Pointer[map[string]starlark.Value]
+	mu sync.Mutex
+}
+
+func (n *names) get(raw []byte) (starlark.Value, bool) {
+	m := n.m.Load()
+	if m == nil {
+		return nil, false
+	}
+	v, ok := (*m)[string(raw)] // a lookup by string(raw) does not allocate
+	return v, ok
+}
+
+func (n *names) add(s string, v starlark.Value) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var old map[string]starlark.Value
+	if p := n.m.Load(); p != nil {
+		old = *p
+	}
+	if len(old) >= maxNames {
+		return
+	}
+	m := make(map[string]starlark.Value, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[s] = v
+	n.m.Store(&m)
+}
+
+// key decodes an object key (d.pos at its opening quote), interned when
+// the decoder has a table and the key is plain ASCII without escapes.
+func (d *decoder) key() (starlark.Value, error) {
+	if d.names != nil {
+		if end := d.plainEnd(); end >= 0 {
+			raw := d.data[d.pos+1 : end]
+			d.pos = end + 1
+			if v, ok := d.names.get(raw); ok {
+				return v, nil
+			}
+			v := starlark.Value(starlark.String(raw))
+			d.names.add(string(raw), v)
+			return v, nil
+		}
+	}
+	s, err := d.str()
+	if err != nil {
+		return nil, err
+	}
+	return starlark.String(s), nil
+}
+
+// plainEnd returns the index of the closing quote of the string at d.pos
+// when it is printable ASCII without escapes, else -1.
+func (d *decoder) plainEnd() int {
+	for i := d.pos + 1; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			return i
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return -1
+		}
+	}
+	return -1
 }
 
 func (d *decoder) errorf(format string, args ...any) *Error {
@@ -128,7 +215,7 @@ func (d *decoder) object(depth int) (starlark.Value, error) {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errorf("expected a string key")
 		}
-		k, err := d.str()
+		k, err := d.key()
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +230,7 @@ func (d *decoder) object(depth int) (starlark.Value, error) {
 			return nil, err
 		}
 		// SetKey cannot fail: the dict is new and unfrozen, the key a string.
-		_ = dict.SetKey(starlark.String(k), v)
+		_ = dict.SetKey(k, v)
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end of input in an object")

@@ -80,6 +80,9 @@ func SerializerByName(name string) (Serializer, error) {
 // DeserializerByName returns the deserializer known by name, as in
 // app.topic(value_deserializer="json").
 func DeserializerByName(name string) (Deserializer, error) {
+	if name == "json" {
+		return NewJSON(), nil // its own key table
+	}
 	if c, ok := codecs[name]; ok {
 		return c, nil
 	}

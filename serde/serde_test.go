@@ -3,8 +3,10 @@ package serde
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -285,4 +287,61 @@ func BenchmarkJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A NewJSON codec decodes the same values as the zero JSON, and a key it
+// has seen is not allocated again.
+func TestJSONInternsKeys(t *testing.T) {
+	j := NewJSON()
+	inputs := []string{
+		`{"id":1,"customer":"c-1","nested":{"id":2}}`,
+		`{"caf\u00e9":1,"na\"me":2,"ünï":3,"id":4}`,
+		`{"id":5,"customer":"c-2","nested":{"id":6}}`,
+	}
+	for _, in := range inputs {
+		got, err := j.Deserialize([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := JSON{}.Deserialize([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if eq, err := starlark.Equal(got, want); err != nil || !eq {
+			t.Errorf("%s: NewJSON decoded %s, JSON{} %s", in, got, want)
+		}
+	}
+	msg := []byte(`{"id":1,"customer":"c-1","amount":1.5,"ok":true}`)
+	zero := testing.AllocsPerRun(100, func() { _, _ = JSON{}.Deserialize(msg) })
+	interned := testing.AllocsPerRun(100, func() { _, _ = j.Deserialize(msg) })
+	if interned > zero-8 { // 4 keys: a string and its box each
+		t.Errorf("allocations per decode: %v interned, %v without; want 8 fewer", interned, zero)
+	}
+}
+
+// Decoders sharing a NewJSON codec from several goroutines agree (run
+// with -race to check the table's publication).
+func TestJSONInternConcurrent(t *testing.T) {
+	j := NewJSON()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				in := fmt.Sprintf(`{"k%d":%d,"shared":%d}`, i%700, i, g)
+				v, err := j.Deserialize([]byte(in))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				d := v.(*starlark.Dict)
+				if got, _, _ := d.Get(starlark.String(fmt.Sprintf("k%d", i%700))); got == nil || got.String() != fmt.Sprint(i) {
+					t.Errorf("%s decoded as %s", in, v)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
 }

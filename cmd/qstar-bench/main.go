@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/qstar-dev/qstar/internal/procstats"
 	"github.com/qstar-dev/qstar/kafka"
 	"github.com/qstar-dev/qstar/record"
 )
@@ -256,6 +257,7 @@ type result struct {
 	wall       time.Duration // minus the idle wait
 	cpu        time.Duration
 	maxRSS     int64 // KiB
+	stats      procstats.Stats
 }
 
 func (r result) rate() float64 { return float64(r.messages) / r.wall.Seconds() }
@@ -267,6 +269,7 @@ func benchMain(args []string) error {
 	partitions := fs.Int("partitions", 8, "input partitions")
 	idle := fs.Duration("idle", 2*time.Second, "each job stops after this long without new messages")
 	write := fs.String("write", "", "rewrite the results table in this markdown `file`")
+	profile := fs.String("profile", "", "write each job's CPU profile to `DIR`/JOB.prof and heap profile to DIR/JOB.heap (go tool pprof)")
 	only := fs.String("jobs", "", "run only these comma-separated `jobs` (and the baseline; \"recovery\" for the recovery measurement); default all")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -293,8 +296,13 @@ func benchMain(args []string) error {
 
 	var results []result
 	var recoveries []recovery
+	statsFile := func(name string) string { return filepath.Join(dir, name+".stats.json") }
 	base, err := measure(exec.Command(self, "passthrough", "-broker", addr, "-input", "bench-input",
-		"-output", "bench-out-baseline", "-group", "bench-baseline", "-idle", idle.String()), *idle)
+		"-output", "bench-out-baseline", "-group", "bench-baseline", "-idle", idle.String(),
+		"-runtime-stats", statsFile("baseline")), *idle)
+	if err == nil {
+		base.stats, err = procstats.Read(statsFile("baseline"))
+	}
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
@@ -313,11 +321,19 @@ func benchMain(args []string) error {
 		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name, stateDir)), 0o644); err != nil {
 			return err
 		}
-		cmd := exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String())
+		cmd := exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String(),
+			"--runtime-stats", statsFile(j.name))
+		if *profile != "" {
+			cmd.Args = append(cmd.Args, "--cpuprofile", filepath.Join(*profile, j.name+".prof"),
+				"--memprofile", filepath.Join(*profile, j.name+".heap"))
+		}
 		if len(j.env) > 0 {
 			cmd.Env = append(os.Environ(), j.env...)
 		}
 		r, err := measure(cmd, *idle)
+		if err == nil {
+			r.stats, err = procstats.Read(statsFile(j.name))
+		}
 		if err != nil {
 			return fmt.Errorf("job %s: %w", j.name, err)
 		}
@@ -474,12 +490,13 @@ func cpuModel() string {
 
 func render(rs []result, base result) string {
 	var b strings.Builder
-	b.WriteString("| job | what | messages | msg/s | ratio to baseline | CPU s per 1M msgs | peak RSS |\n")
-	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| job | what | messages | msg/s | ratio to baseline | CPU s per 1M msgs | CPU ÷ baseline's | allocs per msg | GC CPU share | peak RSS |\n")
+	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.2f | %.2f | %d MiB |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %.0f%% | %d MiB |\n",
 			r.name, r.what, r.messages, r.rate(), r.rate()/base.rate(),
-			r.cpu.Seconds()*1e6/float64(r.messages), r.maxRSS/1024)
+			r.cpu.Seconds()*1e6/float64(r.messages), r.cpu.Seconds()/base.cpu.Seconds(),
+			float64(r.stats.Mallocs)/float64(r.messages), 100*r.stats.GCCPUSeconds/r.cpu.Seconds(), r.maxRSS/1024)
 	}
 	return b.String()
 }

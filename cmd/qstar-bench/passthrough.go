@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/qstar-dev/qstar/internal/procstats"
 	"github.com/qstar-dev/qstar/kafka"
 	"github.com/qstar-dev/qstar/record"
 )
@@ -22,6 +23,7 @@ func passthroughMain(args []string) error {
 	output := fs.String("output", "", "output topic")
 	group := fs.String("group", "", "consumer group")
 	idle := fs.Duration("idle", 2*time.Second, "stop after this long without messages")
+	stats := fs.String("runtime-stats", "", "write the Go runtime's counts as JSON to `FILE` at the end")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +83,9 @@ func passthroughMain(args []string) error {
 	}
 	if err := p.Close(time.Minute); err != nil {
 		return errors.Join(fmt.Errorf("close producer"), err)
+	}
+	if *stats != "" {
+		return procstats.Write(*stats)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	runtimepprof "runtime/pprof"
 
+	"github.com/qstar-dev/qstar/internal/procstats"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -30,6 +31,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	logLevel := fs.String("log-level", "", "log `LEVEL` (DEBUG, INFO, WARNING, ERROR), overriding Application(loglevel=)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` when the run ends")
+	statsFile := fs.String("runtime-stats", "", "write the Go runtime's counts (heap allocations, GC cycles, GC CPU seconds) as JSON to `FILE` when the run ends")
 	pos, err := parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -40,7 +42,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		// a sixth (docs/benchmarks.md). GOGC in the environment wins.
 		debug.SetGCPercent(400)
 	}
-	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, *statsFile)
 	if err != nil {
 		return err
 	}
@@ -75,8 +77,8 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 }
 
 // startProfiles starts CPU profiling and returns the function that stops
-// it and writes the heap profile.
-func startProfiles(cpu, mem string) (func(), error) {
+// it and writes the heap profile and the runtime's counts.
+func startProfiles(cpu, mem, stats string) (func(), error) {
 	var cpuFile *os.File
 	if cpu != "" {
 		f, err := os.Create(cpu)
@@ -99,6 +101,9 @@ func startProfiles(cpu, mem string) (func(), error) {
 				_ = runtimepprof.WriteHeapProfile(f)
 				f.Close()
 			}
+		}
+		if stats != "" {
+			_ = procstats.Write(stats)
 		}
 	}, nil
 }
