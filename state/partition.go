@@ -13,13 +13,25 @@ type Partition struct {
 	// bound of the starts of the windows stored (absent: unknown). It lets
 	// ExpireWindows skip the range scan while no window can have closed.
 	lowestStart map[string]int64
+	// storeLow is, per message-key prefix of a windowed store, a lower
+	// bound of the starts of the windows in the store itself (absent:
+	// unknown), above the last start expired. While a closed window can
+	// only be one of the transaction's own, the expiry needs no scan.
+	storeLow map[string]int64
 	// scans counts the range scans (iterators) opened, for tests of the
 	// expiry's scan skipping.
 	scans int
 }
 
 func newPartition(path string, be backend) *Partition {
-	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}}
+	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}, storeLow: map[string]int64{}}
+}
+
+// forgetWindows drops what the partition knew of its windows, for writes
+// that bypass transactions (recovery).
+func (p *Partition) forgetWindows() {
+	clear(p.lowestStart)
+	clear(p.storeLow)
 }
 
 // Close releases the partition's database (nothing for a memory store).

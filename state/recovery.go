@@ -65,6 +65,7 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		}
 		return stats, nil
 	}
+	p.forgetWindows()
 	log.Info("recovery required", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "from", offset, "to", high, "records", high-offset)
 	var wb batch
 	lastLog := time.Now()

@@ -45,6 +45,7 @@ type Transaction struct {
 	latestLoaded  bool
 	latestChanged bool
 	lowestStart   map[string]int64 // changes to Partition.lowestStart, applied by Flush
+	storeLow      map[string]int64 // changes to Partition.storeLow, applied by Flush
 }
 
 // cfCache holds one column family's changes, grouped by prefix in
@@ -58,12 +59,25 @@ type cfCache struct {
 type prefixCache struct {
 	keys   []string
 	values map[string]change
+	noops  int // values that are noop()
 }
 
+// change is a key's value as of the transaction. absent records that the
+// store has no value for the key (a read found none): deleting such a key
+// is a no-op, which neither the changelog nor the store sees. A window
+// that opens and closes within one checkpoint costs nothing there.
 type change struct {
 	value   []byte
 	deleted bool
+	absent  bool
 }
+
+func (c change) noop() bool { return c.deleted && c.absent }
+
+// compactAfter is how many no-op changes a prefix keeps before they are
+// dropped from its key list (scans of the transaction's changes, as the
+// window expiry makes per message, stay short).
+const compactAfter = 8
 
 func (t *Transaction) check() error {
 	switch t.status {
@@ -81,7 +95,16 @@ func (t *Transaction) fail(err error) error {
 }
 
 // Changed reports whether the transaction holds changes.
-func (t *Transaction) Changed() bool { return len(t.order) > 0 }
+func (t *Transaction) Changed() bool {
+	for _, c := range t.cfs {
+		for _, pc := range c.byPrefix {
+			if len(pc.keys) > pc.noops {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func (t *Transaction) lookup(cf string, prefix, key []byte) (change, bool) {
 	c := t.cfs[cf]
@@ -109,10 +132,40 @@ func (t *Transaction) put(cf string, prefix, key []byte, ch change) {
 		c.byPrefix[string(prefix)] = pc
 		c.prefixes = append(c.prefixes, string(prefix))
 	}
-	if _, ok := pc.values[string(key)]; !ok {
+	prev, ok := pc.values[string(key)]
+	if !ok {
 		pc.keys = append(pc.keys, string(key))
 	}
+	if prev.absent {
+		ch.absent = true // the store still has no value for it
+	}
+	if prev.noop() {
+		pc.noops--
+	}
 	pc.values[string(key)] = ch
+	if ch.noop() {
+		pc.noops++
+		if pc.noops > compactAfter && pc.noops > len(pc.keys)/2 {
+			pc.compact()
+		}
+	}
+}
+
+// compact drops the no-op changes: the key list holds what the changelog
+// and the store will see. (What they recorded, that the store lacks the
+// key, is lost; a read asks the store again.)
+func (pc *prefixCache) compact() {
+	kept := pc.keys[:0]
+	for _, k := range pc.keys {
+		if pc.values[k].noop() {
+			delete(pc.values, k)
+			continue
+		}
+		kept = append(kept, k)
+	}
+	clear(pc.keys[len(kept):])
+	pc.keys = kept
+	pc.noops = 0
 }
 
 // GetBytes returns the value of the full key in cf, with the
@@ -127,7 +180,11 @@ func (t *Transaction) GetBytes(cf string, prefix, key []byte) ([]byte, bool, err
 		}
 		return ch.value, true, nil
 	}
-	return t.p.get(cf, key)
+	v, ok, err := t.p.get(cf, key)
+	if err == nil && !ok && t.status == statusStarted {
+		t.put(cf, prefix, key, change{deleted: true, absent: true})
+	}
+	return v, ok, err
 }
 
 // SetBytes sets the full key (which starts with prefix) in cf. value is
@@ -227,6 +284,9 @@ func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, proce
 				pc := c.byPrefix[prefix]
 				for _, k := range pc.keys {
 					ch := pc.values[k]
+					if ch.noop() {
+						continue
+					}
 					var value []byte
 					if !ch.deleted {
 						value = ch.value
@@ -267,6 +327,9 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 			pc := c.byPrefix[prefix]
 			for _, k := range pc.keys {
 				ch := pc.values[k]
+				if ch.noop() {
+					continue
+				}
 				if ch.deleted {
 					wb.del(cf, []byte(k))
 				} else {
@@ -291,7 +354,37 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 	for prefix, low := range t.lowestStart {
 		t.p.lowestStart[prefix] = low
 	}
+	t.flushedWindows()
 	return nil
+}
+
+// flushedWindows updates Partition.storeLow once the transaction's
+// changes are in the store: its scans' findings, lowered to the starts of
+// the windows it wrote.
+func (t *Transaction) flushedWindows() {
+	for prefix, low := range t.storeLow {
+		t.p.storeLow[prefix] = low
+	}
+	c := t.cfs[CFDefault]
+	if c == nil || len(t.p.storeLow) == 0 {
+		return
+	}
+	for _, prefix := range c.prefixes {
+		low, known := t.p.storeLow[prefix]
+		if !known {
+			continue
+		}
+		pc := c.byPrefix[prefix]
+		for _, k := range pc.keys {
+			if ch := pc.values[k]; ch.deleted {
+				continue
+			}
+			if s, _, ok := parseWindowKey([]byte(prefix), []byte(k)); ok && s < low {
+				low = s
+			}
+		}
+		t.p.storeLow[prefix] = low
+	}
 }
 
 // CheckSpace fails with a *NoSpaceError when the disk has no room for

@@ -186,32 +186,9 @@ const maxWindowStart = 1 << 55
 // none is).
 func (w *WindowState) windows(startFrom, startTo int64) ([]Window, int64, error) {
 	found := map[[2]int64][]byte{}
-	next := int64(math.MaxInt64)
-	lower := windowBound(w.prefix, max(startFrom, 0))
-	upper := windowBound(w.prefix, maxWindowStart)
-	it, err := w.tx.p.iterator(CFDefault, lower, upper)
+	next, err := w.storeWindows(startFrom, startTo, found)
 	if err != nil {
 		return nil, 0, err
-	}
-	for it.Seek(lower); it.Valid(); it.Next() {
-		k := it.Key()
-		if !bytes.HasPrefix(k, w.prefix) {
-			continue
-		}
-		s, e, ok := parseWindowKey(w.prefix, k)
-		if !ok || s <= startFrom {
-			continue
-		}
-		if s > startTo {
-			next = s // keys sort by start: the first one left
-			break
-		}
-		found[[2]int64{s, e}] = append([]byte(nil), it.Value()...)
-	}
-	err = it.Err()
-	it.Close()
-	if err != nil {
-		return nil, 0, fmt.Errorf("state: scan windows: %w", err)
 	}
 	// The transaction's own changes win over the store.
 	if c := w.tx.cfs[CFDefault]; c != nil {
@@ -250,6 +227,58 @@ func (w *WindowState) windows(startFrom, startTo int64) ([]Window, int64, error)
 		return out[i].End < out[j].End
 	})
 	return out, next, nil
+}
+
+// storeWindows adds to found the windows in the store (not the
+// transaction) with startFrom < start <= startTo, and returns the lowest
+// start after startTo there (math.MaxInt64 when none is). It scans only
+// when the store can hold such a window (Partition.storeLow).
+func (w *WindowState) storeWindows(startFrom, startTo int64, found map[[2]int64][]byte) (int64, error) {
+	if low, known := w.storeLow(); known && low > startTo {
+		return low, nil
+	}
+	next := int64(math.MaxInt64)
+	lower := windowBound(w.prefix, max(startFrom, 0))
+	upper := windowBound(w.prefix, maxWindowStart)
+	it, err := w.tx.p.iterator(CFDefault, lower, upper)
+	if err != nil {
+		return 0, err
+	}
+	for it.Seek(lower); it.Valid(); it.Next() {
+		k := it.Key()
+		if !bytes.HasPrefix(k, w.prefix) {
+			continue
+		}
+		s, e, ok := parseWindowKey(w.prefix, k)
+		if !ok || s <= startFrom {
+			continue
+		}
+		if s > startTo {
+			next = s // keys sort by start: the first one left
+			break
+		}
+		found[[2]int64{s, e}] = append([]byte(nil), it.Value()...)
+	}
+	err = it.Err()
+	it.Close()
+	if err != nil {
+		return 0, fmt.Errorf("state: scan windows: %w", err)
+	}
+	// The windows found are expired by this transaction: what the store
+	// keeps after it starts at next, and at what the transaction writes.
+	if w.tx.storeLow == nil {
+		w.tx.storeLow = map[string]int64{}
+	}
+	w.tx.storeLow[string(w.prefix)] = next
+	return next, nil
+}
+
+func (w *WindowState) storeLow() (int64, bool) {
+	if low, ok := w.tx.storeLow[string(w.prefix)]; ok {
+		return low, true
+	}
+	low, ok := w.tx.p.storeLow[string(w.prefix)]
+	return low, ok
 }
 
 // Load returns a value stored for the key under name (not a window).

@@ -131,7 +131,8 @@ func TestExpiryScansOncePerClosedWindow(t *testing.T) {
 	defer p.Close()
 	def := windows.Fixed{Duration: 10, Step: 10, Agg: windows.Sum()}
 	tx := p.Begin()
-	closed := 0
+	closed, checkpoints := 0, 0
+	cl := &recorder{}
 	for ts := int64(0); ts < 1000; ts++ {
 		ws, err := tx.Windows([]byte("k"))
 		if err != nil {
@@ -141,13 +142,38 @@ func TestExpiryScansOncePerClosedWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, w := range expired {
+			if n, _ := starlark.AsInt32(w.Value); n != 10 {
+				t.Fatalf("window [%d, %d) closed with %s, want 10", w.Start, w.End, w.Value)
+			}
+		}
 		closed += len(expired)
+		if ts%50 == 49 { // a checkpoint every 5 windows
+			must(t, tx.Prepare(cl, "changelog", 0, ts))
+			must(t, tx.Flush(ts, -1))
+			tx = p.Begin()
+			checkpoints++
+		}
 	}
 	if closed != 99 {
 		t.Fatalf("%d windows closed, want 99", closed)
 	}
-	t.Logf("%d scans", p.scans)
-	if p.scans > 2*closed {
-		t.Errorf("%d scans for %d closed windows over 1000 messages", p.scans, closed)
+	// Within a checkpoint only the transaction's own windows can close:
+	// the store is scanned once per checkpoint, for the window it holds.
+	t.Logf("%d scans, %d changelog records", p.scans, len(cl.out))
+	if p.scans > checkpoints+1 {
+		t.Errorf("%d scans for %d closed windows over %d checkpoints", p.scans, closed, checkpoints)
+	}
+	// Per checkpoint: the window left open, the tombstone of the one the
+	// previous checkpoint left open, the expiration index. The windows
+	// opened and closed within a checkpoint reach neither the changelog
+	// nor the store.
+	if len(cl.out) > 3*checkpoints {
+		t.Errorf("%d changelog records over %d checkpoints, want at most 3 each", len(cl.out), checkpoints)
+	}
+	for _, r := range cl.out {
+		if s, e, ok := parseWindowKey([]byte("k"), []byte(r.key)); ok && r.value == nil && e != s+10 {
+			t.Errorf("tombstone of a window of length %d", e-s)
+		}
 	}
 }
