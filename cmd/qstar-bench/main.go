@@ -65,6 +65,9 @@ type job struct {
 	transactional bool
 	// env is added to the job's environment (GOMAXPROCS=1).
 	env []string
+	// partitions, when set, runs the job on an input of this many
+	// partitions (the same messages) instead of -partitions.
+	partitions int
 }
 
 // cpuBoundJob spends ~10 µs of interpreter time per message: it runs
@@ -84,6 +87,33 @@ sdf.to_topic(out)
 app.run()
 `
 
+// stateKeysJob keeps %[5]d state keys in all (id modulo that, under the
+// 1,000 message keys): the same work per message at every state size.
+const stateKeysJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def count(value, state):
+    k = str(value["id"] %%%% %[5]d)
+    n = state.get(k, 0) + 1
+    state.set(k, n)
+    return {"customer": value["customer"], "n": n}
+sdf = app.dataframe(inp)
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(out)
+app.run()
+`
+
+// chainJob applies %[5]d steps of a small lambda.
+const chainJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp)
+for i in range(%[5]d):
+    sdf = sdf.apply(lambda v: v)
+sdf.to_topic(out)
+app.run()
+`
+
 // statefulJob counts per key in state; it runs in both guarantees.
 const statefulJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
 inp = app.topic("%[1]s")
@@ -98,11 +128,7 @@ sdf.to_topic(out)
 app.run()
 `
 
-var jobs = []job{
-	{
-		name: "native",
-		what: "native columns: `sdf[sdf[\"amount\"] >= 10]`, two arithmetic column assignments, projection, `to_topic`",
-		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
+const nativeJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
 inp = app.topic("%[1]s")
 out = app.topic("%[2]s")
 sdf = app.dataframe(inp)
@@ -112,7 +138,15 @@ sdf["amount_cents"] = sdf["amount"] * 100
 sdf = sdf[["id", "customer", "amount", "amount_eur", "amount_cents"]]
 sdf.to_topic(out)
 app.run()
-`,
+`
+
+func all(n int) int64 { return int64(n) }
+
+var jobs = []job{
+	{
+		name:    "native",
+		what:    "native columns: `sdf[sdf[\"amount\"] >= 10]`, two arithmetic column assignments, projection, `to_topic`",
+		script:  nativeJob,
 		passing: passingAmount,
 	},
 	{
@@ -133,7 +167,7 @@ app.run()
 		name:    "stateful",
 		what:    "count per key in RocksDB state (`apply(stateful=True)`), changelog on",
 		script:  statefulJob,
-		passing: func(n int) int64 { return int64(n) },
+		passing: all,
 	},
 	{
 		name:          "stateful-eos",
@@ -146,13 +180,13 @@ app.run()
 		name:    "cpu-bound",
 		what:    "a CPU-bound `apply` (a 150-step loop in the interpreter, ~10 µs per message), every core",
 		script:  cpuBoundJob,
-		passing: func(n int) int64 { return int64(n) },
+		passing: all,
 	},
 	{
 		name:    "cpu-bound-1core",
 		what:    "the cpu-bound job with `GOMAXPROCS=1`",
 		script:  cpuBoundJob,
-		passing: func(n int) int64 { return int64(n) },
+		passing: all,
 		env:     []string{"GOMAXPROCS=1"},
 	},
 	{
@@ -194,8 +228,15 @@ sdf = app.dataframe(inp).group_by("customer").apply(total, stateful=True)
 sdf.to_topic(out)
 app.run()
 `,
-		passing: func(n int) int64 { return int64(n) },
+		passing: all,
 	},
+	{name: "state-1k", what: "1,000 state keys in all (`state.set(str(id % 1000))` under the 1,000 message keys)", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1000), passing: all},
+	{name: "state-100k", what: "the state-1k job with 100,000 state keys", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 100000), passing: all},
+	{name: "state-1m", what: "the state-1k job with 1,000,000 state keys (every message a new key at 1M messages)", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1000000), passing: all},
+	{name: "chain-1", what: "one `apply(lambda v: v)`", script: fmt.Sprintf(chainJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1), passing: all},
+	{name: "chain-10", what: "ten chained `apply(lambda v: v)`", script: fmt.Sprintf(chainJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 10), passing: all},
+	{name: "native-32p", what: "the native job on an input of 32 partitions", script: nativeJob, passing: passingAmount, partitions: 32},
+	{name: "native-256p", what: "the native job on an input of 256 partitions", script: nativeJob, passing: passingAmount, partitions: 256},
 }
 
 // passingAmount is how many input messages have amount >= 10.
@@ -318,7 +359,15 @@ func benchMain(args []string) error {
 		out := "bench-out-" + j.name
 		script := filepath.Join(dir, j.name+".star")
 		stateDir := filepath.Join(dir, "state-"+j.name)
-		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, "bench-input", out, "bench-"+j.name, stateDir)), 0o644); err != nil {
+		input := "bench-input"
+		if j.partitions > 0 {
+			input = fmt.Sprintf("bench-input-%dp", j.partitions)
+			fmt.Fprintf(os.Stderr, "producing %d messages to %d partitions\n", *n, j.partitions)
+			if err := produceInput(addr, input, *n, j.partitions, log); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, input, out, "bench-"+j.name, stateDir)), 0o644); err != nil {
 			return err
 		}
 		cmd := exec.Command(*qstar, "run", script, "--broker", addr, "--stop-when-idle", idle.String(),
@@ -354,7 +403,7 @@ func benchMain(args []string) error {
 		}
 		recoveries = append(recoveries, rec)
 	}
-	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderRecovery(recoveries)
+	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderGrowth(results, *partitions) + renderRecovery(recoveries)
 	fmt.Print(table)
 	if *write != "" {
 		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)
@@ -537,6 +586,35 @@ func renderCores(rs []result, partitions int) string {
 	}
 	return fmt.Sprintf("\nCPU-bound callback, every core against GOMAXPROCS=1 (same run, %d partitions): %.2f× the throughput.\n",
 		partitions, all.rate()/one.rate())
+}
+
+// renderGrowth compares the jobs that differ only in state size, in
+// partitions or in steps, each against its smallest variant.
+func renderGrowth(rs []result, partitions int) string {
+	byName := map[string]*result{}
+	for i := range rs {
+		byName[rs[i].name] = &rs[i]
+	}
+	var b strings.Builder
+	line := func(label, base string, others ...string) {
+		r0 := byName[base]
+		if r0 == nil {
+			return
+		}
+		var parts []string
+		for _, o := range others {
+			if r := byName[o]; r != nil {
+				parts = append(parts, fmt.Sprintf("%s %.2f of the throughput, %.2f× the CPU per message, peak RSS %d MiB", o, r.rate()/r0.rate(), r.cpu.Seconds()/r0.cpu.Seconds(), r.maxRSS/1024))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(&b, "\n%s, against %s (peak RSS %d MiB): %s.\n", label, base, r0.maxRSS/1024, strings.Join(parts, "; "))
+		}
+	}
+	line("State size (same work per message)", "state-1k", "state-100k", "state-1m")
+	line("Chained steps", "chain-1", "chain-10")
+	line(fmt.Sprintf("Partitions on one process (the native job; its row has %d)", partitions), "native", "native-32p", "native-256p")
+	return b.String()
 }
 
 const (
