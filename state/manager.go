@@ -164,6 +164,7 @@ func (m *Manager) dbOptions() *grocksdb.Options {
 	opts.SetWriteBufferSize(r.WriteBufferSize)
 	opts.SetTargetFileSizeBase(r.TargetFileSizeBase)
 	opts.SetMaxWriteBufferNumber(r.MaxWriteBufferNumber)
+	opts.SetDbWriteBufferSize(r.DBWriteBufferSize)
 	opts.SetMaxTotalWalSize(r.MaxTotalWALSize)
 	if r.DisableCompression {
 		opts.SetCompression(grocksdb.NoCompression)

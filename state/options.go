@@ -34,9 +34,13 @@ type RocksDBOptions struct {
 	WriteBufferSize      uint64 // default 64 MiB
 	TargetFileSizeBase   uint64 // default 64 MiB
 	MaxWriteBufferNumber int    // default 3
-	BlockCacheSize       uint64 // default 128 MiB, shared by the manager's databases
-	BloomBitsPerKey      float64
-	MaxTotalWALSize      uint64 // default 128 MiB
+	// DBWriteBufferSize bounds the memtables of one database (one store
+	// partition) across its column families; default 32 MiB. (Without it
+	// a partition could hold 4 column families x 3 x 64 MiB.)
+	DBWriteBufferSize uint64
+	BlockCacheSize    uint64 // default 128 MiB, shared by the manager's databases
+	BloomBitsPerKey   float64
+	MaxTotalWALSize   uint64 // default 128 MiB
 	// DisableCompression turns off LZ4 (the default compression).
 	DisableCompression bool
 }
@@ -63,6 +67,9 @@ func (o *Options) validate() error {
 	}
 	if r.MaxWriteBufferNumber == 0 {
 		r.MaxWriteBufferNumber = 3
+	}
+	if r.DBWriteBufferSize == 0 {
+		r.DBWriteBufferSize = 32 << 20
 	}
 	if r.BlockCacheSize == 0 {
 		r.BlockCacheSize = 128 << 20
