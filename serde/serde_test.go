@@ -276,6 +276,16 @@ func BenchmarkJSON(b *testing.B) {
 			}
 		}
 	})
+	b.Run("decode-interned", func(b *testing.B) { // a topic's codec (NewJSON)
+		b.ReportAllocs()
+		b.SetBytes(int64(len(msg)))
+		j := NewJSON()
+		for i := 0; i < b.N; i++ {
+			if _, err := j.Deserialize(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	v, _ := JSON{}.Deserialize(msg)
 	b.Run("encode", func(b *testing.B) {
 		b.ReportAllocs()
