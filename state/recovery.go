@@ -69,12 +69,18 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 	log.Info("recovery required", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "from", offset, "to", high, "records", high-offset)
 	var wb batch
 	lastLog := time.Now()
+	// next is the changelog offset after the records read and not yet
+	// written: it goes into the batch that writes them, once per batch
+	// rather than once per record.
+	next, records := int64(-1), 0
 	flush := func() error {
-		if wb.count() == 0 {
+		if next < 0 {
 			return nil
 		}
+		wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(next))
 		err := p.write(&wb)
 		wb.clear()
+		next, records = -1, 0
 		return err
 	}
 	err = src.Read(ctx, topic, partition, offset, func(r *record.Record) error {
@@ -105,8 +111,9 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 			}
 			stats.Applied++
 		}
-		wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(r.Offset+1))
-		if wb.count() >= 2000 {
+		next = r.Offset + 1
+		records++
+		if records >= 2000 {
 			if err := flush(); err != nil {
 				return err
 			}
