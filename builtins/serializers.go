@@ -46,16 +46,17 @@ type serdeCodec interface {
 }
 
 // serdeClasses are the serializer classes of Quix Streams, by the codec they
-// wrap.
+// wrap. Each instance gets its own codec (a JSON deserializer keeps its
+// topic's key table, serde.NewJSON).
 var serdeClasses = []struct {
 	prefix string
-	codec  serdeCodec
+	codec  func() serdeCodec
 }{
-	{"JSON", serde.JSON{}},
-	{"String", serde.String{}},
-	{"Integer", serde.Int{}},
-	{"Double", serde.Double{}},
-	{"Bytes", serde.Bytes{}},
+	{"JSON", func() serdeCodec { return serde.NewJSON() }},
+	{"String", func() serdeCodec { return serde.String{} }},
+	{"Integer", func() serdeCodec { return serde.Int{} }},
+	{"Double", func() serdeCodec { return serde.Double{} }},
+	{"Bytes", func() serdeCodec { return serde.Bytes{} }},
 }
 
 // serdeConstructors returns the builtins JSONSerializer(), JSONDeserializer(column_name=None), ...
@@ -68,7 +69,7 @@ var serdeClasses = []struct {
 func serdeConstructors() starlark.StringDict {
 	out := starlark.StringDict{}
 	for _, c := range serdeClasses {
-		codec := c.codec
+		newCodec := c.codec
 		isString := c.prefix == "String"
 		sname := c.prefix + "Serializer"
 		out[sname] = starlark.NewBuiltin(sname, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -80,7 +81,7 @@ func serdeConstructors() starlark.StringDict {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
 				return nil, err
 			}
-			s, err := withCodec(b.Name(), codec, codecName)
+			s, err := withCodec(b.Name(), newCodec(), codecName)
 			if err != nil {
 				return nil, err
 			}
@@ -97,18 +98,15 @@ func serdeConstructors() starlark.StringDict {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
 				return nil, err
 			}
-			withText, err := withCodec(b.Name(), codec, codecName)
+			withText, err := withCodec(b.Name(), newCodec(), codecName)
 			if err != nil {
 				return nil, err
 			}
 			var d serde.Deserializer = withText
-			if _, ok := withText.(serde.JSON); ok {
-				d = serde.NewJSON() // its own key table (see serde.NewJSON)
-			}
 			switch col := column.(type) {
 			case starlark.NoneType:
 			case starlark.String:
-				d = serde.WithColumn(d, string(col))
+				d = serde.WithColumn(withText, string(col))
 			default:
 				return nil, fmt.Errorf("%s: column_name must be a str or None, not %s", b.Name(), column.Type())
 			}

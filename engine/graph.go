@@ -217,7 +217,7 @@ func ChainExpr(from, to *Node) (*Expr, error) {
 		eval: func(c *Context, r *Row) (starlark.Value, error) {
 			row := *r
 			for _, fn := range fns {
-				v, err := fn.Call(c, &row)
+				v, err := c.call(fn, row)
 				if err != nil {
 					return nil, err
 				}

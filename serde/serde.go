@@ -47,26 +47,30 @@ func deserializeErr(format, msg string, args ...any) *Error {
 }
 
 // codecs maps the option names Quix Streams accepts for app.topic(...)
-// serializer arguments to the codecs. Aliases ("string", "integer") are
-// the reference's own.
-var codecs = map[string]interface {
+// serializer arguments to the codecs' constructors: each lookup gets its
+// own codec (a JSON deserializer keeps its topic's key table, NewJSON).
+// Aliases ("string", "integer") are the reference's own.
+var codecs = map[string]func() codec{
+	"json":    func() codec { return NewJSON() },
+	"bytes":   func() codec { return Bytes{} },
+	"str":     func() codec { return String{} },
+	"string":  func() codec { return String{} },
+	"int":     func() codec { return Int{} },
+	"integer": func() codec { return Int{} },
+	"double":  func() codec { return Double{} },
+}
+
+// codec is a serializer and deserializer of one format.
+type codec interface {
 	Serializer
 	Deserializer
-}{
-	"json":    JSON{},
-	"bytes":   Bytes{},
-	"str":     String{},
-	"string":  String{},
-	"int":     Int{},
-	"integer": Int{},
-	"double":  Double{},
 }
 
 // SerializerByName returns the serializer known by name, as in
 // app.topic(value_serializer="json").
 func SerializerByName(name string) (Serializer, error) {
 	if c, ok := codecs[name]; ok {
-		return c, nil
+		return c(), nil
 	}
 	switch name {
 	case "quix_timeseries":
@@ -80,11 +84,8 @@ func SerializerByName(name string) (Serializer, error) {
 // DeserializerByName returns the deserializer known by name, as in
 // app.topic(value_deserializer="json").
 func DeserializerByName(name string) (Deserializer, error) {
-	if name == "json" {
-		return NewJSON(), nil // its own key table
-	}
 	if c, ok := codecs[name]; ok {
-		return c, nil
+		return c(), nil
 	}
 	if name == "quix" {
 		return Quix{}, nil

@@ -69,18 +69,17 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 	log.Info("recovery required", "changelog", fmt.Sprintf("%s[%d]", topic, partition), "from", offset, "to", high, "records", high-offset)
 	var wb batch
 	lastLog := time.Now()
-	// next is the changelog offset after the records read and not yet
-	// written: it goes into the batch that writes them, once per batch
-	// rather than once per record.
-	next, records := int64(-1), 0
+	// records are read and not yet written; next is the changelog offset
+	// after them, written with them once per batch rather than per record.
+	next, records := int64(0), 0
 	flush := func() error {
-		if next < 0 {
+		if records == 0 {
 			return nil
 		}
 		wb.put(CFMetadata, keyChangelogOffset, EncodeInt64(next))
 		err := p.write(&wb)
 		wb.clear()
-		next, records = -1, 0
+		records = 0
 		return err
 	}
 	err = src.Read(ctx, topic, partition, offset, func(r *record.Record) error {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"io"
 	"log/slog"
@@ -368,4 +369,49 @@ func FuzzKey(f *testing.F) {
 			t.Fatalf("%q does not start with %q", k, prefix)
 		}
 	})
+}
+
+// A key the store was read not to have, then set and deleted within the
+// transaction, reaches neither the changelog nor the store; a key the
+// store has gets its tombstone.
+func TestDeleteOfAbsentKeyIsNoOp(t *testing.T) {
+	m := newManager(t)
+	p := openStore(t, m, false)
+	prefix := []byte("k")
+	kept, fresh, unread := starlark.String("kept"), starlark.String("fresh"), starlark.String("unread")
+	tx := p.Begin()
+	must(t, tx.Set(prefix, kept, starlark.MakeInt(1)))
+	must(t, tx.Prepare(nil, "", 0, 1))
+	must(t, tx.Flush(1, -1))
+
+	tx = p.Begin()
+	for _, k := range []starlark.Value{kept, fresh} {
+		if _, _, err := tx.Get(prefix, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, tx.Set(prefix, fresh, starlark.MakeInt(2)))
+	must(t, tx.Delete(prefix, fresh))
+	must(t, tx.Delete(prefix, kept))
+	must(t, tx.Set(prefix, unread, starlark.MakeInt(3)))
+	must(t, tx.Delete(prefix, unread))
+	rec := &recorder{}
+	must(t, tx.Prepare(rec, "cl", 0, 2))
+	must(t, tx.Flush(2, -1))
+	var keys []string
+	for _, r := range rec.out {
+		if r.value != nil {
+			t.Errorf("record %s has a value", r.key)
+		}
+		keys = append(keys, r.key)
+	}
+	if want := []string{`k|"kept"`, `k|"unread"`}; fmt.Sprint(keys) != fmt.Sprint(want) {
+		t.Errorf("changelog keys %v, want %v (no record for the key read absent)", keys, want)
+	}
+	tx = p.Begin()
+	for _, k := range []starlark.Value{kept, fresh, unread} {
+		if _, ok, err := tx.Get(prefix, k); err != nil || ok {
+			t.Errorf("%s: found %v, err %v; want deleted", k, ok, err)
+		}
+	}
 }

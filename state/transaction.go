@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"go.starlark.net/starlark"
@@ -351,9 +352,7 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 	if err := t.p.write(&wb); err != nil {
 		return t.fail(err)
 	}
-	for prefix, low := range t.lowestStart {
-		t.p.lowestStart[prefix] = low
-	}
+	maps.Copy(t.p.lowestStart, t.lowestStart)
 	t.flushedWindows()
 	return nil
 }
@@ -362,9 +361,7 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 // changes are in the store: its scans' findings, lowered to the starts of
 // the windows it wrote.
 func (t *Transaction) flushedWindows() {
-	for prefix, low := range t.storeLow {
-		t.p.storeLow[prefix] = low
-	}
+	maps.Copy(t.p.storeLow, t.storeLow)
 	c := t.cfs[CFDefault]
 	if c == nil || len(t.p.storeLow) == 0 {
 		return

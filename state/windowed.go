@@ -266,19 +266,8 @@ func (w *WindowState) storeWindows(startFrom, startTo int64, found map[[2]int64]
 	}
 	// The windows found are expired by this transaction: what the store
 	// keeps after it starts at next, and at what the transaction writes.
-	if w.tx.storeLow == nil {
-		w.tx.storeLow = map[string]int64{}
-	}
-	w.tx.storeLow[string(w.prefix)] = next
+	setBound(&w.tx.storeLow, w.prefix, next)
 	return next, nil
-}
-
-func (w *WindowState) storeLow() (int64, bool) {
-	if low, ok := w.tx.storeLow[string(w.prefix)]; ok {
-		return low, true
-	}
-	low, ok := w.tx.p.storeLow[string(w.prefix)]
-	return low, ok
 }
 
 // Load returns a value stored for the key under name (not a window).
@@ -306,16 +295,30 @@ func (t *Transaction) advanceLatest(ts int64) {
 
 // lowest returns the known lower bound of this key's window starts.
 func (w *WindowState) lowest() (int64, bool) {
-	if low, ok := w.tx.lowestStart[string(w.prefix)]; ok {
-		return low, true
-	}
-	low, ok := w.tx.p.lowestStart[string(w.prefix)]
-	return low, ok
+	return bound(w.tx.lowestStart, w.tx.p.lowestStart, w.prefix)
 }
 
-func (w *WindowState) setLowest(low int64) {
-	if w.tx.lowestStart == nil {
-		w.tx.lowestStart = map[string]int64{}
+func (w *WindowState) setLowest(low int64) { setBound(&w.tx.lowestStart, w.prefix, low) }
+
+// storeLow returns the known lower bound of the starts of this key's
+// windows in the store itself (Partition.storeLow).
+func (w *WindowState) storeLow() (int64, bool) {
+	return bound(w.tx.storeLow, w.tx.p.storeLow, w.prefix)
+}
+
+// bound reads a per-key bound: the transaction's, else the partition's.
+func bound(tx, p map[string]int64, prefix []byte) (int64, bool) {
+	if v, ok := tx[string(prefix)]; ok {
+		return v, true
 	}
-	w.tx.lowestStart[string(w.prefix)] = low
+	v, ok := p[string(prefix)]
+	return v, ok
+}
+
+// setBound sets a per-key bound in a transaction's map of changes.
+func setBound(m *map[string]int64, prefix []byte, v int64) {
+	if *m == nil {
+		*m = map[string]int64{}
+	}
+	(*m)[string(prefix)] = v
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,5 +44,19 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if strings.Contains(got, "old") {
 		t.Errorf("the old table was not replaced:\n%s", got)
+	}
+}
+
+// Every job's script fills in cleanly: the templates are formatted twice
+// (withParam, then per run), and a stray % would garble a script.
+func TestJobScriptsRender(t *testing.T) {
+	for _, j := range jobs {
+		got := fmt.Sprintf(j.script, "in-topic", "out-topic", "the-group", "/state")
+		if strings.Contains(got, "%!") || !strings.Contains(got, `app.topic("in-topic")`) || !strings.Contains(got, `"the-group"`) {
+			t.Errorf("job %s renders as:\n%s", j.name, got)
+		}
+	}
+	if got := fmt.Sprintf(stateKeysJob(1000), "i", "o", "g", "d"); !strings.Contains(got, `k = str(value["id"] % 1000)`) {
+		t.Errorf("stateKeysJob(1000) renders as:\n%s", got)
 	}
 }

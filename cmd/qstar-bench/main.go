@@ -87,13 +87,13 @@ sdf.to_topic(out)
 app.run()
 `
 
-// stateKeysJob keeps %[5]d state keys in all (id modulo that, under the
-// 1,000 message keys): the same work per message at every state size.
-const stateKeysJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+// stateJob counts in state under the state key %[5]s, a Starlark
+// expression of value (fill it with withParam).
+const stateJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
 inp = app.topic("%[1]s")
 out = app.topic("%[2]s")
 def count(value, state):
-    k = str(value["id"] %%%% %[5]d)
+    k = %[5]s
     n = state.get(k, 0) + 1
     state.set(k, n)
     return {"customer": value["customer"], "n": n}
@@ -103,27 +103,30 @@ sdf.to_topic(out)
 app.run()
 `
 
-// chainJob applies %[5]d steps of a small lambda.
+// withParam fills a job template's %[5]s with param and leaves the
+// topics, group and state directory (%[1]s to %[4]s) for the run.
+func withParam(script string, param any) string {
+	p := strings.ReplaceAll(fmt.Sprint(param), "%", "%%")
+	return fmt.Sprintf(script, "%[1]s", "%[2]s", "%[3]s", "%[4]s", p)
+}
+
+// statefulJob counts per message key in state; it runs in both
+// guarantees.
+var statefulJob = withParam(stateJob, `"n"`)
+
+// stateKeysJob keeps n state keys in all (id modulo n, under the 1,000
+// message keys): the same work per message at every state size.
+func stateKeysJob(n int) string {
+	return withParam(stateJob, fmt.Sprintf(`str(value["id"] %% %d)`, n))
+}
+
+// chainJob applies %[5]s steps of a small lambda.
 const chainJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
 inp = app.topic("%[1]s")
 out = app.topic("%[2]s")
 sdf = app.dataframe(inp)
-for i in range(%[5]d):
+for i in range(%[5]s):
     sdf = sdf.apply(lambda v: v)
-sdf.to_topic(out)
-app.run()
-`
-
-// statefulJob counts per key in state; it runs in both guarantees.
-const statefulJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
-inp = app.topic("%[1]s")
-out = app.topic("%[2]s")
-def count(value, state):
-    n = state.get("n", 0) + 1
-    state.set("n", n)
-    return {"customer": value["customer"], "n": n}
-sdf = app.dataframe(inp)
-sdf = sdf.apply(count, stateful=True)
 sdf.to_topic(out)
 app.run()
 `
@@ -230,11 +233,11 @@ app.run()
 `,
 		passing: all,
 	},
-	{name: "state-1k", what: "1,000 state keys in all (`state.set(str(id % 1000))` under the 1,000 message keys)", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1000), passing: all},
-	{name: "state-100k", what: "the state-1k job with 100,000 state keys", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 100000), passing: all},
-	{name: "state-1m", what: "the state-1k job with 1,000,000 state keys (every message a new key at 1M messages)", script: fmt.Sprintf(stateKeysJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1000000), passing: all},
-	{name: "chain-1", what: "one `apply(lambda v: v)`", script: fmt.Sprintf(chainJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 1), passing: all},
-	{name: "chain-10", what: "ten chained `apply(lambda v: v)`", script: fmt.Sprintf(chainJob, "%[1]s", "%[2]s", "%[3]s", "%[4]s", 10), passing: all},
+	{name: "state-1k", what: "1,000 state keys in all (`state.set(str(id % 1000))` under the 1,000 message keys)", script: stateKeysJob(1000), passing: all},
+	{name: "state-100k", what: "the state-1k job with 100,000 state keys", script: stateKeysJob(100000), passing: all},
+	{name: "state-1m", what: "the state-1k job with 1,000,000 state keys (every message a new key at 1M messages)", script: stateKeysJob(1000000), passing: all},
+	{name: "chain-1", what: "one `apply(lambda v: v)`", script: withParam(chainJob, 1), passing: all},
+	{name: "chain-10", what: "ten chained `apply(lambda v: v)`", script: withParam(chainJob, 10), passing: all},
 	{name: "native-32p", what: "the native job on an input of 32 partitions", script: nativeJob, passing: passingAmount, partitions: 32},
 	{name: "native-256p", what: "the native job on an input of 256 partitions", script: nativeJob, passing: passingAmount, partitions: 256},
 }
