@@ -166,6 +166,10 @@ func (m *Manager) dbOptions() *grocksdb.Options {
 	opts.SetMaxWriteBufferNumber(r.MaxWriteBufferNumber)
 	opts.SetDbWriteBufferSize(r.DBWriteBufferSize)
 	opts.SetMaxTotalWalSize(r.MaxTotalWALSize)
+	// A bloom filter of whole keys in each memtable: a state.get of a key
+	// the store lacks (every new key) skips the memtables' skip lists.
+	opts.SetMemTablePrefixBloomSizeRatio(0.05)
+	opts.SetMemtableWholeKeyFiltering(true)
 	if r.DisableCompression {
 		opts.SetCompression(grocksdb.NoCompression)
 	} else {

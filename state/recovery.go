@@ -21,6 +21,10 @@ type ChangelogSource interface {
 	Read(ctx context.Context, topic string, partition int32, from int64, fn func(*record.Record) error) error
 }
 
+// recoveryBatch is how many changelog records recovery applies to RocksDB
+// in one write batch, with the changelog offset after them.
+const recoveryBatch = 2000
+
 // NoCommit is the committed offset of a partition whose group never
 // committed (librdkafka's OFFSET_INVALID).
 const NoCommit = record.NoOffset
@@ -112,7 +116,7 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		}
 		next = r.Offset + 1
 		records++
-		if records >= 2000 {
+		if records >= recoveryBatch {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +260,35 @@ func TestRecover(t *testing.T) {
 	cl.records = append(cl.records[:0:0], cl.records...)
 	if stats, _ := p.Recover(context.Background(), cl, "cl", 0, 6, quiet()); stats.Applied+stats.Skipped != 0 {
 		t.Errorf("second recovery did %+v", stats)
+	}
+}
+
+// TestRecoverManyBatches replays a changelog of several write batches
+// and finds every record applied in order: a later record of a key wins,
+// and the offset is past the last.
+func TestRecoverManyBatches(t *testing.T) {
+	p := openStore(t, newManager(t), false)
+	n := 3*recoveryBatch + 7
+	cl := &memChangelog{}
+	for i := 0; i < n; i++ {
+		cl.records = append(cl.records, rec(int64(i), fmt.Sprintf("k|%d", i%(recoveryBatch+1)), strconv.Itoa(i), ""))
+	}
+	stats, err := p.Recover(context.Background(), cl, "cl", 0, 0, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Applied != int64(n) {
+		t.Errorf("applied %d, want %d", stats.Applied, n)
+	}
+	for k := 0; k <= recoveryBatch; k++ {
+		last := k + (n-1-k)/(recoveryBatch+1)*(recoveryBatch+1)
+		got, ok, err := p.get(CFDefault, []byte(fmt.Sprintf("k|%d", k)))
+		if err != nil || !ok || string(got) != strconv.Itoa(last) {
+			t.Fatalf("k|%d = %q %v %v, want %d", k, got, ok, err, last)
+		}
+	}
+	if off, _, _ := p.ChangelogOffset(); off != int64(n) {
+		t.Errorf("changelog offset %d, want %d", off, n)
 	}
 }
 

@@ -120,6 +120,25 @@ func stateKeysJob(n int) string {
 	return withParam(stateJob, fmt.Sprintf(`str(value["id"] %% %d)`, n))
 }
 
+// wideStateJob writes 10 state keys per message, each under the state key
+// %[5]s, a Starlark expression of value and j (0 .. 9): 1M messages reach
+// 10M keys.
+const wideStateJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+def count(value, state):
+    n = 0
+    for j in range(10):
+        k = %[5]s
+        n = state.get(k, 0) + 1
+        state.set(k, n)
+    return {"customer": value["customer"], "n": n}
+sdf = app.dataframe(inp)
+sdf = sdf.apply(count, stateful=True)
+sdf.to_topic(out)
+app.run()
+`
+
 // chainJob applies %[5]s steps of a small lambda.
 const chainJob = `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING")
 inp = app.topic("%[1]s")
@@ -236,6 +255,8 @@ app.run()
 	{name: "state-1k", what: "1,000 state keys in all (`state.set(str(id % 1000))` under the 1,000 message keys)", script: stateKeysJob(1000), passing: all},
 	{name: "state-100k", what: "the state-1k job with 100,000 state keys", script: stateKeysJob(100000), passing: all},
 	{name: "state-1m", what: "the state-1k job with 1,000,000 state keys (every message a new key at 1M messages)", script: stateKeysJob(1000000), passing: all},
+	{name: "state10-10k", what: "10 state writes per message (`str(j)` for j in 0..9 under the 1,000 message keys): 10,000 state keys in all", script: withParam(wideStateJob, "str(j)"), passing: all},
+	{name: "state10-10m", what: "the state10-10k job with a new state key per write (`str(id * 10 + j)`): 10,000,000 state keys at 1M messages", script: withParam(wideStateJob, `str(value["id"] * 10 + j)`), passing: all},
 	{name: "chain-1", what: "one `apply(lambda v: v)`", script: withParam(chainJob, 1), passing: all},
 	{name: "chain-10", what: "ten chained `apply(lambda v: v)`", script: withParam(chainJob, 10), passing: all},
 	{name: "native-32p", what: "the native job on an input of 32 partitions", script: nativeJob, passing: passingAmount, partitions: 32},
@@ -400,7 +421,7 @@ func benchMain(args []string) error {
 		results = append(results, r)
 	}
 	if *only == "" || slices.Contains(strings.Split(*only, ","), "recovery") {
-		rec, err := measureRecovery(*qstar, addr, dir, *idle)
+		rec, err := measureRecovery(*qstar, addr, dir, *idle, *profile)
 		if err != nil {
 			return fmt.Errorf("recovery: %w", err)
 		}
@@ -615,6 +636,7 @@ func renderGrowth(rs []result, partitions int) string {
 		}
 	}
 	line("State size (same work per message)", "state-1k", "state-100k", "state-1m")
+	line("State size, 10 writes per message", "state10-10k", "state10-10m")
 	line("Chained steps", "chain-1", "chain-10")
 	line(fmt.Sprintf("Partitions on one process (the native job; its row has %d)", partitions), "native", "native-32p", "native-256p")
 	return b.String()
@@ -653,8 +675,9 @@ var finished = regexp.MustCompile(`msg="finished recovering" changelog=\S+ appli
 // measureRecovery runs recoveryJob to build a changelog of one record per
 // input message, deletes its state, runs it again (no new input) and reads
 // the restore figures from its log; then times a raw parallel read of the
-// same changelog partitions with the reader recovery uses.
-func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, error) {
+// same changelog partitions with the reader recovery uses. With profile
+// set, the restoring run writes its CPU profile there as recovery.prof.
+func measureRecovery(qstar, addr, dir string, idle time.Duration, profile string) (recovery, error) {
 	var rec recovery
 	stateDir := filepath.Join(dir, "state-recovery")
 	script := filepath.Join(dir, "recovery.star")
@@ -669,6 +692,9 @@ func measureRecovery(qstar, addr, dir string, idle time.Duration) (recovery, err
 	}
 	// The job logs at WARNING; the recovery figures are INFO.
 	cmd := exec.Command(qstar, "run", script, "--broker", addr, "--stop-when-idle", "1s", "--log-level", "INFO")
+	if profile != "" {
+		cmd.Args = append(cmd.Args, "--cpuprofile", filepath.Join(profile, "recovery.prof"))
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
