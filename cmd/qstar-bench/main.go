@@ -256,6 +256,7 @@ app.run()
 	{name: "state-100k", what: "the state-1k job with 100,000 state keys", script: stateKeysJob(100000), passing: all},
 	{name: "state-1m", what: "the state-1k job with 1,000,000 state keys (every message a new key at 1M messages)", script: stateKeysJob(1000000), passing: all},
 	{name: "state10-10k", what: "10 state writes per message (`str(j)` for j in 0..9 under the 1,000 message keys): 10,000 state keys in all", script: withParam(wideStateJob, "str(j)"), passing: all},
+	{name: "state10-1m", what: "the state10-10k job with 1,000,000 state keys (`str((id * 10 + j) % 1000000)`): as many distinct writes per checkpoint as state10-10m", script: withParam(wideStateJob, `str((value["id"] * 10 + j) % 1000000)`), passing: all},
 	{name: "state10-10m", what: "the state10-10k job with a new state key per write (`str(id * 10 + j)`): 10,000,000 state keys at 1M messages", script: withParam(wideStateJob, `str(value["id"] * 10 + j)`), passing: all},
 	{name: "chain-1", what: "one `apply(lambda v: v)`", script: withParam(chainJob, 1), passing: all},
 	{name: "chain-10", what: "ten chained `apply(lambda v: v)`", script: withParam(chainJob, 10), passing: all},
@@ -334,7 +335,7 @@ func benchMain(args []string) error {
 	partitions := fs.Int("partitions", 8, "input partitions")
 	idle := fs.Duration("idle", 2*time.Second, "each job stops after this long without new messages")
 	write := fs.String("write", "", "rewrite the results table in this markdown `file`")
-	profile := fs.String("profile", "", "write each job's CPU profile to `DIR`/JOB.prof and heap profile to DIR/JOB.heap (go tool pprof)")
+	profile := fs.String("profile", "", "write each job's CPU profile to `DIR`/JOB.prof and heap profile to DIR/JOB.heap, and the restoring run's CPU profile to DIR/recovery.prof (go tool pprof)")
 	only := fs.String("jobs", "", "run only these comma-separated `jobs` (and the baseline; \"recovery\" for the recovery measurement); default all")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -636,7 +637,7 @@ func renderGrowth(rs []result, partitions int) string {
 		}
 	}
 	line("State size (same work per message)", "state-1k", "state-100k", "state-1m")
-	line("State size, 10 writes per message", "state10-10k", "state10-10m")
+	line("State size, 10 writes per message", "state10-10k", "state10-1m", "state10-10m")
 	line("Chained steps", "chain-1", "chain-10")
 	line(fmt.Sprintf("Partitions on one process (the native job; its row has %d)", partitions), "native", "native-32p", "native-256p")
 	return b.String()
