@@ -41,7 +41,9 @@ type AppConfig struct {
 	AutoCreateTopics    bool
 	ConsumerPollTimeout time.Duration
 	StateDir            string // "" when not given (runtime: Quix__State__Dir, then "state")
-	UseChangelogTopics  bool
+	// RocksDB is rocksdb_options=; nil when not given (the defaults).
+	RocksDB            *RocksDBOptions
+	UseChangelogTopics bool
 	// Error callbacks; nil when not given.
 	OnConsumerError    starlark.Callable
 	OnProcessingError  starlark.Callable
@@ -64,7 +66,7 @@ type StoreSpec struct {
 //	Application(*, broker_address=None, quix_sdk_token=None, consumer_group=None, auto_offset_reset="latest",
 //	            commit_interval=5.0, consumer_extra_config=None, producer_extra_config=None,
 //	            loglevel="INFO", auto_create_topics=True, consumer_poll_timeout=1.0,
-//	            state_dir="state", use_changelog_topics=True, on_consumer_error=None,
+//	            state_dir="state", rocksdb_options=None, use_changelog_topics=True, on_consumer_error=None,
 //	            on_processing_error=None, on_producer_error=None, on_message_processed=None,
 //	            processing_guarantee="at-least-once")
 type Application struct {
@@ -183,6 +185,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		broker, group, token                              starlark.Value = starlark.None, starlark.None, starlark.None
 		offsetReset                                                      = "latest"
 		commitInterval                                    starlark.Value = starlark.Float(5.0)
+		rocksdb                                           starlark.Value = starlark.None
 		consumerX, producerX                              starlark.Value = starlark.None, starlark.None
 		loglevel                                          starlark.Value = starlark.String("INFO")
 		autoCreate                                                       = true
@@ -225,6 +228,7 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		"auto_create_topics?", &autoCreate,
 		"consumer_poll_timeout?", &pollTimeout,
 		"state_dir?", &stateDir,
+		"rocksdb_options?", &rocksdb,
 		"use_changelog_topics?", &useChangelogs,
 		"on_consumer_error?", &onConsumer,
 		"on_processing_error?", &onProcessing,
@@ -295,6 +299,13 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, fmt.Errorf("%s: loglevel must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL or None, not %q", b.Name(), c.Loglevel)
 	}
 	c.AutoCreateTopics = autoCreate
+	switch o := rocksdb.(type) {
+	case *RocksDBOptions:
+		c.RocksDB = o
+	case starlark.NoneType:
+	default:
+		return nil, fmt.Errorf("%s: rocksdb_options must be a RocksDBOptions or None, not %s", b.Name(), rocksdb.Type())
+	}
 	if c.StateDir, err = optString(b.Name(), "state_dir", stateDir); err != nil {
 		return nil, err
 	}

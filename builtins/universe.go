@@ -24,6 +24,7 @@ func Predeclared() starlark.StringDict {
 		"message_key":      starlark.NewBuiltin("message_key", messageKey),
 		"TopicConfig":      starlark.NewBuiltin("TopicConfig", NewTopicConfig),
 		"ConnectionConfig": starlark.NewBuiltin("ConnectionConfig", NewConnectionConfig),
+		"RocksDBOptions":   starlark.NewBuiltin("RocksDBOptions", NewRocksDBOptions),
 		// Names Python apps import for type annotations; they cannot be
 		// constructed in a script.
 		"State":              typeOnly("State", "State objects are passed to stateful callbacks (stateful=True)"),

@@ -21,7 +21,7 @@ import (
 var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "StringSerializer",
 	"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
 	"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
-	"message_key", "State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig",
+	"message_key", "State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig", "RocksDBOptions",
 	"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer"}
 
 // importModules are the Python modules a script may import, for one load:

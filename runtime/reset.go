@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -89,7 +88,7 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 	if embedded {
 		del = append(slices.Clone(internal), outputs...)
 	}
-	groupDir := filepath.Join(stateDir, group)
+	groupDirs := stateOptions(cfg, stateDir, group).GroupDirs()
 
 	where := "the embedded broker in " + cmp.Or(opts.DataDir, DefaultDataDir)
 	if !embedded {
@@ -101,7 +100,7 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 	if !embedded && len(outputs) > 0 {
 		fmt.Fprintf(w, "  output topics kept: %s\n", strings.Join(outputs, ", "))
 	}
-	fmt.Fprintf(w, "  state directory removed: %s\n", groupDir)
+	fmt.Fprintf(w, "  state directory removed: %s\n", strings.Join(groupDirs, ", "))
 	if opts.DryRun {
 		fmt.Fprintln(w, "dry run: nothing was changed")
 		return nil
@@ -174,11 +173,13 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(groupDir); err == nil {
-		if err := os.RemoveAll(groupDir); err != nil {
-			return fmt.Errorf("remove the state directory: %w", err)
+	for _, dir := range groupDirs {
+		if _, err := os.Stat(dir); err == nil {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("remove the state directory: %w", err)
+			}
+			fmt.Fprintf(w, "removed %s\n", dir)
 		}
-		fmt.Fprintf(w, "removed %s\n", groupDir)
 	}
 	return nil
 }

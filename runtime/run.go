@@ -326,7 +326,7 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 	if dir == "" {
 		dir = getenv(EnvStateDir)
 	}
-	m, err := state.NewManager(state.Options{Dir: dir, Group: group}, cfg.UseChangelogTopics, log)
+	m, err := state.NewManager(stateOptions(cfg, dir, group), cfg.UseChangelogTopics, log)
 	if err != nil {
 		return nil, err
 	}
@@ -637,4 +637,14 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// stateOptions are the state manager's options for the application:
+// dir, group and its rocksdb_options.
+func stateOptions(cfg builtins.AppConfig, dir, group string) state.Options {
+	opts := state.Options{Dir: dir, Group: group}
+	if cfg.RocksDB != nil {
+		cfg.RocksDB.Apply(&opts)
+	}
+	return opts
 }

@@ -148,15 +148,20 @@ func (m *Manager) Clear() error {
 		m.mu.Unlock()
 		return nil
 	}
-	dir := filepath.Join(m.opts.Dir, m.opts.Group)
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("state: clear %s: %w", dir, err)
+	for _, dir := range m.opts.GroupDirs() {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("state: clear %s: %w", dir, err)
+		}
+		m.log.Info("cleared the state directory", "path", dir)
 	}
-	m.log.Info("cleared the state directory", "path", dir)
 	return nil
 }
 
-func (m *Manager) dbOptions() *grocksdb.Options {
+// dbOptions returns the options of the database at path. A WAL or log
+// directory set in the options holds a directory per database under it,
+// at the database's path relative to the state directory, so that two
+// partitions' logs never share one.
+func (m *Manager) dbOptions(path string) (*grocksdb.Options, error) {
 	r := m.opts.RocksDB
 	opts := grocksdb.NewDefaultOptions()
 	opts.SetCreateIfMissing(true)
@@ -170,14 +175,30 @@ func (m *Manager) dbOptions() *grocksdb.Options {
 	// the store lacks (every new key) skips the memtables' skip lists.
 	opts.SetMemTablePrefixBloomSizeRatio(0.05)
 	opts.SetMemtableWholeKeyFiltering(true)
-	if r.DisableCompression {
-		opts.SetCompression(grocksdb.NoCompression)
-	} else {
-		opts.SetCompression(grocksdb.LZ4Compression)
+	opts.SetCompression(Compressions[r.Compression])
+	opts.SetEnablePipelinedWrite(r.EnablePipelinedWrite)
+	rel, err := filepath.Rel(m.opts.Dir, path)
+	if err != nil {
+		opts.Destroy()
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	for _, d := range []struct {
+		dir string
+		set func(string)
+	}{{r.WALDir, opts.SetWalDir}, {r.DBLogDir, opts.SetDbLogDir}} {
+		if d.dir == "" {
+			continue
+		}
+		dir := filepath.Join(d.dir, rel)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		d.set(dir)
 	}
 	bbto := grocksdb.NewDefaultBlockBasedTableOptions()
 	bbto.SetBlockCache(m.cache)
 	bbto.SetFilterPolicy(grocksdb.NewBloomFilter(r.BloomBitsPerKey))
 	opts.SetBlockBasedTableFactory(bbto)
-	return opts
+	return opts, nil
 }

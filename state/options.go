@@ -1,8 +1,13 @@
 package state
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"time"
+
+	"github.com/linxGnu/grocksdb"
 )
 
 // DefaultDir is the state directory when none is given, as Quix Streams'.
@@ -16,7 +21,8 @@ type Options struct {
 	// Group is the consumer group: stores live under Dir/Group.
 	Group string
 	// OpenRetries is how many times opening a database locked by another
-	// process is retried; default 10, as Quix Streams.
+	// process is retried; default 10, as Quix Streams; negative: none
+	// (RocksDBOptions(open_max_retries=0)).
 	OpenRetries int
 	// OpenBackoff is the wait between those retries; default 3s.
 	OpenBackoff time.Duration
@@ -41,8 +47,39 @@ type RocksDBOptions struct {
 	BlockCacheSize    uint64 // default 128 MiB, shared by the manager's databases
 	BloomBitsPerKey   float64
 	MaxTotalWALSize   uint64 // default 128 MiB
-	// DisableCompression turns off LZ4 (the default compression).
-	DisableCompression bool
+	// Compression is the table files' compression, by Quix Streams'
+	// names (Compressions); default "lz4".
+	Compression string
+	// EnablePipelinedWrite is RocksDB's enable_pipelined_write.
+	EnablePipelinedWrite bool
+	// WALDir and DBLogDir put the write-ahead log and RocksDB's info log
+	// elsewhere than the database directory; default there.
+	WALDir, DBLogDir string
+}
+
+// Compressions are the compression types RocksDBOptions(compression_type=)
+// takes, as Quix Streams names them.
+var Compressions = map[string]grocksdb.CompressionType{
+	"none":   grocksdb.NoCompression,
+	"snappy": grocksdb.SnappyCompression,
+	"zlib":   grocksdb.ZLibCompression,
+	"bz2":    grocksdb.Bz2Compression,
+	"lz4":    grocksdb.LZ4Compression,
+	"lz4hc":  grocksdb.LZ4HCCompression,
+	"zstd":   grocksdb.ZSTDCompression,
+}
+
+// GroupDirs returns the directories that hold the group's stores: Dir/Group,
+// and Group under RocksDB.WALDir and RocksDB.DBLogDir when they are set.
+// Deleting them all deletes the group's state.
+func (o Options) GroupDirs() []string {
+	dirs := []string{filepath.Join(cmp.Or(o.Dir, DefaultDir), o.Group)}
+	for _, d := range []string{o.RocksDB.WALDir, o.RocksDB.DBLogDir} {
+		if d != "" {
+			dirs = append(dirs, filepath.Join(d, o.Group))
+		}
+	}
+	return dirs
 }
 
 func (o *Options) validate() error {
@@ -52,8 +89,11 @@ func (o *Options) validate() error {
 	if o.Dir == "" {
 		o.Dir = DefaultDir
 	}
-	if o.OpenRetries <= 0 {
+	switch {
+	case o.OpenRetries == 0:
 		o.OpenRetries = 10
+	case o.OpenRetries < 0:
+		o.OpenRetries = 0
 	}
 	if o.OpenBackoff <= 0 {
 		o.OpenBackoff = 3 * time.Second
@@ -79,6 +119,12 @@ func (o *Options) validate() error {
 	}
 	if r.MaxTotalWALSize == 0 {
 		r.MaxTotalWALSize = 128 << 20
+	}
+	if r.Compression == "" {
+		r.Compression = "lz4"
+	}
+	if _, ok := Compressions[r.Compression]; !ok {
+		return fmt.Errorf("state: unknown compression %q (one of none, snappy, zlib, bz2, lz4, lz4hc, zstd)", r.Compression)
 	}
 	return nil
 }

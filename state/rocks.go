@@ -40,7 +40,10 @@ func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 	if err := space.check(0); err != nil {
 		return nil, err
 	}
-	opts := m.dbOptions()
+	opts, err := m.dbOptions(path)
+	if err != nil {
+		return nil, err
+	}
 	names := append([]string(nil), cfNames...)
 	if existing, err := grocksdb.ListColumnFamilies(opts, path); err == nil {
 		for _, n := range existing {
@@ -56,7 +59,6 @@ func openRocks(path string, cfNames []string, m *Manager) (*rocks, error) {
 	var (
 		db      *grocksdb.DB
 		handles []*grocksdb.ColumnFamilyHandle
-		err     error
 	)
 	for attempt := 0; ; attempt++ {
 		db, handles, err = grocksdb.OpenDbColumnFamilies(opts, path, names, cfOpts)
