@@ -2,13 +2,11 @@ package builtins
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
-
-	"github.com/qstar-dev/qstar/state"
 )
 
 // RocksDBOptions is the script's RocksDBOptions, Quix Streams 2.5.1's
@@ -27,11 +25,21 @@ import (
 // partition, so that memory stays bounded; and dumps= and loads= take
 // only None, since state is always JSON (Quix Streams' default).
 type RocksDBOptions struct {
-	rocks   state.RocksDBOptions
-	retries int // open_max_retries: 0 means none
-	backoff time.Duration
-	attrs   starlark.StringDict // the arguments, defaults filled in
+	WriteBufferSize, TargetFileSizeBase, BlockCacheSize, MaxTotalWALSize uint64
+	MaxWriteBufferNumber, BloomBitsPerKey                                int
+	EnablePipelinedWrite                                                 bool
+	// Compression is one of RocksDBCompressions.
+	Compression string
+	// WALDir and DBLogDir are "" when not given.
+	WALDir, DBLogDir string
+	// OpenMaxRetries is open_max_retries: 0 means no retry.
+	OpenMaxRetries   int
+	OpenRetryBackoff time.Duration
+	attrs            starlark.StringDict // the arguments, defaults filled in
 }
+
+// RocksDBCompressions are the compression_type names, Quix Streams'.
+var RocksDBCompressions = []string{"none", "snappy", "zlib", "bz2", "lz4", "lz4hc", "zstd"}
 
 var (
 	_ starlark.Value    = (*RocksDBOptions)(nil)
@@ -83,13 +91,8 @@ func NewRocksDBOptions(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if retries < 0 {
 		return nil, fmt.Errorf("%s: open_max_retries must be 0 or more, not %d", b.Name(), retries)
 	}
-	if _, ok := state.Compressions[compression]; !ok {
-		names := make([]string, 0, len(state.Compressions))
-		for n := range state.Compressions {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("%s: compression_type must be one of %s, not %q", b.Name(), strings.Join(names, ", "), compression)
+	if !slices.Contains(RocksDBCompressions, compression) {
+		return nil, fmt.Errorf("%s: compression_type must be one of %s, not %q", b.Name(), strings.Join(RocksDBCompressions, ", "), compression)
 	}
 	for name, v := range map[string]starlark.Value{"dumps": dumps, "loads": loads} {
 		if v != starlark.None {
@@ -109,21 +112,19 @@ func NewRocksDBOptions(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	o := &RocksDBOptions{
-		rocks: state.RocksDBOptions{
-			WriteBufferSize:      uint64(writeBuffer),
-			TargetFileSizeBase:   uint64(targetFile),
-			MaxWriteBufferNumber: maxBuffers,
-			BlockCacheSize:       uint64(cache),
-			BloomBitsPerKey:      float64(bloom),
-			MaxTotalWALSize:      uint64(walSize),
-			Compression:          compression,
-			EnablePipelinedWrite: pipelined,
-			WALDir:               wal,
-			DBLogDir:             dbLog,
-		},
-		retries: retries,
-		backoff: wait,
-		attrs:   starlark.StringDict{},
+		WriteBufferSize:      uint64(writeBuffer),
+		TargetFileSizeBase:   uint64(targetFile),
+		MaxWriteBufferNumber: maxBuffers,
+		BlockCacheSize:       uint64(cache),
+		BloomBitsPerKey:      bloom,
+		MaxTotalWALSize:      uint64(walSize),
+		Compression:          compression,
+		EnablePipelinedWrite: pipelined,
+		WALDir:               wal,
+		DBLogDir:             dbLog,
+		OpenMaxRetries:       retries,
+		OpenRetryBackoff:     wait,
+		attrs:                starlark.StringDict{},
 	}
 	for _, s := range sizes {
 		o.attrs[s.name] = starlark.MakeInt(s.n)
@@ -135,16 +136,6 @@ func NewRocksDBOptions(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	o.attrs["dumps"], o.attrs["loads"] = starlark.None, starlark.None
 	o.attrs["open_retry_backoff"] = backoff
 	return o, nil
-}
-
-// Apply sets the state options these settings cover.
-func (o *RocksDBOptions) Apply(opts *state.Options) {
-	opts.RocksDB = o.rocks
-	opts.OpenRetries = o.retries
-	if o.retries == 0 {
-		opts.OpenRetries = -1 // state.Options: negative means none
-	}
-	opts.OpenBackoff = max(o.backoff, time.Nanosecond)
 }
 
 func (o *RocksDBOptions) Attr(name string) (starlark.Value, error) { return o.attrs[name], nil }

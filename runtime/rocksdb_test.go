@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qstar-dev/qstar/builtins"
 	"github.com/qstar-dev/qstar/state"
 )
 
@@ -53,7 +54,7 @@ app.run(app.dataframe(t))
 	}
 	for _, tc := range []struct{ src, want string }{
 		{`RocksDBOptions(write_buffer_size=0)`, "RocksDBOptions: write_buffer_size must be a positive int, not 0"},
-		{`RocksDBOptions(compression_type="brotli")`, `RocksDBOptions: compression_type must be one of bz2, lz4, lz4hc, none, snappy, zlib, zstd, not "brotli"`},
+		{`RocksDBOptions(compression_type="brotli")`, `RocksDBOptions: compression_type must be one of none, snappy, zlib, bz2, lz4, lz4hc, zstd, not "brotli"`},
 		{`RocksDBOptions(dumps=lambda v: v)`, "RocksDBOptions: dumps= is not supported"},
 		{`RocksDBOptions(open_max_retries=-1)`, "RocksDBOptions: open_max_retries must be 0 or more"},
 		{`Application(rocksdb_options={})`, "Application: rocksdb_options must be a RocksDBOptions or None, not dict"},
@@ -61,6 +62,15 @@ app.run(app.dataframe(t))
 		_, err := Load("job.star", []byte("x = "+tc.src+"\n"), &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+// Every compression the script may name is one the state package maps.
+func TestRocksDBCompressionsKnown(t *testing.T) {
+	for _, name := range builtins.RocksDBCompressions {
+		if _, ok := state.Compressions[name]; !ok {
+			t.Errorf("compression_type %q has no RocksDB compression in package state", name)
 		}
 	}
 }

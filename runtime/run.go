@@ -643,8 +643,24 @@ func waitForBroker(ctx context.Context, addrs, source, script string, wait time.
 // dir, group and its rocksdb_options.
 func stateOptions(cfg builtins.AppConfig, dir, group string) state.Options {
 	opts := state.Options{Dir: dir, Group: group}
-	if cfg.RocksDB != nil {
-		cfg.RocksDB.Apply(&opts)
+	if o := cfg.RocksDB; o != nil {
+		opts.RocksDB = state.RocksDBOptions{
+			WriteBufferSize:      o.WriteBufferSize,
+			TargetFileSizeBase:   o.TargetFileSizeBase,
+			MaxWriteBufferNumber: o.MaxWriteBufferNumber,
+			BlockCacheSize:       o.BlockCacheSize,
+			BloomBitsPerKey:      float64(o.BloomBitsPerKey),
+			MaxTotalWALSize:      o.MaxTotalWALSize,
+			Compression:          o.Compression,
+			EnablePipelinedWrite: o.EnablePipelinedWrite,
+			WALDir:               o.WALDir,
+			DBLogDir:             o.DBLogDir,
+		}
+		opts.OpenRetries = o.OpenMaxRetries
+		if o.OpenMaxRetries == 0 {
+			opts.OpenRetries = -1 // state.Options: negative means none
+		}
+		opts.OpenBackoff = max(o.OpenRetryBackoff, time.Nanosecond)
 	}
 	return opts
 }
