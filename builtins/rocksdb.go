@@ -94,9 +94,12 @@ func NewRocksDBOptions(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if !slices.Contains(RocksDBCompressions, compression) {
 		return nil, fmt.Errorf("%s: compression_type must be one of %s, not %q", b.Name(), strings.Join(RocksDBCompressions, ", "), compression)
 	}
-	for name, v := range map[string]starlark.Value{"dumps": dumps, "loads": loads} {
-		if v != starlark.None {
-			return nil, fmt.Errorf("%s: %s= is not supported: qstar keeps state as JSON, the format of Quix Streams' default dumps and loads; leave it out", b.Name(), name)
+	for _, a := range []struct {
+		name string
+		v    starlark.Value
+	}{{"dumps", dumps}, {"loads", loads}} {
+		if a.v != starlark.None {
+			return nil, fmt.Errorf("%s: %s= is not supported: qstar keeps state as JSON, the format of Quix Streams' default dumps and loads; leave it out", b.Name(), a.name)
 		}
 	}
 	wal, err := optString(b.Name(), "wal_dir", walDir)

@@ -19,6 +19,7 @@ import (
 // no retry, the object's attributes are its arguments with the defaults
 // filled in, and bad values are errors that name the argument.
 func TestRocksDBOptions(t *testing.T) {
+	var printed bytes.Buffer
 	s, err := Load("job.star", []byte(`
 from quixstreams.state.rocksdb import RocksDBOptions
 opts = RocksDBOptions(write_buffer_size=8388608, max_write_buffer_number=2, compression_type="zstd",
@@ -27,9 +28,12 @@ print(opts.write_buffer_size, opts.block_cache_size, opts.compression_type, opts
 app = Application(broker_address="k:9092", consumer_group="g", rocksdb_options=opts)
 t = app.topic("in")
 app.run(app.dataframe(t))
-`), &bytes.Buffer{})
+`), &printed)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(printed.String()); got != "8388608 134217728 zstd 0 None" {
+		t.Errorf("attributes print %q", got)
 	}
 	cfg := s.App.Config()
 	if cfg.RocksDB == nil {
@@ -69,7 +73,7 @@ app.run(app.dataframe(t))
 // Every compression the script may name is one the state package maps.
 func TestRocksDBCompressionsKnown(t *testing.T) {
 	for _, name := range builtins.RocksDBCompressions {
-		if _, ok := state.Compressions[name]; !ok {
+		if !state.KnownCompression(name) {
 			t.Errorf("compression_type %q has no RocksDB compression in package state", name)
 		}
 	}

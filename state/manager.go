@@ -175,7 +175,8 @@ func (m *Manager) dbOptions(path string) (*grocksdb.Options, error) {
 	// the store lacks (every new key) skips the memtables' skip lists.
 	opts.SetMemTablePrefixBloomSizeRatio(0.05)
 	opts.SetMemtableWholeKeyFiltering(true)
-	opts.SetCompression(Compressions[r.Compression])
+	c, _ := compression(r.Compression) // validated by NewManager
+	opts.SetCompression(c)
 	opts.SetEnablePipelinedWrite(r.EnablePipelinedWrite)
 	rel, err := filepath.Rel(m.opts.Dir, path)
 	if err != nil {

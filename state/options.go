@@ -48,7 +48,7 @@ type RocksDBOptions struct {
 	BloomBitsPerKey   float64
 	MaxTotalWALSize   uint64 // default 128 MiB
 	// Compression is the table files' compression, by Quix Streams'
-	// names (Compressions); default "lz4".
+	// names (KnownCompression); default "lz4".
 	Compression string
 	// EnablePipelinedWrite is RocksDB's enable_pipelined_write.
 	EnablePipelinedWrite bool
@@ -57,16 +57,33 @@ type RocksDBOptions struct {
 	WALDir, DBLogDir string
 }
 
-// Compressions are the compression types RocksDBOptions(compression_type=)
-// takes, as Quix Streams names them.
-var Compressions = map[string]grocksdb.CompressionType{
-	"none":   grocksdb.NoCompression,
-	"snappy": grocksdb.SnappyCompression,
-	"zlib":   grocksdb.ZLibCompression,
-	"bz2":    grocksdb.Bz2Compression,
-	"lz4":    grocksdb.LZ4Compression,
-	"lz4hc":  grocksdb.LZ4HCCompression,
-	"zstd":   grocksdb.ZSTDCompression,
+// compression returns the RocksDB compression Quix Streams calls name
+// (RocksDBOptions(compression_type=)).
+func compression(name string) (grocksdb.CompressionType, bool) {
+	switch name {
+	case "none":
+		return grocksdb.NoCompression, true
+	case "snappy":
+		return grocksdb.SnappyCompression, true
+	case "zlib":
+		return grocksdb.ZLibCompression, true
+	case "bz2":
+		return grocksdb.Bz2Compression, true
+	case "lz4":
+		return grocksdb.LZ4Compression, true
+	case "lz4hc":
+		return grocksdb.LZ4HCCompression, true
+	case "zstd":
+		return grocksdb.ZSTDCompression, true
+	}
+	return 0, false
+}
+
+// KnownCompression reports whether name is a compression RocksDBOptions
+// takes.
+func KnownCompression(name string) bool {
+	_, ok := compression(name)
+	return ok
 }
 
 // GroupDirs returns the directories that hold the group's stores: Dir/Group,
@@ -123,7 +140,7 @@ func (o *Options) validate() error {
 	if r.Compression == "" {
 		r.Compression = "lz4"
 	}
-	if _, ok := Compressions[r.Compression]; !ok {
+	if !KnownCompression(r.Compression) {
 		return fmt.Errorf("state: unknown compression %q (one of none, snappy, zlib, bz2, lz4, lz4hc, zstd)", r.Compression)
 	}
 	return nil
