@@ -525,7 +525,7 @@ func TestConsumeKeyFormats(t *testing.T) {
 
 const resetJob = `from quixstreams import Application
 
-app = Application(consumer_group="reset", auto_offset_reset="latest")
+app = Application(consumer_group="reset", auto_offset_reset="latest", rocksdb_options=RocksDBOptions(wal_dir="wal"))
 sdf = app.dataframe(app.topic("in"))
 sdf = sdf.group_by("g")
 
@@ -543,8 +543,10 @@ app.run(sdf)
 // it with qstar reset, and runs it again: the second run reprocesses
 // every input message from empty state (its output equals the first
 // run's), although the job reads from "latest". A reset while the job
-// runs is refused. (kafka's TestFromStart pins that the new repartition
-// topic is read from its start.)
+// runs is refused. The job keeps its RocksDB WAL in a directory of its
+// own (RocksDBOptions(wal_dir=)), which the reset removes with the state.
+// (kafka's TestFromStart pins that the new repartition topic is read from
+// its start.)
 func TestReset(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(resetJob), 0o644); err != nil {
@@ -585,6 +587,9 @@ func TestReset(t *testing.T) {
 		t.Fatalf("the first run wrote %d records, want 30", len(before))
 	}
 
+	if wals, _ := filepath.Glob(filepath.Join(dir, "wal", "reset", "default", "*", "*", "*.log")); len(wals) == 0 {
+		t.Errorf("the job wrote no WAL under wal/reset")
+	}
 	dry := qstar(t, dir, "", "reset", "job.star", "--data-dir", "d", "--dry-run")
 	if !strings.Contains(dry, "topics deleted: repartition__reset--in--g, changelog__reset--repartition.in.g--default, out\n") ||
 		!strings.Contains(dry, "dry run: nothing was changed") {
@@ -600,6 +605,7 @@ func TestReset(t *testing.T) {
 		"deleted topic changelog__reset--repartition.in.g--default\n",
 		"deleted topic out\n",
 		"removed " + filepath.Join("state", "reset") + "\n",
+		"removed " + filepath.Join("wal", "reset") + "\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("qstar reset printed\n%s\nwant %q", out, want)
