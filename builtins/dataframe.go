@@ -40,18 +40,15 @@ func (d *DataFrame) Hash() (uint32, error) {
 }
 
 var dataframeMethods = map[string]*starlark.Builtin{
-	"apply":           starlark.NewBuiltin("StreamingDataFrame.apply", sdfApply),
-	"update":          starlark.NewBuiltin("StreamingDataFrame.update", sdfUpdate),
-	"filter":          starlark.NewBuiltin("StreamingDataFrame.filter", sdfFilter),
-	"to_topic":        starlark.NewBuiltin("StreamingDataFrame.to_topic", sdfToTopic),
-	"print":           starlark.NewBuiltin("StreamingDataFrame.print", sdfPrint),
-	"set_timestamp":   starlark.NewBuiltin("StreamingDataFrame.set_timestamp", sdfSetTimestamp),
-	"contains":        starlark.NewBuiltin("StreamingDataFrame.contains", sdfContains),
-	"test":            starlark.NewBuiltin("StreamingDataFrame.test", sdfTest),
-	"tumbling_window": starlark.NewBuiltin("StreamingDataFrame.tumbling_window", windowMethod("tumbling")),
-	"hopping_window":  starlark.NewBuiltin("StreamingDataFrame.hopping_window", windowMethod("hopping")),
-	"sliding_window":  starlark.NewBuiltin("StreamingDataFrame.sliding_window", windowMethod("sliding")),
-	"group_by":        starlark.NewBuiltin("StreamingDataFrame.group_by", sdfGroupBy),
+	"apply":         starlark.NewBuiltin("StreamingDataFrame.apply", sdfApply),
+	"update":        starlark.NewBuiltin("StreamingDataFrame.update", sdfUpdate),
+	"filter":        starlark.NewBuiltin("StreamingDataFrame.filter", sdfFilter),
+	"to_topic":      starlark.NewBuiltin("StreamingDataFrame.to_topic", sdfToTopic),
+	"print":         starlark.NewBuiltin("StreamingDataFrame.print", sdfPrint),
+	"set_timestamp": starlark.NewBuiltin("StreamingDataFrame.set_timestamp", sdfSetTimestamp),
+	"contains":      starlark.NewBuiltin("StreamingDataFrame.contains", sdfContains),
+	"test":          starlark.NewBuiltin("StreamingDataFrame.test", sdfTest),
+	"group_by":      starlark.NewBuiltin("StreamingDataFrame.group_by", sdfGroupBy),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {

@@ -46,6 +46,9 @@ func Predeclared() starlark.StringDict {
 	for k, v := range quixConstructors() {
 		d[k] = v
 	}
+	for k, v := range aggregationClasses() {
+		d[k] = v
+	}
 	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}

@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -11,27 +13,152 @@ import (
 	"github.com/qstar-dev/qstar/windows"
 )
 
-// WindowDefinition is what sdf.tumbling_window(...), sdf.hopping_window(...)
-// and sdf.sliding_window(...) return; an aggregation method turns it into
-// a Window.
-//
-//	sdf.tumbling_window(duration_ms, grace_ms=0, name=None)
-//	sdf.hopping_window(duration_ms, step_ms, grace_ms=0, name=None)
-//	sdf.sliding_window(duration_ms, grace_ms=0, name=None)
-//	.sum() .count() .mean() .min() .max() .reduce(reducer, initializer)
+// WindowDefinition is what a window method of a StreamingDataFrame
+// returns (sdf.tumbling_window(...), sdf.tumbling_count_window(...),
+// ...); an aggregation method turns it into a Window. Its kind decides
+// the rest: parameters, store names, methods and processor.
 type WindowDefinition struct {
-	sdf                   *DataFrame
-	kind                  string // "tumbling", "hopping", "sliding"
-	duration, step, grace int64
-	name                  string
-	pos                   string
+	sdf    *DataFrame
+	kind   *windowKind
+	params windowParams
+	pos    string
 }
+
+// windowParams are a window definition's arguments; those a kind does not
+// take are 0 (step is duration for tumbling time windows, 0 for tumbling
+// count windows).
+type windowParams struct {
+	duration, step, grace, count int64
+	name                         string
+}
+
+// windowKind is one kind of window, the one place that knows it.
+type windowKind struct {
+	method string // the StreamingDataFrame method
+	typ    string // the definition's type name
+	// unpack reads and checks the method's arguments.
+	unpack func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error)
+	// store is the auto-generated store name, without the name= prefix;
+	// suffix is the method (sum, collect, ...), "" for agg().
+	store func(p windowParams, suffix string) string
+	// wholeName: name= is the whole store name (2.5.1's time windows),
+	// rather than a prefix of it (3.x).
+	wholeName bool
+	// classic: .sum() and the other methods have 2.5.1's semantics
+	// (None is not skipped); otherwise 3.x's aggregator classes.
+	classic bool
+	// attrs are the definition's properties.
+	attrs     []string
+	processor func(p windowParams, agg windows.Aggregate) engine.Processor
+}
+
+func timeWindowKind(method, typ string, hopping bool, processor func(windowParams, windows.Aggregate) engine.Processor) *windowKind {
+	prefix := strings.TrimSuffix(method, "_window") + "_window"
+	return &windowKind{
+		method: method, typ: typ, wholeName: true, classic: true,
+		attrs: []string{"duration_ms", "grace_ms", "name", "step_ms"},
+		unpack: func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error) {
+			var duration, step, grace milliseconds
+			var name starlark.Value = starlark.None
+			var err error
+			if hopping {
+				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "step_ms", &step, "grace_ms?", &grace, "name?", &name)
+			} else {
+				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "grace_ms?", &grace, "name?", &name)
+				step.ms = duration.ms
+			}
+			if err != nil {
+				return windowParams{}, err
+			}
+			switch {
+			case duration.ms < 1:
+				return windowParams{}, fmt.Errorf("%s: duration_ms must be at least 1, got %d", fn, duration.ms)
+			case grace.ms < 0:
+				return windowParams{}, fmt.Errorf("%s: grace_ms must not be negative, got %d", fn, grace.ms)
+			case hopping && (step.ms <= 0 || step.ms >= duration.ms):
+				return windowParams{}, fmt.Errorf("%s: step_ms must be greater than 0 and smaller than duration_ms (%d), got %d", fn, duration.ms, step.ms)
+			}
+			n, err := optString(fn, "name", name)
+			return windowParams{duration: duration.ms, step: step.ms, grace: grace.ms, name: n}, err
+		},
+		store: func(p windowParams, suffix string) string {
+			s := fmt.Sprintf("%s_%d", prefix, p.duration)
+			if hopping {
+				s += fmt.Sprintf("_%d", p.step)
+			}
+			if suffix != "" {
+				s += "_" + suffix
+			}
+			return s
+		},
+		processor: processor,
+	}
+}
+
+func countWindowKind(method, typ string, step int64) *windowKind {
+	return &windowKind{
+		method: method, typ: typ,
+		attrs: []string{"name"},
+		unpack: func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error) {
+			var count int64
+			s := step
+			var name starlark.Value = starlark.None
+			var err error
+			if step < 0 {
+				err = starlark.UnpackArgs(fn, args, kwargs, "count", &count, "step", &s, "name?", &name)
+			} else {
+				err = starlark.UnpackArgs(fn, args, kwargs, "count", &count, "name?", &name)
+			}
+			if err != nil {
+				return windowParams{}, err
+			}
+			switch {
+			case count < 2:
+				return windowParams{}, fmt.Errorf("%s: Window count must be greater than 1 (ValueError), got %d", fn, count)
+			case step < 0 && s < 1:
+				return windowParams{}, fmt.Errorf("%s: Window step must be greater or equal to 1 (ValueError), got %d", fn, s)
+			}
+			n, err := optString(fn, "name", name)
+			return windowParams{count: count, step: s, name: n}, err
+		},
+		store: func(_ windowParams, suffix string) string {
+			if suffix == "" {
+				return method
+			}
+			return method + "_" + suffix
+		},
+		processor: func(p windowParams, agg windows.Aggregate) engine.Processor {
+			return windows.CountWindow{Max: p.count, Step: p.step, Agg: agg}
+		},
+	}
+}
+
+// windowKinds are the window kinds, by StreamingDataFrame method.
+var windowKinds = func() map[string]*windowKind {
+	fixed := func(p windowParams, agg windows.Aggregate) engine.Processor {
+		return windows.Fixed{Duration: p.duration, Step: p.step, Grace: p.grace, Agg: agg}
+	}
+	kinds := map[string]*windowKind{}
+	for _, k := range []*windowKind{
+		timeWindowKind("tumbling_window", "TumblingTimeWindowDefinition", false, fixed),
+		timeWindowKind("hopping_window", "HoppingTimeWindowDefinition", true, fixed),
+		timeWindowKind("sliding_window", "SlidingTimeWindowDefinition", false, func(p windowParams, agg windows.Aggregate) engine.Processor {
+			return windows.Sliding{Duration: p.duration, Grace: p.grace, Agg: agg}
+		}),
+		countWindowKind("tumbling_count_window", "TumblingCountWindowDefinition", 0),
+		countWindowKind("hopping_count_window", "HoppingCountWindowDefinition", -1),
+		countWindowKind("sliding_count_window", "SlidingCountWindowDefinition", 1),
+	} {
+		kinds[k.method] = k
+	}
+	return kinds
+}()
 
 // Window is a window with its aggregation; .final() and .current() return
 // the StreamingDataFrame of its results.
 type Window struct {
 	def   *WindowDefinition
-	agg   windows.Aggregation
+	agg   windows.Aggregate
 	store string
 }
 
@@ -41,24 +168,20 @@ var (
 )
 
 func (w *WindowDefinition) String() string {
-	return fmt.Sprintf("<%sWindowDefinition duration_ms=%d>", title(w.kind), w.duration)
+	if w.kind.classic {
+		return fmt.Sprintf("<%s duration_ms=%d>", w.kind.typ, w.params.duration)
+	}
+	return fmt.Sprintf("<%s count=%d>", w.kind.typ, w.params.count)
 }
-func (w *WindowDefinition) Type() string         { return title(w.kind) + "WindowDefinition" }
+func (w *WindowDefinition) Type() string         { return w.kind.typ }
 func (w *WindowDefinition) Freeze()              {}
 func (w *WindowDefinition) Truth() starlark.Bool { return true }
 func (w *WindowDefinition) Hash() (uint32, error) {
 	return 0, fmt.Errorf("unhashable type: %s", w.Type())
 }
 
-func title(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
-}
-
 func (w *Window) String() string        { return fmt.Sprintf("<Window %s>", w.store) }
-func (w *Window) Type() string          { return title(w.def.kind) + "Window" }
+func (w *Window) Type() string          { return strings.TrimSuffix(w.def.kind.typ, "Definition") }
 func (w *Window) Freeze()               {}
 func (w *Window) Truth() starlark.Bool  { return true }
 func (w *Window) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", w.Type()) }
@@ -83,50 +206,33 @@ func (m *milliseconds) Unpack(v starlark.Value) error {
 	return nil
 }
 
-func windowMethod(kind string) builtinFunc {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		d := b.Receiver().(*DataFrame)
-		var duration, step, grace milliseconds
-		var name starlark.Value = starlark.None
-		var err error
-		if kind == "hopping" {
-			err = starlark.UnpackArgs(b.Name(), args, kwargs, "duration_ms", &duration, "step_ms", &step, "grace_ms?", &grace, "name?", &name)
-		} else {
-			err = starlark.UnpackArgs(b.Name(), args, kwargs, "duration_ms", &duration, "grace_ms?", &grace, "name?", &name)
-		}
+// windowMethod is the StreamingDataFrame method of a window kind.
+func windowMethod(kind *windowKind) *starlark.Builtin {
+	return starlark.NewBuiltin("StreamingDataFrame."+kind.method, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		p, err := kind.unpack(b.Name(), args, kwargs)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case duration.ms < 1:
-			return nil, fmt.Errorf("%s: duration_ms must be at least 1, got %d", b.Name(), duration.ms)
-		case grace.ms < 0:
-			return nil, fmt.Errorf("%s: grace_ms must not be negative, got %d", b.Name(), grace.ms)
-		case kind == "hopping" && (step.ms <= 0 || step.ms >= duration.ms):
-			return nil, fmt.Errorf("%s: step_ms must be greater than 0 and smaller than duration_ms (%d), got %d", b.Name(), duration.ms, step.ms)
-		}
-		if kind != "hopping" {
-			step.ms = duration.ms
-		}
-		n, err := optString(b.Name(), "name", name)
-		if err != nil {
-			return nil, err
-		}
-		return &WindowDefinition{sdf: d, kind: kind, duration: duration.ms, step: step.ms, grace: grace.ms, name: n, pos: callerPos(thread)}, nil
-	}
+		return &WindowDefinition{sdf: b.Receiver().(*DataFrame), kind: kind, params: p, pos: callerPos(thread)}, nil
+	})
 }
 
 var windowDefinitionMethods = map[string]*starlark.Builtin{}
 
 func init() {
+	classic := map[string]func() windows.Aggregation{"sum": windows.Sum, "count": windows.Count, "mean": windows.Mean, "min": windows.Min, "max": windows.Max}
+	current := map[string]func(string) *windows.Aggregator{"sum": windows.NewSum, "count": windows.NewCount, "mean": windows.NewMean, "min": windows.NewMin, "max": windows.NewMax}
 	for _, name := range []string{"sum", "count", "mean", "min", "max"} {
 		name := name
 		windowDefinitionMethods[name] = starlark.NewBuiltin("WindowDefinition."+name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 				return nil, err
 			}
-			agg := map[string]func() windows.Aggregation{"sum": windows.Sum, "count": windows.Count, "mean": windows.Mean, "min": windows.Min, "max": windows.Max}[name]()
-			return b.Receiver().(*WindowDefinition).window(b.Name(), agg)
+			w := b.Receiver().(*WindowDefinition)
+			if w.kind.classic {
+				return w.window(b.Name(), classic[name](), name)
+			}
+			return w.single(b.Name(), windows.Named{Name: "value", Aggregator: current[name]("")}, name)
 		})
 	}
 	windowDefinitionMethods["reduce"] = starlark.NewBuiltin("WindowDefinition.reduce", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -134,16 +240,74 @@ func init() {
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "reducer", &reducer, "initializer", &initializer); err != nil {
 			return nil, err
 		}
-		r, err := callbackFn(b.Name(), "reducer", reducer, 2)
+		r, i, err := reduceFns(b.Name(), reducer, initializer)
 		if err != nil {
 			return nil, err
 		}
-		i, err := callbackFn(b.Name(), "initializer", initializer, 1)
-		if err != nil {
-			return nil, err
+		w := b.Receiver().(*WindowDefinition)
+		if w.kind.classic {
+			return w.window(b.Name(), windows.Reduce(r, i), "reduce")
 		}
-		return b.Receiver().(*WindowDefinition).window(b.Name(), windows.Reduce(r, i))
+		return w.single(b.Name(), windows.Named{Name: "value", Aggregator: windows.NewReduce(r, i)}, "reduce")
 	})
+	windowDefinitionMethods["collect"] = starlark.NewBuiltin("WindowDefinition.collect", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+			return nil, err
+		}
+		return b.Receiver().(*WindowDefinition).single(b.Name(), windows.Named{Name: "value", Collector: &windows.Collector{}}, "collect")
+	})
+	windowDefinitionMethods["agg"] = starlark.NewBuiltin("WindowDefinition.agg", windowAgg)
+	for method, kind := range windowKinds {
+		dataframeMethods[method] = windowMethod(kind)
+	}
+}
+
+// windowAgg implements .agg(name=Sum(), ...): the named aggregations and
+// collections at once, emitted as {name: ..., "start", "end"}.
+func windowAgg(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if len(args) > 0 {
+		return nil, fmt.Errorf("%s: takes keyword arguments only (name=Sum(), ...), got %d positional", b.Name(), len(args))
+	}
+	named := make([]windows.Named, 0, len(kwargs))
+	for _, kv := range kwargs {
+		col := string(kv[0].(starlark.String))
+		if col == "start" || col == "end" {
+			return nil, fmt.Errorf("%s: `start` and `end` are reserved keywords for the window boundaries (ValueError)", b.Name())
+		}
+		op, ok := kv[1].(*aggregationValue)
+		if !ok {
+			return nil, fmt.Errorf("%s: operation `%s:%s` must be either BaseAggregator or BaseCollector (TypeError)", b.Name(), col, kv[1])
+		}
+		named = append(named, windows.Named{Name: col, Aggregator: op.agg, Collector: op.collector})
+	}
+	agg, err := windows.NewAggregators(named, false)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	return b.Receiver().(*WindowDefinition).window(b.Name(), agg, "")
+}
+
+// single is a 3.x method (.collect(), or .sum() of a count window): one
+// aggregator or collector, emitted as {"start", "end", "value"}.
+func (w *WindowDefinition) single(fn string, n windows.Named, suffix string) (*Window, error) {
+	agg, err := windows.NewAggregators([]windows.Named{n}, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", fn, err)
+	}
+	return w.window(fn, agg, suffix)
+}
+
+// reduceFns checks reduce()'s functions.
+func reduceFns(fn string, reducer, initializer starlark.Value) (starlark.Callable, starlark.Callable, error) {
+	r, err := callbackFn(fn, "reducer", reducer, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	i, err := callbackFn(fn, "initializer", initializer, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, i, nil
 }
 
 // callbackFn checks a function argument that receives nargs values.
@@ -162,45 +326,49 @@ func callbackFn(fn, param string, v starlark.Value, nargs int) (starlark.Callabl
 
 // Attr implements starlark.HasAttrs: the aggregation methods, and the
 // properties Quix Streams' window definitions have: duration_ms,
-// grace_ms, step_ms (None unless hopping) and name (None unless given).
+// grace_ms, step_ms (None unless hopping) and name (None unless given)
+// for time windows; name for count windows.
 func (w *WindowDefinition) Attr(name string) (starlark.Value, error) {
 	if m, ok := windowDefinitionMethods[name]; ok {
 		return w.sdf.app.reg.buildOnly(m, w), nil
 	}
+	if !slices.Contains(w.kind.attrs, name) {
+		return nil, nil
+	}
+	p := w.params
 	switch name {
 	case "duration_ms":
-		return starlark.MakeInt64(w.duration), nil
+		return starlark.MakeInt64(p.duration), nil
 	case "grace_ms":
-		return starlark.MakeInt64(w.grace), nil
+		return starlark.MakeInt64(p.grace), nil
 	case "step_ms":
-		if w.kind != "hopping" {
+		if p.step == p.duration {
 			return starlark.None, nil
 		}
-		return starlark.MakeInt64(w.step), nil
+		return starlark.MakeInt64(p.step), nil
 	case "name":
-		if w.name == "" {
+		if p.name == "" {
 			return starlark.None, nil
 		}
-		return starlark.String(w.name), nil
+		return starlark.String(p.name), nil
 	}
 	return nil, nil
 }
 
 func (w *WindowDefinition) AttrNames() []string {
-	return append(methodNames(windowDefinitionMethods), "duration_ms", "grace_ms", "name", "step_ms")
+	return append(methodNames(windowDefinitionMethods), w.kind.attrs...)
 }
 
-// window names the store (Quix Streams' auto names unless name= was
-// given) and registers it.
-func (w *WindowDefinition) window(fn string, agg windows.Aggregation) (*Window, error) {
-	store := w.name
-	if store == "" {
-		switch w.kind {
-		case "hopping":
-			store = fmt.Sprintf("hopping_window_%d_%d_%s", w.duration, w.step, agg.Name)
-		default:
-			store = fmt.Sprintf("%s_window_%d_%s", w.kind, w.duration, agg.Name)
-		}
+// window names the store (Quix Streams' auto names, with name= as the
+// whole name for 2.5.1's time windows and as a prefix otherwise) and
+// registers it.
+func (w *WindowDefinition) window(fn string, agg windows.Aggregate, suffix string) (*Window, error) {
+	store := w.kind.store(w.params, suffix)
+	switch {
+	case w.params.name != "" && w.kind.wholeName:
+		store = w.params.name
+	case w.params.name != "":
+		store = w.params.name + "_" + store
 	}
 	topic := w.sdf.topic.Name()
 	for _, s := range w.sdf.app.stores {
@@ -241,10 +409,9 @@ func windowEmit(final bool) builtinFunc {
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 			return nil, err
 		}
-		var def engine.Processor = windows.Fixed{Duration: w.def.duration, Step: w.def.step, Grace: w.def.grace, Agg: w.agg}
-		if w.def.kind == "sliding" {
-			def = windows.Sliding{Duration: w.def.duration, Grace: w.def.grace, Agg: w.agg}
+		if !final && w.agg.Collects() {
+			return nil, fmt.Errorf("%s: BaseCollectors are not supported by `current` windows (InvalidOperation): collected values are only emitted by final()", b.Name())
 		}
-		return w.def.sdf.then(thread, engine.Window(w.store, def, final)), nil
+		return w.def.sdf.then(thread, engine.Window(w.store, w.def.kind.processor(w.def.params, w.agg), final)), nil
 	}
 }

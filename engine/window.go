@@ -15,8 +15,9 @@ type Processor interface {
 }
 
 // Window aggregates records into the windows of def, kept in the named
-// windowed store, and emits {"start", "end", "value"} records keyed by the
-// message key with the window start as timestamp and no headers: the
+// windowed store, and emits their records ({"start", "end", "value"}, or
+// the columns of .agg()) keyed by the message key with the window start
+// as timestamp and no headers: the
 // closed windows with final, the updated ones otherwise (current). A
 // record without a key is skipped with a warning, as in Quix Streams.
 func Window(store string, def Processor, final bool) Op {
@@ -37,12 +38,6 @@ func (o *windowOp) Describe() string {
 	}
 	return fmt.Sprintf("store %q, %s", o.store, mode)
 }
-
-var (
-	keyStart = starlark.String("start")
-	keyEnd   = starlark.String("end")
-	keyValue = starlark.String("value")
-)
 
 func (o *windowOp) Compose(pos string, next Step) Step {
 	return func(c *Context, r Row) error {
@@ -81,11 +76,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 			out = expired
 		}
 		for _, w := range out {
-			d := starlark.NewDict(3)
-			_ = d.SetKey(keyStart, starlark.MakeInt64(w.Start))
-			_ = d.SetKey(keyEnd, starlark.MakeInt64(w.End))
-			_ = d.SetKey(keyValue, w.Value)
-			if err := next(c, Row{Value: d, Key: r.Key, Timestamp: w.Start}); err != nil {
+			if err := next(c, Row{Value: w.Value, Key: r.Key, Timestamp: w.Start}); err != nil {
 				return err
 			}
 		}

@@ -22,7 +22,9 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	"StringDeserializer", "IntegerSerializer", "IntegerDeserializer", "DoubleSerializer",
 	"DoubleDeserializer", "BytesSerializer", "BytesDeserializer", "TopicConfig", "message_context",
 	"message_key", "State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig", "RocksDBOptions",
-	"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer"}
+	"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer",
+	// quixstreams.dataframe.windows
+	"Sum", "Count", "Mean", "Min", "Max", "Earliest", "Latest", "First", "Last", "Reduce", "Collect"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.

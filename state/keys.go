@@ -14,6 +14,10 @@ const (
 	CFDefault         = "default"
 	CFMetadata        = "__metadata__"
 	CFExpirationIndex = "__expiration-index__"
+	// Windowed stores' collections (collection.go).
+	CFValues             = "__values__"
+	CFValueDeletionIndex = "__value-deletion-index__"
+	CFGlobalCounter      = "__global-counter__"
 )
 
 // Metadata keys in CFMetadata.

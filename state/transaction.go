@@ -47,6 +47,10 @@ type Transaction struct {
 	latestChanged bool
 	lowestStart   map[string]int64 // changes to Partition.lowestStart, applied by Flush
 	storeLow      map[string]int64 // changes to Partition.storeLow, applied by Flush
+
+	// Collections: the partition's counter, as of the first use.
+	counter       int64
+	counterLoaded bool
 }
 
 // cfCache holds one column family's changes, grouped by prefix in

@@ -143,7 +143,8 @@ func TestExpiryScansOncePerClosedWindow(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range expired {
-			if n, _ := starlark.AsInt32(w.Value); n != 10 {
+			v, _, _ := w.Value.(*starlark.Dict).Get(starlark.String("value"))
+			if n, _ := starlark.AsInt32(v); n != 10 {
 				t.Fatalf("window [%d, %d) closed with %s, want 10", w.Start, w.End, w.Value)
 			}
 		}

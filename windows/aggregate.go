@@ -22,6 +22,33 @@ type Aggregation struct {
 
 func identity(v starlark.Value) (starlark.Value, error) { return v, nil }
 
+// Aggregates reports true: a 2.5.1 window keeps an aggregate.
+func (a Aggregation) Aggregates() bool { return true }
+
+// Collects reports false: 2.5.1 has no collect().
+func (a Aggregation) Collects() bool { return false }
+
+// Init is None: each aggregation starts from a window without an
+// aggregate (or with None stored, as the reference does).
+func (a Aggregation) Init() starlark.Value { return starlark.None }
+
+// Step folds a value into the aggregate.
+func (a Aggregation) Step(th *starlark.Thread, cur, value starlark.Value, _ int64) (starlark.Value, error) {
+	return a.step(th, cur, cur != nil && cur != starlark.None, value)
+}
+
+// CollectValue is unused: the aggregation does not collect.
+func (a Aggregation) CollectValue(value starlark.Value) (starlark.Value, error) { return value, nil }
+
+// Record is {"start", "end", "value"}.
+func (a Aggregation) Record(cur starlark.Value, _ []starlark.Value, start, end int64) (starlark.Value, error) {
+	v, err := a.result(cur)
+	if err != nil {
+		return nil, err
+	}
+	return valueRecord(start, end, v), nil
+}
+
 // Sum adds values: 0 + v1 + v2 + ..., with Python's int/float rules.
 func Sum() Aggregation {
 	return Aggregation{Name: "sum", result: identity, step: func(_ *starlark.Thread, cur starlark.Value, found bool, v starlark.Value) (starlark.Value, error) {

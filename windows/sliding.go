@@ -27,17 +27,14 @@ import (
 // number of a key's messages per Duration + Grace.
 type Sliding struct {
 	Duration, Grace int64
-	Agg             Aggregation
+	Agg             Aggregate
 }
 
 // SlidingState is what sliding windows need beyond State: one value per
 // key, and the clock.
 type SlidingState interface {
 	LatestTimestamp() int64
-	// Load returns the key's value stored under name.
-	Load(name string) (starlark.Value, bool, error)
-	// Save stores the key's value under name and advances the clock to ts.
-	Save(name string, v starlark.Value, ts int64) error
+	KeyState
 }
 
 const slidingKey = "__sliding__"
@@ -111,21 +108,30 @@ func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts
 	return updated, expired, nil
 }
 
-// aggregate folds the values with timestamps in [end - Duration, end].
+// aggregate is the record of the window [end - Duration, end]: its
+// values folded, or collected.
 func (s Sliding) aggregate(th *starlark.Thread, events []slidingEvent, end int64) (starlark.Value, error) {
-	var cur starlark.Value
-	found := false
+	cur := s.Agg.Init()
+	var collected []starlark.Value
 	for _, e := range events {
 		if e.ts < end-s.Duration || e.ts > end {
 			continue
 		}
 		var err error
-		if cur, err = s.Agg.step(th, cur, found, e.value); err != nil {
-			return nil, err
+		if s.Agg.Aggregates() {
+			if cur, err = s.Agg.Step(th, cur, e.value, e.ts); err != nil {
+				return nil, err
+			}
 		}
-		found = true
+		if s.Agg.Collects() {
+			v, err := s.Agg.CollectValue(e.value)
+			if err != nil {
+				return nil, err
+			}
+			collected = append(collected, v)
+		}
 	}
-	return s.Agg.result(cur)
+	return s.Agg.Record(cur, collected, end-s.Duration, end)
 }
 
 func (s Sliding) load(ss SlidingState) ([]slidingEvent, int64, error) {

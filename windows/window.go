@@ -27,8 +27,32 @@ type Expired = struct {
 	Value      starlark.Value
 }
 
-// Result is an emitted window: {"start", "end", "value"}.
+// Result is an emitted window: Value is the whole record
+// (Aggregate.Record), {"start", "end", "value"} or .agg()'s columns.
 type Result = Expired
+
+// Collection keeps the values of collecting windows (Aggregate.Collects)
+// beside their aggregates, by an id (a timestamp for time windows, a
+// position for count windows) and a partition-wide counter, as Quix
+// Streams 3.x does.
+type Collection interface {
+	// AddToCollection keeps a value under id.
+	AddToCollection(id int64, value starlark.Value) error
+	// GetFromCollection returns the values with start <= id < end, by
+	// id, then in the order they were added.
+	GetFromCollection(start, end int64) ([]starlark.Value, error)
+	// DeleteFromCollection deletes the values with start <= id < end;
+	// start < 0 means from the last id deleted before.
+	DeleteFromCollection(start, end int64) error
+}
+
+func collection(st any) (Collection, error) {
+	c, ok := st.(Collection)
+	if !ok {
+		return nil, fmt.Errorf("collect() needs a state with collections")
+	}
+	return c, nil
+}
 
 // Late describes a window a message came too late for.
 type Late struct {
@@ -40,7 +64,7 @@ type Late struct {
 // Fixed is a tumbling (Step == Duration) or hopping window definition.
 type Fixed struct {
 	Duration, Step, Grace int64
-	Agg                   Aggregation
+	Agg                   Aggregate
 }
 
 // Process is Quix Streams' FixedTimeWindow.process_window: it updates the
@@ -53,6 +77,12 @@ func (f Fixed) Process(th *starlark.Thread, st State, value starlark.Value, ts i
 	if ts < 0 {
 		return nil, nil, fmt.Errorf("timestamp cannot be negative: %d", ts)
 	}
+	var coll Collection
+	if f.Agg.Collects() {
+		if coll, err = collection(st); err != nil {
+			return nil, nil, err
+		}
+	}
 	latest := st.LatestTimestamp()
 	minValidEnd := latest - f.Grace + 1
 	for _, r := range Ranges(ts, f.Duration, f.Step) {
@@ -62,33 +92,63 @@ func (f Fixed) Process(th *starlark.Thread, st State, value starlark.Value, ts i
 			}
 			continue
 		}
-		cur, found, err := st.GetWindow(r.Start, r.End)
-		if err != nil {
-			return nil, nil, err
-		}
-		agg, err := f.Agg.step(th, cur, found, value)
-		if err != nil {
-			return nil, nil, err
+		// A window that only collects stores None: its values are in
+		// the collection.
+		var agg starlark.Value = starlark.None
+		if f.Agg.Aggregates() {
+			cur, found, err := st.GetWindow(r.Start, r.End)
+			if err != nil {
+				return nil, nil, err
+			}
+			if !found || cur == starlark.None {
+				cur = f.Agg.Init()
+			}
+			if agg, err = f.Agg.Step(th, cur, value, ts); err != nil {
+				return nil, nil, err
+			}
+			rec, err := f.Agg.Record(agg, nil, r.Start, r.End)
+			if err != nil {
+				return nil, nil, err
+			}
+			updated = append(updated, Result{r.Start, r.End, rec})
 		}
 		if err := st.UpdateWindow(r.Start, r.End, agg, ts); err != nil {
 			return nil, nil, err
 		}
-		v, err := f.Agg.result(agg)
+	}
+	if coll != nil {
+		// As the reference does, also for a message late for every window.
+		v, err := f.Agg.CollectValue(value)
 		if err != nil {
 			return nil, nil, err
 		}
-		updated = append(updated, Result{r.Start, r.End, v})
+		if err := coll.AddToCollection(ts, v); err != nil {
+			return nil, nil, err
+		}
 	}
 	closed, err := st.ExpireWindows(f.Duration, f.Grace)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, w := range closed {
-		v, err := f.Agg.result(w.Value)
+		var collected []starlark.Value
+		if coll != nil {
+			if collected, err = coll.GetFromCollection(w.Start, w.End); err != nil {
+				return nil, nil, err
+			}
+		}
+		rec, err := f.Agg.Record(w.Value, collected, w.Start, w.End)
 		if err != nil {
 			return nil, nil, err
 		}
-		expired = append(expired, Result{w.Start, w.End, v})
+		expired = append(expired, Result{w.Start, w.End, rec})
+	}
+	if coll != nil && len(closed) > 0 {
+		// The values before the last closed window's start belong to no
+		// open window.
+		if err := coll.DeleteFromCollection(-1, closed[len(closed)-1].Start); err != nil {
+			return nil, nil, err
+		}
 	}
 	return updated, expired, nil
 }
