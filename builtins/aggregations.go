@@ -96,11 +96,7 @@ func aggregationClasses() starlark.StringDict {
 		return &aggregationValue{collector: &windows.Collector{Column: col}}, nil
 	})
 	d["Reduce"] = starlark.NewBuiltin("Reduce", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var reducer, initializer starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "reducer", &reducer, "initializer", &initializer); err != nil {
-			return nil, err
-		}
-		r, i, err := reduceFns(b.Name(), reducer, initializer)
+		r, i, err := unpackReduce(b.Name(), args, kwargs)
 		if err != nil {
 			return nil, err
 		}

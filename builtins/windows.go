@@ -236,11 +236,7 @@ func init() {
 		})
 	}
 	windowDefinitionMethods["reduce"] = starlark.NewBuiltin("WindowDefinition.reduce", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var reducer, initializer starlark.Value
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "reducer", &reducer, "initializer", &initializer); err != nil {
-			return nil, err
-		}
-		r, i, err := reduceFns(b.Name(), reducer, initializer)
+		r, i, err := unpackReduce(b.Name(), args, kwargs)
 		if err != nil {
 			return nil, err
 		}
@@ -297,8 +293,12 @@ func (w *WindowDefinition) single(fn string, n windows.Named, suffix string) (*W
 	return w.window(fn, agg, suffix)
 }
 
-// reduceFns checks reduce()'s functions.
-func reduceFns(fn string, reducer, initializer starlark.Value) (starlark.Callable, starlark.Callable, error) {
+// unpackReduce reads and checks reduce()'s and Reduce()'s functions.
+func unpackReduce(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Callable, starlark.Callable, error) {
+	var reducer, initializer starlark.Value
+	if err := starlark.UnpackArgs(fn, args, kwargs, "reducer", &reducer, "initializer", &initializer); err != nil {
+		return nil, nil, err
+	}
 	r, err := callbackFn(fn, "reducer", reducer, 2)
 	if err != nil {
 		return nil, nil, err

@@ -11,8 +11,17 @@ import (
 // TestStarBehaviour runs the .star behaviour suites in testdata/star (the
 // dataframe and series semantics of Quix Streams) through the same runner
 // as `qstar test`; every test_* function must pass.
-func TestStarBehaviour(t *testing.T) {
-	files, err := filepath.Glob("testdata/star/test_*.star")
+func TestStarBehaviour(t *testing.T) { runStarSuites(t, "testdata/star/test_*.star") }
+
+// TestQuix3 runs the suites translated from Quix Streams v3.25.0's own
+// tests (testdata/quix3): the same inputs and expected outputs, on the
+// real engine and state.
+func TestQuix3(t *testing.T) { runStarSuites(t, "testdata/quix3/test_*.star") }
+
+// runStarSuites runs the .star files matching pattern as `qstar test`
+// does; every test_* function must pass.
+func runStarSuites(t *testing.T, pattern string) {
+	files, err := filepath.Glob(pattern)
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no suites: %v", err)
 	}

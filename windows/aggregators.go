@@ -74,34 +74,25 @@ func (a *Aggregator) String() string {
 
 func (a *Aggregator) step(th *starlark.Thread, old, v starlark.Value, ts int64) (starlark.Value, error) {
 	if a.Column != "" {
-		var err error
-		if v, err = column(a.String(), v, a.Column); err != nil {
-			return nil, err
+		got, found, err := lookup(v, a.Column)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+		if v = got; !found {
+			v = starlark.None
 		}
 	}
 	return a.agg(th, old, v, ts)
 }
 
-// column is value.get(name), as the aggregators read a column.
-func column(who string, v starlark.Value, name string) (starlark.Value, error) {
-	got, found, err := lookup(who, v, name)
-	if err != nil || found {
-		return got, err
-	}
-	return starlark.None, nil
-}
-
-// lookup is value[name] of a dict value.
-func lookup(who string, v starlark.Value, name string) (starlark.Value, bool, error) {
+// lookup is value[name] of a dict value; value.get(name) where not found
+// is None.
+func lookup(v starlark.Value, name string) (starlark.Value, bool, error) {
 	m, ok := v.(starlark.Mapping)
 	if !ok {
-		return nil, false, fmt.Errorf("%s: the value is %s, not a dict with a %q key", who, v.Type(), name)
+		return nil, false, fmt.Errorf("the value is %s, not a dict with a %q key", v.Type(), name)
 	}
-	got, found, err := m.Get(starlark.String(name))
-	if err != nil {
-		return nil, false, fmt.Errorf("%s: %w", who, err)
-	}
-	return got, found, nil
+	return m.Get(starlark.String(name))
 }
 
 func none() starlark.Value                    { return starlark.None }
@@ -375,9 +366,9 @@ func (a *Aggregators) CollectValue(value starlark.Value) (starlark.Value, error)
 	}
 	d := starlark.NewDict(len(a.columns))
 	for _, c := range a.columns {
-		v, found, err := lookup("Collect(column="+c+")", value, c)
+		v, found, err := lookup(value, c)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("Collect(column=%q): %w", c, err)
 		}
 		if !found {
 			return nil, fmt.Errorf("Collect(column=%q): the value has no key %q (KeyError)", c, c)
@@ -410,9 +401,12 @@ func (a *Aggregators) Record(cur starlark.Value, collected []starlark.Value, sta
 		} else {
 			items = make([]starlark.Value, 0, len(collected))
 			for _, c := range collected {
-				v, err := column("Collect(column="+n.Collector.Column+")", c, n.Collector.Column)
+				v, found, err := lookup(c, n.Collector.Column)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("Collect(column=%q): %w", n.Collector.Column, err)
+				}
+				if !found {
+					v = starlark.None
 				}
 				items = append(items, v)
 			}
