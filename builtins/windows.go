@@ -30,6 +30,7 @@ type WindowDefinition struct {
 type windowParams struct {
 	duration, step, grace, count int64
 	name                         string
+	onLate                       starlark.Callable // nil unless on_late= is given
 }
 
 // windowKind is one kind of window, the one place that knows it.
@@ -47,24 +48,27 @@ type windowKind struct {
 	// classic: .sum() and the other methods have 2.5.1's semantics
 	// (None is not skipped); otherwise 3.x's aggregator classes.
 	classic bool
+	// closing: final() and current() take Quix Streams 3.x's
+	// closing_strategy.
+	closing bool
 	// attrs are the definition's properties.
 	attrs     []string
-	processor func(p windowParams, agg windows.Aggregate) engine.Processor
+	processor func(p windowParams, agg windows.Aggregate, closing windows.Closing) engine.Processor
 }
 
-func timeWindowKind(method, typ string, hopping bool, processor func(windowParams, windows.Aggregate) engine.Processor) *windowKind {
+func timeWindowKind(method, typ string, hopping, closing bool, processor func(windowParams, windows.Aggregate, windows.Closing) engine.Processor) *windowKind {
 	prefix := strings.TrimSuffix(method, "_window") + "_window"
 	return &windowKind{
-		method: method, typ: typ, wholeName: true, classic: true,
+		method: method, typ: typ, wholeName: true, classic: true, closing: closing,
 		attrs: []string{"duration_ms", "grace_ms", "name", "step_ms"},
 		unpack: func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error) {
 			var duration, step, grace milliseconds
-			var name starlark.Value = starlark.None
+			var name, onLate starlark.Value = starlark.None, starlark.None
 			var err error
 			if hopping {
-				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "step_ms", &step, "grace_ms?", &grace, "name?", &name)
+				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "step_ms", &step, "grace_ms?", &grace, "name?", &name, "on_late?", &onLate)
 			} else {
-				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "grace_ms?", &grace, "name?", &name)
+				err = starlark.UnpackArgs(fn, args, kwargs, "duration_ms", &duration, "grace_ms?", &grace, "name?", &name, "on_late?", &onLate)
 				step.ms = duration.ms
 			}
 			if err != nil {
@@ -78,8 +82,14 @@ func timeWindowKind(method, typ string, hopping bool, processor func(windowParam
 			case hopping && (step.ms <= 0 || step.ms >= duration.ms):
 				return windowParams{}, fmt.Errorf("%s: step_ms must be greater than 0 and smaller than duration_ms (%d), got %d", fn, duration.ms, step.ms)
 			}
-			n, err := optString(fn, "name", name)
-			return windowParams{duration: duration.ms, step: step.ms, grace: grace.ms, name: n}, err
+			p := windowParams{duration: duration.ms, step: step.ms, grace: grace.ms}
+			if onLate != starlark.None {
+				if p.onLate, err = callbackFn(fn, "on_late", onLate, 10); err != nil {
+					return windowParams{}, err
+				}
+			}
+			p.name, err = optString(fn, "name", name)
+			return p, err
 		},
 		store: func(p windowParams, suffix string) string {
 			s := fmt.Sprintf("%s_%d", prefix, p.duration)
@@ -127,7 +137,7 @@ func countWindowKind(method, typ string, step int64) *windowKind {
 			}
 			return method + "_" + suffix
 		},
-		processor: func(p windowParams, agg windows.Aggregate) engine.Processor {
+		processor: func(p windowParams, agg windows.Aggregate, _ windows.Closing) engine.Processor {
 			return windows.CountWindow{Max: p.count, Step: p.step, Agg: agg}
 		},
 	}
@@ -135,14 +145,14 @@ func countWindowKind(method, typ string, step int64) *windowKind {
 
 // windowKinds are the window kinds, by StreamingDataFrame method.
 var windowKinds = func() map[string]*windowKind {
-	fixed := func(p windowParams, agg windows.Aggregate) engine.Processor {
-		return windows.Fixed{Duration: p.duration, Step: p.step, Grace: p.grace, Agg: agg}
+	fixed := func(p windowParams, agg windows.Aggregate, closing windows.Closing) engine.Processor {
+		return windows.Fixed{Duration: p.duration, Step: p.step, Grace: p.grace, Agg: agg, Closing: closing}
 	}
 	kinds := map[string]*windowKind{}
 	for _, k := range []*windowKind{
-		timeWindowKind("tumbling_window", "TumblingTimeWindowDefinition", false, fixed),
-		timeWindowKind("hopping_window", "HoppingTimeWindowDefinition", true, fixed),
-		timeWindowKind("sliding_window", "SlidingTimeWindowDefinition", false, func(p windowParams, agg windows.Aggregate) engine.Processor {
+		timeWindowKind("tumbling_window", "TumblingTimeWindowDefinition", false, true, fixed),
+		timeWindowKind("hopping_window", "HoppingTimeWindowDefinition", true, true, fixed),
+		timeWindowKind("sliding_window", "SlidingTimeWindowDefinition", false, false, func(p windowParams, agg windows.Aggregate, _ windows.Closing) engine.Processor {
 			return windows.Sliding{Duration: p.duration, Grace: p.grace, Agg: agg}
 		}),
 		countWindowKind("tumbling_count_window", "TumblingCountWindowDefinition", 0),
@@ -406,12 +416,43 @@ func (w *Window) AttrNames() []string { return append(methodNames(windowMethods)
 func windowEmit(final bool) builtinFunc {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		w := b.Receiver().(*Window)
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		var strategy starlark.Value = starlark.None
+		var err error
+		if w.def.kind.closing {
+			err = starlark.UnpackArgs(b.Name(), args, kwargs, "closing_strategy?", &strategy)
+		} else {
+			err = starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0)
+		}
+		if err != nil {
+			return nil, err
+		}
+		closing, err := closingStrategy(b.Name(), strategy)
+		if err != nil {
 			return nil, err
 		}
 		if !final && w.agg.Collects() {
 			return nil, fmt.Errorf("%s: BaseCollectors are not supported by `current` windows (InvalidOperation): collected values are only emitted by final()", b.Name())
 		}
-		return w.def.sdf.then(thread, engine.Window(w.store, w.def.kind.processor(w.def.params, w.agg), final)), nil
+		p := w.def.params
+		opts := engine.WindowOptions{OnLate: p.onLate, Quix3: p.onLate != nil || strategy != starlark.None}
+		return w.def.sdf.then(thread, engine.Window(w.store, w.def.kind.processor(p, w.agg, closing), final, opts)), nil
 	}
+}
+
+// closingStrategy reads final()'s and current()'s closing_strategy:
+// None (2.5.1's partition clock, qstar's default), or 3.x's "key" or
+// "partition", in any case.
+func closingStrategy(fn string, v starlark.Value) (windows.Closing, error) {
+	if v == starlark.None {
+		return windows.ClosingPartitionClock, nil
+	}
+	if s, ok := v.(starlark.String); ok {
+		switch strings.ToLower(string(s)) {
+		case "key":
+			return windows.ClosingKey, nil
+		case "partition":
+			return windows.ClosingPartition, nil
+		}
+	}
+	return 0, fmt.Errorf(`%s: closing strategy must be one of "key" or "partition" (TypeError), got %s`, fn, v)
 }

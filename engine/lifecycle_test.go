@@ -546,7 +546,7 @@ func testReload(t *testing.T, g engine.Guarantee) {
 	pipeline := func(extra bool) *engine.Source {
 		root := engine.NewRoot()
 		n := root.Then(engine.Apply(column("i"), false), "").
-			Then(engine.Window("w", windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, true), "")
+			Then(engine.Window("w", windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, true, engine.WindowOptions{}), "")
 		n.Then(engine.ToTopic(jsonTopic("out"), nil), "")
 		if extra {
 			n.Then(engine.ToTopic(jsonTopic("after-reload"), nil), "")

@@ -1,9 +1,7 @@
 package state
 
 import (
-	"bytes"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"go.starlark.net/starlark"
@@ -106,54 +104,17 @@ func (w *WindowState) collection(start, end int64) ([]collectionItem, error) {
 	if end <= start {
 		return nil, nil
 	}
-	found := map[[2]int64][]byte{}
-	lower, upper := windowBound(w.prefix, start), windowBound(w.prefix, end)
-	it, err := w.tx.p.iterator(CFValues, lower, upper)
+	entries, err := w.tx.scan(CFValues, w.prefix, windowBound(w.prefix, start), windowBound(w.prefix, end))
 	if err != nil {
 		return nil, err
 	}
-	for it.Seek(lower); it.Valid(); it.Next() {
-		k := it.Key()
-		if bytes.Compare(k, upper) >= 0 {
-			break
-		}
-		if !bytes.HasPrefix(k, w.prefix) {
-			continue
-		}
-		if id, c, ok := parseWindowKey(w.prefix, k); ok {
-			found[[2]int64{id, c}] = append([]byte(nil), it.Value()...)
+	// Keys sort by (id, counter), neither negative.
+	items := make([]collectionItem, 0, len(entries))
+	for _, e := range entries {
+		if id, n, ok := parseWindowKey(w.prefix, e.key); ok {
+			items = append(items, collectionItem{id, n, e.value})
 		}
 	}
-	err = it.Err()
-	it.Close()
-	if err != nil {
-		return nil, fmt.Errorf("state: scan collection: %w", err)
-	}
-	if c := w.tx.cfs[CFValues]; c != nil {
-		if pc := c.byPrefix[string(w.prefix)]; pc != nil {
-			for _, k := range pc.keys {
-				id, n, ok := parseWindowKey(w.prefix, []byte(k))
-				if !ok || id < start || id >= end {
-					continue
-				}
-				if ch := pc.values[k]; ch.deleted {
-					delete(found, [2]int64{id, n})
-				} else {
-					found[[2]int64{id, n}] = ch.value
-				}
-			}
-		}
-	}
-	items := make([]collectionItem, 0, len(found))
-	for k, raw := range found {
-		items = append(items, collectionItem{k[0], k[1], raw})
-	}
-	sort.Slice(items, func(i, j int) bool {
-		if items[i].id != items[j].id {
-			return items[i].id < items[j].id
-		}
-		return items[i].counter < items[j].counter
-	})
 	return items, nil
 }
 

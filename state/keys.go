@@ -18,6 +18,8 @@ const (
 	CFValues             = "__values__"
 	CFValueDeletionIndex = "__value-deletion-index__"
 	CFGlobalCounter      = "__global-counter__"
+	// Quix Streams 3.x's per-key latest timestamps (closing.go).
+	CFLatestTimestamps = "__latest-timestamps__"
 )
 
 // Metadata keys in CFMetadata.

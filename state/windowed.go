@@ -129,11 +129,10 @@ type Window = struct {
 }
 
 // ExpireWindows deletes and returns, sorted by (start, end), this key's
-// windows that closed: start <= latest - duration - grace, beyond the
+// windows that closed: start <= startTo, beyond the
 // last start expired before (the expiration index), as the reference's
 // expire_windows does, from the store and the transaction's own changes.
-func (w *WindowState) ExpireWindows(duration, grace int64) ([]Window, error) {
-	startTo := w.tx.latest - duration - grace
+func (w *WindowState) ExpireWindows(startTo int64) ([]Window, error) {
 	if low, known := w.lowest(); known && startTo < low {
 		return nil, nil // no window of this key can have closed
 	}

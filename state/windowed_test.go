@@ -28,8 +28,7 @@ func (m *memWindows) UpdateWindow(s, e int64, v starlark.Value, ts int64) error 
 	*m.latest = max(*m.latest, ts)
 	return nil
 }
-func (m *memWindows) ExpireWindows(duration, grace int64) ([]windows.Expired, error) {
-	to := *m.latest - duration - grace
+func (m *memWindows) ExpireWindows(to int64) ([]windows.Expired, error) {
 	var out []windows.Expired
 	for se, v := range m.windows {
 		if se[0] > m.lastExp && se[0] <= to {

@@ -45,7 +45,7 @@ type countWindow struct {
 // Process adds a record to the key's windows; it returns the windows it
 // updated (for current(), when the window aggregates) and the one it
 // filled (for final()).
-func (c CountWindow) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, _ func(Late)) (updated, expired []Result, err error) {
+func (c CountWindow) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, _ func(Late) error) (updated, expired []Result, err error) {
 	ks, ok := st.(KeyState)
 	if !ok {
 		return nil, nil, fmt.Errorf("count windows need a key-value state")
@@ -101,7 +101,7 @@ func (c CountWindow) Process(th *starlark.Thread, st State, value starlark.Value
 			if err != nil {
 				return nil, nil, err
 			}
-			updated = append(updated, Result{w.start, w.end, rec})
+			updated = append(updated, Result{Start: w.start, End: w.end, Value: rec})
 		}
 		if w.count < c.Max {
 			kept = append(kept, w)
@@ -127,7 +127,7 @@ func (c CountWindow) Process(th *starlark.Thread, st State, value starlark.Value
 		if err != nil {
 			return nil, nil, err
 		}
-		expired = append(expired, Result{w.start, w.end, rec})
+		expired = append(expired, Result{Start: w.start, End: w.end, Value: rec})
 	}
 	if err := ks.Save(countWindowsKey, countWindowsValue(kept), ts); err != nil {
 		return nil, nil, err

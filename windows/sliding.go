@@ -45,7 +45,7 @@ type slidingEvent struct {
 }
 
 // Process implements the engine's window processor.
-func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, late func(Late)) (updated, expired []Result, err error) {
+func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
 	ss, ok := st.(SlidingState)
 	if !ok {
 		return nil, nil, fmt.Errorf("sliding windows need a sliding-capable state")
@@ -61,7 +61,9 @@ func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts
 	accepted := ts >= clock-s.Grace
 	if !accepted {
 		if late != nil {
-			late(Late{Timestamp: ts, Window: Range{ts - s.Duration, ts}, MinValidEndRaw: clock - s.Grace})
+			if err := late(Late{Timestamp: ts, Window: Range{ts - s.Duration, ts}, MaxExpiredEnd: clock - s.Grace}); err != nil {
+				return nil, nil, err
+			}
 		}
 	} else {
 		i := sort.Search(len(events), func(i int) bool { return events[i].ts > ts })
@@ -73,7 +75,7 @@ func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts
 		if err != nil {
 			return nil, nil, err
 		}
-		updated = append(updated, Result{ts - s.Duration, ts, v})
+		updated = append(updated, Result{Start: ts - s.Duration, End: ts, Value: v})
 	}
 	// Windows ending at each distinct timestamp after the last emitted one
 	// and before clock - grace are final.
@@ -88,7 +90,7 @@ func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts
 		if err != nil {
 			return nil, nil, err
 		}
-		expired = append(expired, Result{e.ts - s.Duration, e.ts, v})
+		expired = append(expired, Result{Start: e.ts - s.Duration, End: e.ts, Value: v})
 	}
 	if n := len(expired); n > 0 {
 		emitted = expired[n-1].End

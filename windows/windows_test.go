@@ -55,8 +55,7 @@ func (m *memState) UpdateWindow(s, e int64, v starlark.Value, ts int64) error {
 	}
 	return nil
 }
-func (m *memState) ExpireWindows(duration, grace int64) ([]Expired, error) {
-	to := *m.latest - duration - grace
+func (m *memState) ExpireWindows(to int64) ([]Expired, error) {
 	var out []Expired
 	for se, v := range m.windows {
 		if se[0] > m.lastExp && se[0] <= to {
