@@ -48,18 +48,29 @@ type windowKind struct {
 	// classic: .sum() and the other methods have 2.5.1's semantics
 	// (None is not skipped); otherwise 3.x's aggregator classes.
 	classic bool
-	// closing: final() and current() take Quix Streams 3.x's
-	// closing_strategy.
-	closing bool
+	// closing is the closing_strategy final() and current() take.
+	closing closingArg
 	// attrs are the definition's properties.
 	attrs     []string
 	processor func(p windowParams, agg windows.Aggregate, closing windows.Closing) engine.Processor
 }
 
-func timeWindowKind(method, typ string, hopping, closing bool, processor func(windowParams, windows.Aggregate, windows.Closing) engine.Processor) *windowKind {
+// closingArg is what closing_strategy a window's final() and current()
+// accept.
+type closingArg int
+
+const (
+	noClosing  closingArg = iota // count windows: no argument
+	anyClosing                   // "key" or "partition", or None for 2.5.1's clock
+	keyClosing                   // sliding windows: "key" (their only clock)
+)
+
+// timeWindowKind is a time window: 2.5.1's (classic) tumbling and hopping
+// windows, or 3.x's sliding window.
+func timeWindowKind(method, typ string, hopping, classic bool, closing closingArg, processor func(windowParams, windows.Aggregate, windows.Closing) engine.Processor) *windowKind {
 	prefix := strings.TrimSuffix(method, "_window") + "_window"
 	return &windowKind{
-		method: method, typ: typ, wholeName: true, classic: true, closing: closing,
+		method: method, typ: typ, wholeName: classic, classic: classic, closing: closing,
 		attrs: []string{"duration_ms", "grace_ms", "name", "step_ms"},
 		unpack: func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error) {
 			var duration, step, grace milliseconds
@@ -150,9 +161,9 @@ var windowKinds = func() map[string]*windowKind {
 	}
 	kinds := map[string]*windowKind{}
 	for _, k := range []*windowKind{
-		timeWindowKind("tumbling_window", "TumblingTimeWindowDefinition", false, true, fixed),
-		timeWindowKind("hopping_window", "HoppingTimeWindowDefinition", true, true, fixed),
-		timeWindowKind("sliding_window", "SlidingTimeWindowDefinition", false, false, func(p windowParams, agg windows.Aggregate, _ windows.Closing) engine.Processor {
+		timeWindowKind("tumbling_window", "TumblingTimeWindowDefinition", false, true, anyClosing, fixed),
+		timeWindowKind("hopping_window", "HoppingTimeWindowDefinition", true, true, anyClosing, fixed),
+		timeWindowKind("sliding_window", "SlidingTimeWindowDefinition", false, false, keyClosing, func(p windowParams, agg windows.Aggregate, _ windows.Closing) engine.Processor {
 			return windows.Sliding{Duration: p.duration, Grace: p.grace, Agg: agg}
 		}),
 		countWindowKind("tumbling_count_window", "TumblingCountWindowDefinition", 0),
@@ -178,10 +189,10 @@ var (
 )
 
 func (w *WindowDefinition) String() string {
-	if w.kind.classic {
-		return fmt.Sprintf("<%s duration_ms=%d>", w.kind.typ, w.params.duration)
+	if w.params.count > 0 {
+		return fmt.Sprintf("<%s count=%d>", w.kind.typ, w.params.count)
 	}
-	return fmt.Sprintf("<%s count=%d>", w.kind.typ, w.params.count)
+	return fmt.Sprintf("<%s duration_ms=%d>", w.kind.typ, w.params.duration)
 }
 func (w *WindowDefinition) Type() string         { return w.kind.typ }
 func (w *WindowDefinition) Freeze()              {}
@@ -418,10 +429,10 @@ func windowEmit(final bool) builtinFunc {
 		w := b.Receiver().(*Window)
 		var strategy starlark.Value = starlark.None
 		var err error
-		if w.def.kind.closing {
-			err = starlark.UnpackArgs(b.Name(), args, kwargs, "closing_strategy?", &strategy)
-		} else {
+		if w.def.kind.closing == noClosing {
 			err = starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0)
+		} else {
+			err = starlark.UnpackArgs(b.Name(), args, kwargs, "closing_strategy?", &strategy)
 		}
 		if err != nil {
 			return nil, err
@@ -430,11 +441,14 @@ func windowEmit(final bool) builtinFunc {
 		if err != nil {
 			return nil, err
 		}
+		if w.def.kind.closing == keyClosing && closing == windows.ClosingPartition {
+			return nil, fmt.Errorf("%s: Sliding window only support the 'key' closing strategy (TypeError)", b.Name())
+		}
 		if !final && w.agg.Collects() {
 			return nil, fmt.Errorf("%s: BaseCollectors are not supported by `current` windows (InvalidOperation): collected values are only emitted by final()", b.Name())
 		}
 		p := w.def.params
-		opts := engine.WindowOptions{OnLate: p.onLate, Quix3: p.onLate != nil || strategy != starlark.None}
+		opts := engine.WindowOptions{OnLate: p.onLate, Quix3: p.onLate != nil || strategy != starlark.None || !w.def.kind.classic}
 		return w.def.sdf.then(thread, engine.Window(w.store, w.def.kind.processor(p, w.agg, closing), final, opts)), nil
 	}
 }

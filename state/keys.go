@@ -20,6 +20,8 @@ const (
 	CFGlobalCounter      = "__global-counter__"
 	// Quix Streams 3.x's per-key latest timestamps (closing.go).
 	CFLatestTimestamps = "__latest-timestamps__"
+	// Quix Streams 3.x's sliding windows' deletion index (sliding.go).
+	CFDeletionIndex = "__deletion-index__"
 )
 
 // Metadata keys in CFMetadata.

@@ -133,6 +133,17 @@ type Window = struct {
 // last start expired before (the expiration index), as the reference's
 // expire_windows does, from the store and the transaction's own changes.
 func (w *WindowState) ExpireWindows(startTo int64) ([]Window, error) {
+	return w.expire(startTo, true)
+}
+
+// ExpiredWindows is ExpireWindows without deleting the windows (sliding
+// windows delete them later, by DeleteWindows): each is returned once, by
+// the expiration index.
+func (w *WindowState) ExpiredWindows(startTo int64) ([]Window, error) {
+	return w.expire(startTo, false)
+}
+
+func (w *WindowState) expire(startTo int64, del bool) ([]Window, error) {
 	if low, known := w.lowest(); known && startTo < low {
 		return nil, nil // no window of this key can have closed
 	}
@@ -169,6 +180,9 @@ func (w *WindowState) ExpireWindows(startTo int64) ([]Window, error) {
 		return nil, err
 	}
 	for _, win := range windows {
+		if !del {
+			break
+		}
 		if err := w.tx.DeleteBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, win.Start, win.End)); err != nil {
 			return nil, err
 		}

@@ -2,184 +2,289 @@ package windows
 
 import (
 	"fmt"
-	"sort"
 
 	"go.starlark.net/starlark"
 )
 
-// Sliding is a sliding window definition: every message of a key at time
-// t defines the window [t - Duration, t], both ends included: "the last
-// Duration ms up to and including this message". Its value aggregates the
-// key's messages with timestamps in that range, including ones that
-// arrive later out of order, within Grace.
-//
-// The clock is the partition's, as for fixed windows. A message is late
-// when t < clock - Grace (its window was already final); it is skipped.
-// The window ending at t is final once t < clock - Grace; final() emits it
-// then, once, when the key next sends (as fixed windows expire). current()
-// emits, for each accepted message, the window ending at its timestamp.
-// Several messages with one timestamp share one window.
-//
-// The state of a key is its messages within the horizon (JSON, under
-// "__sliding__" in the key's windowed state): enough to aggregate any
-// window not emitted yet; older messages are dropped as windows become
-// final. Each message rewrites that list, so the cost grows with the
-// number of a key's messages per Duration + Grace.
+// Sliding is Quix Streams 3.x's sliding time window (SlidingWindow in
+// quixstreams/dataframe/windows/sliding.py, v3.25.0): every record of a
+// key at t has a left window [max(0, t - Duration), t] and a right window
+// [t + 1, t + 1 + Duration], both ends included. Windows are kept per key
+// with the largest timestamp they hold, as [max_timestamp, aggregate],
+// and only "left" windows (end == max_timestamp) are emitted, by current()
+// as they are updated and by final() once they close. The clock is the
+// key's own latest timestamp (3.x's closing_strategy="key", the only one
+// sliding windows have): a record is late when t <= latest - Grace - 1 -
+// Duration, and a window closes when its start is at most that.
 type Sliding struct {
 	Duration, Grace int64
 	Agg             Aggregate
 }
 
-// SlidingState is what sliding windows need beyond State: one value per
-// key, and the clock.
+// SlidingState is what sliding windows need beyond State.
 type SlidingState interface {
-	LatestTimestamp() int64
-	KeyState
+	State
+	KeyClock
+	Collection
+	// GetWindows returns the key's windows with startFrom < start <=
+	// startTo, by (start, end).
+	GetWindows(startFrom, startTo int64) ([]Expired, error)
+	// ExpiredWindows returns the key's windows with start <= maxStart not
+	// returned before, by (start, end), and keeps them in the state.
+	ExpiredWindows(maxStart int64) ([]Expired, error)
+	// DeleteWindows deletes the key's windows with start <= maxStart and,
+	// with values, the collected values before maxStart.
+	DeleteWindows(maxStart int64, values bool) error
 }
 
-const slidingKey = "__sliding__"
-
-type slidingEvent struct {
-	ts    int64
-	value starlark.Value
-}
-
-// Process implements the engine's window processor.
+// Process implements the engine's window processor, as the reference's
+// process_window: it scans the key's windows from the right window's
+// start down to the left window's start minus Duration, creating the
+// right window, the right window of the previous record and the left
+// window as needed and updating every window that holds t; then it
+// returns the closed left windows and deletes the windows no later record
+// can need.
 func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
 	ss, ok := st.(SlidingState)
 	if !ok {
-		return nil, nil, fmt.Errorf("sliding windows need a sliding-capable state")
+		return nil, nil, fmt.Errorf("sliding windows need a state with per-key timestamps and collections")
 	}
 	if ts < 0 {
 		return nil, nil, fmt.Errorf("timestamp cannot be negative: %d", ts)
 	}
-	clock := ss.LatestTimestamp()
-	events, emitted, err := s.load(ss)
+	d := s.Duration
+	latest, err := ss.KeyLatestTimestamp()
 	if err != nil {
 		return nil, nil, err
 	}
-	accepted := ts >= clock-s.Grace
-	if !accepted {
-		if late != nil {
-			if err := late(Late{Timestamp: ts, Window: Range{ts - s.Duration, ts}, MaxExpiredEnd: clock - s.Grace}); err != nil {
+	latest = max(latest, ts)
+	maxExpiredEnd := latest - s.Grace - 1
+	maxExpiredStart := maxExpiredEnd - d
+	maxDeletedStart := maxExpiredStart - d
+	leftStart, leftEnd := max(0, ts-d), ts
+	expiredWindow := func(start, end int64) error {
+		if late == nil {
+			return nil
+		}
+		return late(Late{Timestamp: ts, Window: Range{start, end}, MaxExpiredEnd: maxExpiredEnd + 1})
+	}
+	if ts <= maxExpiredStart {
+		return nil, nil, expiredWindow(leftStart, leftEnd)
+	}
+	p := slidingPass{s: s, th: th, st: ss, value: value, ts: ts}
+	rightStart := ts + 1
+	rightExists := false
+	starts := map[int64]bool{leftStart: true}
+	windows, err := ss.GetWindows(max(0, leftStart-d)-1, rightStart)
+	if err != nil {
+		return nil, nil, err
+	}
+	leftDone := false
+	for i := len(windows) - 1; i >= 0 && !leftDone; i-- {
+		w := windows[i]
+		maxTS, agg, err := slidingValue(w.Value)
+		if err != nil {
+			return nil, nil, err
+		}
+		starts[w.Start] = true
+		switch {
+		case w.Start == rightStart:
+			rightExists = true
+		case w.End > leftEnd:
+			// The right window, unless it exists or would be empty.
+			if !rightExists && maxTS > ts {
+				if err := p.update(rightStart, rightStart+d, agg, maxTS, nil); err != nil {
+					return nil, nil, err
+				}
+				rightExists = true
+			}
+			if w.Start > maxExpiredStart {
+				maxTS = max(ts, maxTS)
+				next, err := p.step(agg)
+				if err != nil {
+					return nil, nil, err
+				}
+				emit := &updated
+				if w.End != maxTS {
+					emit = nil // only left windows are emitted
+				}
+				if err := p.update(w.Start, w.End, next, maxTS, emit); err != nil {
+					return nil, nil, err
+				}
+			} else if err := expiredWindow(w.Start, w.End); err != nil {
+				return nil, nil, err
+			}
+		case w.End == leftEnd:
+			// The right window of the previous record, then the left
+			// window, which exists.
+			if rs := maxTS + 1; !starts[rs] && maxTS < ts {
+				next, err := p.step(p.init())
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := p.update(rs, rs+d, next, ts, nil); err != nil {
+					return nil, nil, err
+				}
+			}
+			if w.Start > maxExpiredStart {
+				next, err := p.step(agg)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := p.update(w.Start, w.End, next, ts, &updated); err != nil {
+					return nil, nil, err
+				}
+			} else if err := expiredWindow(w.Start, w.End); err != nil {
+				return nil, nil, err
+			}
+			leftDone = true
+		default: // w.End < leftEnd
+			if rs := maxTS + 1; !starts[rs] && rs+d >= ts {
+				var next starlark.Value = starlark.None
+				if s.Agg.Aggregates() {
+					if next, err = p.step(p.init()); err != nil {
+						return nil, nil, err
+					}
+				}
+				if err := p.update(rs, rs+d, next, ts, nil); err != nil {
+					return nil, nil, err
+				}
+			}
+			// The left window starts from this window's aggregate if it
+			// holds every record of this one.
+			if leftStart > maxTS {
+				agg = p.init()
+			}
+			next, err := p.step(agg)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := p.update(leftStart, leftEnd, next, ts, &updated); err != nil {
+				return nil, nil, err
+			}
+			// No later record looks below this window.
+			maxDeletedStart = min(w.Start-1, maxExpiredStart)
+			leftDone = true
+		}
+	}
+	if !leftDone && leftStart > maxExpiredStart {
+		next, err := p.step(p.init())
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := p.update(leftStart, leftEnd, next, ts, &updated); err != nil {
+			return nil, nil, err
+		}
+	}
+	if s.Agg.Collects() {
+		v, err := s.Agg.CollectValue(value)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := ss.AddToCollection(ts, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	if p.touched {
+		if err := ss.AdvanceKeyLatestTimestamp(ts); err != nil {
+			return nil, nil, err
+		}
+	}
+	// All closed windows first: deleting could drop some not yet read.
+	closed, err := ss.ExpiredWindows(maxExpiredStart)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range closed {
+		maxTS, agg, err := slidingValue(w.Value)
+		if err != nil {
+			return nil, nil, err
+		}
+		if w.End != maxTS {
+			continue
+		}
+		var collected []starlark.Value
+		if s.Agg.Collects() {
+			// Both ends included.
+			if collected, err = ss.GetFromCollection(w.Start, w.End+1); err != nil {
 				return nil, nil, err
 			}
 		}
-	} else {
-		i := sort.Search(len(events), func(i int) bool { return events[i].ts > ts })
-		events = append(events, slidingEvent{})
-		copy(events[i+1:], events[i:])
-		events[i] = slidingEvent{ts, value}
-		clock = max(clock, ts)
-		v, err := s.aggregate(th, events, ts)
+		rec, err := s.Agg.Record(agg, collected, w.Start, w.End)
 		if err != nil {
 			return nil, nil, err
 		}
-		updated = append(updated, Result{Start: ts - s.Duration, End: ts, Value: v})
+		expired = append(expired, Result{Start: w.Start, End: w.End, Value: rec})
 	}
-	// Windows ending at each distinct timestamp after the last emitted one
-	// and before clock - grace are final.
-	for _, e := range events {
-		if e.ts <= emitted || e.ts >= clock-s.Grace {
-			continue
-		}
-		if n := len(expired); n > 0 && expired[n-1].End == e.ts {
-			continue
-		}
-		v, err := s.aggregate(th, events, e.ts)
-		if err != nil {
-			return nil, nil, err
-		}
-		expired = append(expired, Result{Start: e.ts - s.Duration, End: e.ts, Value: v})
+	if err := ss.DeleteWindows(maxDeletedStart, s.Agg.Collects()); err != nil {
+		return nil, nil, err
 	}
-	if n := len(expired); n > 0 {
-		emitted = expired[n-1].End
-	}
-	// Keep what windows after the last emitted one may still need.
-	kept := events[:0]
-	for _, e := range events {
-		if e.ts > emitted-s.Duration {
-			kept = append(kept, e)
-		}
-	}
-	if accepted || len(expired) > 0 {
-		if err := s.save(ss, kept, emitted, clock); err != nil {
-			return nil, nil, err
-		}
+	// The reference builds the updated windows from the right; emit them
+	// ascending.
+	for i, j := 0, len(updated)-1; i < j; i, j = i+1, j-1 {
+		updated[i], updated[j] = updated[j], updated[i]
 	}
 	return updated, expired, nil
 }
 
-// aggregate is the record of the window [end - Duration, end]: its
-// values folded, or collected.
-func (s Sliding) aggregate(th *starlark.Thread, events []slidingEvent, end int64) (starlark.Value, error) {
-	cur := s.Agg.Init()
-	var collected []starlark.Value
-	for _, e := range events {
-		if e.ts < end-s.Duration || e.ts > end {
-			continue
-		}
-		var err error
-		if s.Agg.Aggregates() {
-			if cur, err = s.Agg.Step(th, cur, e.value, e.ts); err != nil {
-				return nil, err
-			}
-		}
-		if s.Agg.Collects() {
-			v, err := s.Agg.CollectValue(e.value)
-			if err != nil {
-				return nil, err
-			}
-			collected = append(collected, v)
-		}
-	}
-	return s.Agg.Record(cur, collected, end-s.Duration, end)
+// slidingPass is one record's pass over a key's sliding windows.
+type slidingPass struct {
+	s       Sliding
+	th      *starlark.Thread
+	st      SlidingState
+	value   starlark.Value
+	ts      int64
+	touched bool
 }
 
-func (s Sliding) load(ss SlidingState) ([]slidingEvent, int64, error) {
-	v, ok, err := ss.Load(slidingKey)
-	if err != nil || !ok {
-		return nil, -1, err
+// init is a new window's aggregate (None for a window that only
+// collects).
+func (p *slidingPass) init() starlark.Value {
+	if !p.s.Agg.Aggregates() {
+		return starlark.None
 	}
-	d, ok := v.(*starlark.Dict)
+	return p.s.Agg.Init()
+}
+
+// step folds the record into agg.
+func (p *slidingPass) step(agg starlark.Value) (starlark.Value, error) {
+	if !p.s.Agg.Aggregates() {
+		return starlark.None, nil
+	}
+	return p.s.Agg.Step(p.th, agg, p.value, p.ts)
+}
+
+// update stores [maxTS, agg] for the window and, with emit, appends its
+// record.
+func (p *slidingPass) update(start, end int64, agg starlark.Value, maxTS int64, emit *[]Result) error {
+	if err := p.st.UpdateWindow(start, end, starlark.NewList([]starlark.Value{starlark.MakeInt64(maxTS), agg}), p.ts); err != nil {
+		return err
+	}
+	p.touched = true
+	if emit == nil || !p.s.Agg.Aggregates() {
+		return nil
+	}
+	rec, err := p.s.Agg.Record(agg, nil, start, end)
+	if err != nil {
+		return err
+	}
+	*emit = append(*emit, Result{Start: start, End: end, Value: rec})
+	return nil
+}
+
+// slidingValue reads a stored [max_timestamp, aggregate].
+func slidingValue(v starlark.Value) (int64, starlark.Value, error) {
+	l, ok := v.(*starlark.List)
+	if !ok || l.Len() != 2 {
+		return 0, nil, fmt.Errorf("sliding window state: want [max_timestamp, aggregate], got %s", v)
+	}
+	n, ok := l.Index(0).(starlark.Int)
 	if !ok {
-		return nil, 0, fmt.Errorf("sliding window state is %s, not a dict", v.Type())
+		return 0, nil, fmt.Errorf("sliding window state: max_timestamp %s is not an int", l.Index(0))
 	}
-	emitted := int64(-1)
-	if e, ok, _ := d.Get(starlark.String("emitted")); ok {
-		if n, ok := e.(starlark.Int); ok {
-			emitted, _ = n.Int64()
-		}
+	ts, ok := n.Int64()
+	if !ok {
+		return 0, nil, fmt.Errorf("sliding window state: max_timestamp %s is out of range", n)
 	}
-	var events []slidingEvent
-	if l, ok, _ := d.Get(starlark.String("events")); ok {
-		list, ok := l.(*starlark.List)
-		if !ok {
-			return nil, 0, fmt.Errorf("sliding window state: events is %s", l.Type())
-		}
-		for i := 0; i < list.Len(); i++ {
-			pair, ok := list.Index(i).(*starlark.List)
-			if !ok || pair.Len() != 2 {
-				return nil, 0, fmt.Errorf("sliding window state: bad event %s", list.Index(i))
-			}
-			t, ok := pair.Index(0).(starlark.Int)
-			ts, ok2 := t.Int64()
-			if !ok || !ok2 {
-				return nil, 0, fmt.Errorf("sliding window state: bad timestamp %s", pair.Index(0))
-			}
-			events = append(events, slidingEvent{ts, pair.Index(1)})
-		}
-	}
-	return events, emitted, nil
-}
-
-func (s Sliding) save(ss SlidingState, events []slidingEvent, emitted, clock int64) error {
-	list := make([]starlark.Value, len(events))
-	for i, e := range events {
-		list[i] = starlark.NewList([]starlark.Value{starlark.MakeInt64(e.ts), e.value})
-	}
-	d := starlark.NewDict(2)
-	_ = d.SetKey(starlark.String("events"), starlark.NewList(list))
-	_ = d.SetKey(starlark.String("emitted"), starlark.MakeInt64(emitted))
-	return ss.Save(slidingKey, d, clock)
+	return ts, l.Index(1), nil
 }
