@@ -154,6 +154,48 @@ func countWindowKind(method, typ string, step int64) *windowKind {
 	}
 }
 
+// sessionWindowKind is session_window(timeout_ms, grace_ms=0, name=None,
+// on_late=None): beyond Quix Streams, with 3.x's method semantics and
+// name= as a prefix.
+func sessionWindowKind() *windowKind {
+	return &windowKind{
+		method: "session_window", typ: "SessionWindowDefinition",
+		attrs: []string{"grace_ms", "name", "timeout_ms"},
+		unpack: func(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (windowParams, error) {
+			var timeout, grace milliseconds
+			var name, onLate starlark.Value = starlark.None, starlark.None
+			if err := starlark.UnpackArgs(fn, args, kwargs, "timeout_ms", &timeout, "grace_ms?", &grace, "name?", &name, "on_late?", &onLate); err != nil {
+				return windowParams{}, err
+			}
+			switch {
+			case timeout.ms < 1:
+				return windowParams{}, fmt.Errorf("%s: timeout_ms must be at least 1, got %d", fn, timeout.ms)
+			case grace.ms < 0:
+				return windowParams{}, fmt.Errorf("%s: grace_ms must not be negative, got %d", fn, grace.ms)
+			}
+			p := windowParams{duration: timeout.ms, grace: grace.ms}
+			var err error
+			if onLate != starlark.None {
+				if p.onLate, err = callbackFn(fn, "on_late", onLate, 10); err != nil {
+					return windowParams{}, err
+				}
+			}
+			p.name, err = optString(fn, "name", name)
+			return p, err
+		},
+		store: func(p windowParams, suffix string) string {
+			s := fmt.Sprintf("session_window_%d", p.duration)
+			if suffix != "" {
+				s += "_" + suffix
+			}
+			return s
+		},
+		processor: func(p windowParams, agg windows.Aggregate, _ windows.Closing) engine.Processor {
+			return windows.Session{Timeout: p.duration, Grace: p.grace, Agg: agg}
+		},
+	}
+}
+
 // windowKinds are the window kinds, by StreamingDataFrame method.
 var windowKinds = func() map[string]*windowKind {
 	fixed := func(p windowParams, agg windows.Aggregate, closing windows.Closing) engine.Processor {
@@ -169,6 +211,7 @@ var windowKinds = func() map[string]*windowKind {
 		countWindowKind("tumbling_count_window", "TumblingCountWindowDefinition", 0),
 		countWindowKind("hopping_count_window", "HoppingCountWindowDefinition", -1),
 		countWindowKind("sliding_count_window", "SlidingCountWindowDefinition", 1),
+		sessionWindowKind(),
 	} {
 		kinds[k.method] = k
 	}
@@ -358,7 +401,7 @@ func (w *WindowDefinition) Attr(name string) (starlark.Value, error) {
 	}
 	p := w.params
 	switch name {
-	case "duration_ms":
+	case "duration_ms", "timeout_ms":
 		return starlark.MakeInt64(p.duration), nil
 	case "grace_ms":
 		return starlark.MakeInt64(p.grace), nil

@@ -12,7 +12,7 @@ import (
 // (windows.Fixed.Process, or a sliding window's). late is called for each
 // window the record came too late for.
 type Processor interface {
-	Process(th *starlark.Thread, st windows.State, value starlark.Value, ts int64, late func(windows.Late) error) (updated, expired []windows.Result, err error)
+	Process(th *starlark.Thread, st windows.State, key, value starlark.Value, ts int64, late func(windows.Late) error) (updated, expired []windows.Result, err error)
 }
 
 // WindowOptions are a window's optional behaviours.
@@ -76,7 +76,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}
-		updated, expired, err := o.def.Process(c.Thread, ws, r.Value, r.Timestamp, func(l windows.Late) error {
+		updated, expired, err := o.def.Process(c.Thread, ws, r.Key, r.Value, r.Timestamp, func(l windows.Late) error {
 			return o.late(c, r, l)
 		})
 		if err != nil {
@@ -89,7 +89,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		for _, w := range out {
 			key := r.Key
 			if w.Key != nil {
-				key = starlark.Bytes(w.Key)
+				key = w.Key
 			}
 			if err := next(c, Row{Value: w.Value, Key: key, Timestamp: w.Start}); err != nil {
 				return err

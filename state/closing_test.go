@@ -28,7 +28,7 @@ func (r *closingRun) process(key string, value, ts int64) (updated, expired []st
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	u, e, err := r.def.Process(nil, ws, starlark.MakeInt64(value), ts, nil)
+	u, e, err := r.def.Process(nil, ws, starlark.None, starlark.MakeInt64(value), ts, nil)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -36,8 +36,8 @@ func (r *closingRun) process(key string, value, ts int64) (updated, expired []st
 		var out []string
 		for _, w := range rs {
 			k := key
-			if w.Key != nil {
-				k = string(w.Key)
+			if b, ok := w.Key.(starlark.Bytes); ok {
+				k = string(b)
 			}
 			v, _, _ := w.Value.(*starlark.Dict).Get(starlark.String("value"))
 			out = append(out, fmt.Sprintf("%s [%d,%d) %s", k, w.Start, w.End, v))

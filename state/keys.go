@@ -22,6 +22,8 @@ const (
 	CFLatestTimestamps = "__latest-timestamps__"
 	// Quix Streams 3.x's sliding windows' deletion index (sliding.go).
 	CFDeletionIndex = "__deletion-index__"
+	// Session windows' index of sessions by end (session.go).
+	CFSessionIndex = "__session-index__"
 )
 
 // Metadata keys in CFMetadata.

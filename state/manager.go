@@ -119,7 +119,7 @@ func (m *Manager) Path(store, topic string, partition int32) string {
 func (m *Manager) Open(s Store, partition int32) (*Partition, error) {
 	cfs := []string{CFDefault, CFMetadata}
 	if s.Windowed {
-		cfs = append(cfs, CFExpirationIndex, CFValues, CFValueDeletionIndex, CFGlobalCounter, CFLatestTimestamps, CFDeletionIndex)
+		cfs = append(cfs, CFExpirationIndex, CFValues, CFValueDeletionIndex, CFGlobalCounter, CFLatestTimestamps, CFDeletionIndex, CFSessionIndex)
 	}
 	path := m.Path(s.Name, s.Topic, partition)
 	if m.opts.InMemory {

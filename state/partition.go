@@ -18,13 +18,17 @@ type Partition struct {
 	// unknown), above the last start expired. While a closed window can
 	// only be one of the transaction's own, the expiry needs no scan.
 	storeLow map[string]int64
+	// sessionLow is, under the prefix "", a lower bound of the ends of a
+	// session store partition's sessions (absent: unknown), so that
+	// CloseSessions scans only when a session can close.
+	sessionLow map[string]int64
 	// scans counts the range scans (iterators) opened, for tests of the
 	// expiry's scan skipping.
 	scans int
 }
 
 func newPartition(path string, be backend) *Partition {
-	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}, storeLow: map[string]int64{}}
+	return &Partition{Path: path, be: be, lowestStart: map[string]int64{}, storeLow: map[string]int64{}, sessionLow: map[string]int64{}}
 }
 
 // forgetWindows drops what the partition knew of its windows, for writes
@@ -32,6 +36,7 @@ func newPartition(path string, be backend) *Partition {
 func (p *Partition) forgetWindows() {
 	clear(p.lowestStart)
 	clear(p.storeLow)
+	clear(p.sessionLow)
 }
 
 // Close releases the partition's database (nothing for a memory store).

@@ -171,7 +171,7 @@ func runSliding(t *testing.T, tc slidingCase, n windows.Named) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		updated, expired, err := def.Process(th, ws, starlark.String(m.value), m.ts, nil)
+		updated, expired, err := def.Process(th, ws, starlark.None, starlark.String(m.value), m.ts, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestSlidingFinalMatchesBruteForce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, expired, err := def.Process(th, ws, starlark.MakeInt64(v), ts, nil)
+			_, expired, err := def.Process(th, ws, starlark.None, starlark.MakeInt64(v), ts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,6 +47,7 @@ type Transaction struct {
 	latestChanged bool
 	lowestStart   map[string]int64 // changes to Partition.lowestStart, applied by Flush
 	storeLow      map[string]int64 // changes to Partition.storeLow, applied by Flush
+	sessionLow    map[string]int64 // changes to Partition.sessionLow, applied by Flush
 
 	// Collections: the partition's counter, as of the first use.
 	counter       int64
@@ -357,6 +358,7 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 		return t.fail(err)
 	}
 	maps.Copy(t.p.lowestStart, t.lowestStart)
+	maps.Copy(t.p.sessionLow, t.sessionLow)
 	t.flushedWindows()
 	return nil
 }

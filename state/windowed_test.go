@@ -80,7 +80,7 @@ func TestWindowedStoreMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u1, e1, err := def.Process(nil, ws, v, ts, nil)
+			u1, e1, err := def.Process(nil, ws, starlark.None, v, ts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestWindowedStoreMatchesReference(t *testing.T) {
 				ref = &memWindows{latest: &latest, windows: map[[2]int64]starlark.Value{}, lastExp: -1}
 				refs[key] = ref
 			}
-			u2, e2, _ := def.Process(nil, ref, v, ts, nil)
+			u2, e2, _ := def.Process(nil, ref, starlark.None, v, ts, nil)
 			if fmt.Sprint(u1, e1) != fmt.Sprint(u2, e2) {
 				t.Fatalf("trial %d message %d (%s@%d): store %v %v, reference %v %v", trial, i, key, ts, u1, e1, u2, e2)
 			}
@@ -137,7 +137,7 @@ func TestExpiryScansOncePerClosedWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, expired, err := def.Process(nil, ws, starlark.MakeInt(1), ts, nil)
+		_, expired, err := def.Process(nil, ws, starlark.None, starlark.MakeInt(1), ts, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

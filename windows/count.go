@@ -45,7 +45,7 @@ type countWindow struct {
 // Process adds a record to the key's windows; it returns the windows it
 // updated (for current(), when the window aggregates) and the one it
 // filled (for final()).
-func (c CountWindow) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, _ func(Late) error) (updated, expired []Result, err error) {
+func (c CountWindow) Process(th *starlark.Thread, st State, key, value starlark.Value, ts int64, _ func(Late) error) (updated, expired []Result, err error) {
 	ks, ok := st.(KeyState)
 	if !ok {
 		return nil, nil, fmt.Errorf("count windows need a key-value state")

@@ -44,7 +44,7 @@ type SlidingState interface {
 // window as needed and updating every window that holds t; then it
 // returns the closed left windows and deletes the windows no later record
 // can need.
-func (s Sliding) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
+func (s Sliding) Process(th *starlark.Thread, st State, key, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
 	ss, ok := st.(SlidingState)
 	if !ok {
 		return nil, nil, fmt.Errorf("sliding windows need a state with per-key timestamps and collections")

@@ -64,13 +64,14 @@ type KeyedWindow = struct {
 
 // Result is an emitted window: Value is the whole record
 // (Aggregate.Record), {"start", "end", "value"} or .agg()'s columns.
-// Key, when not nil, is the serialized key it comes out with instead of
-// the message's: closing_strategy="partition" closes the windows of
-// other keys, which Quix Streams 3.x emits keyed by their state prefix.
+// Key, when not nil, is the key it comes out with instead of the
+// message's: closing_strategy="partition" and session windows close the
+// windows of other keys (3.x emits the former keyed by their state prefix,
+// as bytes).
 type Result struct {
 	Start, End int64
 	Value      starlark.Value
-	Key        []byte
+	Key        starlark.Value
 }
 
 // Closing is how a time window's windows close.
@@ -138,7 +139,7 @@ type Fixed struct {
 // closed windows: the key's, or with ClosingPartition every key's. It
 // returns the updated windows (for current()) and the expired ones (for
 // final()), each ascending.
-func (f Fixed) Process(th *starlark.Thread, st State, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
+func (f Fixed) Process(th *starlark.Thread, st State, key, value starlark.Value, ts int64, late func(Late) error) (updated, expired []Result, err error) {
 	if ts < 0 {
 		return nil, nil, fmt.Errorf("timestamp cannot be negative: %d", ts)
 	}
@@ -277,7 +278,7 @@ func (f Fixed) expireAll(all PartitionWindows, maxEnd int64) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Result{Start: w.Start, End: w.End, Value: rec, Key: w.Prefix})
+		out = append(out, Result{Start: w.Start, End: w.End, Value: rec, Key: starlark.Bytes(w.Prefix)})
 	}
 	return out, nil
 }

@@ -160,7 +160,7 @@ func TestFinalMatchesBruteForce(t *testing.T) {
 				st = newMem(&latest)
 				states[e.key] = st
 			}
-			_, expired, err := def.Process(nil, st, starlark.MakeInt64(e.value), e.ts, nil)
+			_, expired, err := def.Process(nil, st, starlark.None, starlark.MakeInt64(e.value), e.ts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
