@@ -21,7 +21,7 @@ type bruteSessions struct {
 	timeout, grace int64
 	streamTime     int64
 	seq            int64
-	merges, drops  int // records that bridged sessions, late records
+	merges, drops  int                       // records that bridged sessions, late records
 	open           map[string][][]sessionRec // per key, sessions of records
 }
 
