@@ -3,82 +3,110 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"sort"
 
 	"go.starlark.net/starlark"
-
-	"github.com/qstar-dev/qstar/serde"
 )
 
-// Session windows keep each key's open sessions, and an index of all the
-// store partition's sessions by end, for closing them across keys:
+// Session windows keep each key's open sessions in one value, and an index
+// of the store partition's keys by the time buckets their sessions end
+// in, for closing sessions across keys:
 //
-//	default              prefix|>q(start)|>q(end)   JSON(session value)
-//	__session-index__    >q(end)|>q(start)|prefix   "1"
+//	default              prefix|"__sessions__"        JSON([[start, end, value], ...]) by start
+//	__session-index__    >q(end / bucket)|prefix      "1"
 //
 // start and end are the timestamps of the session's first and last
-// records (end may equal start). The values of a session's records are in
-// the collection (collection.go), by timestamp.
+// records (end may equal start). A record that extends a session rewrites
+// the key's value and touches the index only when the session's end moves
+// to another bucket. The values of a session's records are in the
+// collection (collection.go), by timestamp.
 
-// sessionIndexKey is >q(end)|>q(start)|prefix.
-func sessionIndexKey(end, start int64, prefix []byte) []byte {
-	k := binary.BigEndian.AppendUint64(nil, uint64(end))
-	k = append(k, Separator)
-	k = binary.BigEndian.AppendUint64(k, uint64(start))
-	k = append(k, Separator)
-	return append(k, prefix...)
-}
+const sessionsName = "__sessions__"
 
 var sessionIndexed = []byte("1")
 
-// Sessions returns this key's sessions with end >= from and start <= to,
-// by start.
-func (w *WindowState) Sessions(from, to int64) ([]Window, error) {
-	if to < 0 {
-		return nil, nil
-	}
-	entries, err := w.tx.scan(CFDefault, w.prefix, windowBound(w.prefix, 0), windowBound(w.prefix, to+1))
-	if err != nil {
+func sessionIndexKey(b int64, prefix []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(b)), prefix...)
+}
+
+// KeySessions returns this key's open sessions, by start.
+func (w *WindowState) KeySessions() ([]Window, error) {
+	v, ok, err := w.Load(sessionsName)
+	if err != nil || !ok {
 		return nil, err
 	}
-	var out []Window
-	for _, e := range entries {
-		start, end, ok := parseWindowKey(w.prefix, e.key)
-		if !ok || end < from {
-			continue
+	l, ok := v.(*starlark.List)
+	if !ok {
+		return nil, fmt.Errorf("state: sessions of %q: want a list, got %s", w.prefix, v.Type())
+	}
+	out := make([]Window, 0, l.Len())
+	for i := 0; i < l.Len(); i++ {
+		e, ok := l.Index(i).(*starlark.List)
+		if !ok || e.Len() != 3 {
+			return nil, fmt.Errorf("state: sessions of %q: bad entry %s", w.prefix, l.Index(i))
 		}
-		v, err := serde.JSON{}.Deserialize(e.value)
-		if err != nil {
-			return nil, fmt.Errorf("state: session [%d, %d]: %w", start, end, err)
+		s, err1 := int64Of(e.Index(0))
+		end, err2 := int64Of(e.Index(1))
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("state: sessions of %q: bad entry %s", w.prefix, e)
 		}
-		out = append(out, Window{Start: start, End: end, Value: v})
+		out = append(out, Window{Start: s, End: end, Value: e.Index(2)})
 	}
 	return out, nil
 }
 
-// PutSession stores a session of this key.
-func (w *WindowState) PutSession(start, end int64, value starlark.Value) error {
-	if start < 0 || end < start {
-		return w.tx.fail(fmt.Errorf("state: invalid session [%d, %d]", start, end))
+func int64Of(v starlark.Value) (int64, error) {
+	n, ok := v.(starlark.Int)
+	if !ok {
+		return 0, fmt.Errorf("not an int: %s", v)
 	}
-	raw, err := serde.JSON{}.Serialize(nil, value)
-	if err != nil {
-		return w.tx.fail(fmt.Errorf("state: session value: %w", err))
+	i, ok := n.Int64()
+	if !ok {
+		return 0, fmt.Errorf("out of range: %s", n)
 	}
-	if err := w.tx.SetBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, start, end), raw); err != nil {
-		return err
-	}
-	if low, known := bound(w.tx.sessionLow, w.tx.p.sessionLow, nil); known && end < low {
-		setBound(&w.tx.sessionLow, nil, end)
-	}
-	return w.tx.SetBytes(CFSessionIndex, nil, sessionIndexKey(end, start, w.prefix), sessionIndexed)
+	return i, nil
 }
 
-// DeleteSession deletes a session of this key.
-func (w *WindowState) DeleteSession(start, end int64) error {
-	if err := w.tx.DeleteBytes(CFDefault, w.prefix, WindowKey(nil, w.prefix, start, end)); err != nil {
+// SetKeySessions replaces this key's open sessions (sorted by start) and
+// keeps the index of their end buckets.
+func (w *WindowState) SetKeySessions(sessions []Window, bucket int64) error {
+	old, err := w.KeySessions()
+	if err != nil {
 		return err
 	}
-	return w.tx.DeleteBytes(CFSessionIndex, nil, sessionIndexKey(end, start, w.prefix))
+	buckets := func(ss []Window) map[int64]bool {
+		m := map[int64]bool{}
+		for _, s := range ss {
+			m[s.End/bucket] = true
+		}
+		return m
+	}
+	was, now := buckets(old), buckets(sessions)
+	for b := range was {
+		if !now[b] {
+			if err := w.tx.DeleteBytes(CFSessionIndex, nil, sessionIndexKey(b, w.prefix)); err != nil {
+				return err
+			}
+		}
+	}
+	for b := range now {
+		if !was[b] {
+			if err := w.tx.SetBytes(CFSessionIndex, nil, sessionIndexKey(b, w.prefix), sessionIndexed); err != nil {
+				return err
+			}
+		}
+	}
+	if len(sessions) == 0 {
+		return w.tx.Delete(w.prefix, starlark.String(sessionsName))
+	}
+	list := make([]starlark.Value, len(sessions))
+	for i, s := range sessions {
+		if s.Start < 0 || s.End < s.Start {
+			return w.tx.fail(fmt.Errorf("state: invalid session [%d, %d]", s.Start, s.End))
+		}
+		list[i] = starlark.NewList([]starlark.Value{starlark.MakeInt64(s.Start), starlark.MakeInt64(s.End), s.Value})
+	}
+	return w.tx.Set(w.prefix, starlark.String(sessionsName), starlark.NewList(list))
 }
 
 // AdvanceLatestTimestamp moves the store partition's latest timestamp
@@ -87,49 +115,73 @@ func (w *WindowState) AdvanceLatestTimestamp(ts int64) { w.tx.advanceLatest(ts) 
 
 // CloseSessions deletes and returns the sessions of every key of the
 // store partition that end before before, by (end, start, prefix); with
-// collect, each with its collected values (deleted with it). It scans
-// the index only when such a session can exist.
-func (w *WindowState) CloseSessions(before int64, collect bool) ([]KeyedWindow, error) {
-	if low, known := bound(w.tx.sessionLow, w.tx.p.sessionLow, nil); known && low >= before {
+// collect, each with its collected values; the values kept for them are
+// deleted. It reads the index buckets that can hold such a session, from
+// the bound it keeps on: the sessions that end before the last call's
+// before are gone.
+func (w *WindowState) CloseSessions(before, bucket int64, collect bool) ([]KeyedWindow, error) {
+	before = max(before, 0)
+	low, known := bound(w.tx.sessionLow, w.tx.p.sessionLow, nil)
+	if known && low >= before {
 		return nil, nil
 	}
-	entries, err := w.tx.scan(CFSessionIndex, nil, []byte{}, binary.BigEndian.AppendUint64(nil, uint64(max(before, 0))))
+	lower := []byte{}
+	if known {
+		lower = binary.BigEndian.AppendUint64(nil, uint64(low/bucket))
+	}
+	entries, err := w.tx.scan(CFSessionIndex, nil, lower, binary.BigEndian.AppendUint64(nil, uint64((before-1)/bucket+1)))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]KeyedWindow, 0, len(entries))
+	seen := map[string]bool{}
+	var out []KeyedWindow
 	for _, e := range entries {
-		if len(e.key) < 18 || e.key[8] != Separator || e.key[17] != Separator {
+		if len(e.key) < 8 {
 			return nil, fmt.Errorf("state: bad session index key %q", e.key)
 		}
-		end, start := int64(binary.BigEndian.Uint64(e.key[:8])), int64(binary.BigEndian.Uint64(e.key[9:17]))
-		k := &WindowState{tx: w.tx, prefix: append([]byte(nil), e.key[18:]...)}
-		raw, ok, err := w.tx.GetBytes(CFDefault, k.prefix, WindowKey(nil, k.prefix, start, end))
+		prefix := e.key[8:]
+		if seen[string(prefix)] {
+			continue
+		}
+		seen[string(prefix)] = true
+		k := &WindowState{tx: w.tx, prefix: append([]byte(nil), prefix...)}
+		sessions, err := k.KeySessions()
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, fmt.Errorf("state: session [%d, %d] of %q is indexed but not stored", start, end, k.prefix)
+		var left []Window
+		for _, s := range sessions {
+			if s.End >= before {
+				left = append(left, s)
+				continue
+			}
+			win := KeyedWindow{Prefix: k.prefix, Start: s.Start, End: s.End, Value: s.Value}
+			if collect {
+				if win.Collected, err = k.GetFromCollection(s.Start, s.End+1); err != nil {
+					return nil, err
+				}
+			}
+			if err := k.DeleteFromCollection(-1, s.End+1); err != nil {
+				return nil, err
+			}
+			out = append(out, win)
 		}
-		v, err := serde.JSON{}.Deserialize(raw)
-		if err != nil {
-			return nil, fmt.Errorf("state: session [%d, %d]: %w", start, end, err)
-		}
-		win := KeyedWindow{Prefix: k.prefix, Start: start, End: end, Value: v}
-		if collect {
-			if win.Collected, err = k.GetFromCollection(start, end+1); err != nil {
+		if len(left) != len(sessions) {
+			if err := k.SetKeySessions(left, bucket); err != nil {
 				return nil, err
 			}
 		}
-		if err := k.DeleteFromCollection(-1, end+1); err != nil {
-			return nil, err
-		}
-		if err := k.DeleteSession(start, end); err != nil {
-			return nil, err
-		}
-		out = append(out, win)
 	}
-	// Every session left ends at before or later.
-	setBound(&w.tx.sessionLow, nil, max(before, 0))
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.End != b.End {
+			return a.End < b.End
+		}
+		if a.Start != b.Start {
+			return a.Start < b.Start
+		}
+		return string(a.Prefix) < string(b.Prefix)
+	})
+	setBound(&w.tx.sessionLow, nil, before)
 	return out, nil
 }

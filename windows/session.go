@@ -2,6 +2,7 @@ package windows
 
 import (
 	"fmt"
+	"sort"
 
 	"go.starlark.net/starlark"
 )
@@ -17,8 +18,8 @@ import (
 // before stream time - Grace - Timeout.
 //
 // Each session stores [aggregate, key] (key None for a bytes key, which
-// is its state prefix) and its records' [timestamp, value] in the
-// collection: a merge recomputes the merged session from them, in
+// is its state prefix), among its key's open sessions, and its records'
+// [timestamp, value] in the collection: a merge recomputes the merged session from them, in
 // timestamp order (the aggregators cannot merge two aggregates), and
 // Collect() reads them when the session closes.
 type Session struct {
@@ -31,15 +32,15 @@ type SessionState interface {
 	LatestTimestamp() int64
 	AdvanceLatestTimestamp(ts int64)
 	Collection
-	// Sessions returns the key's sessions with end >= from and start <=
-	// to, by start.
-	Sessions(from, to int64) ([]Expired, error)
-	PutSession(start, end int64, value starlark.Value) error
-	DeleteSession(start, end int64) error
+	// KeySessions returns the key's open sessions, by start.
+	KeySessions() ([]Expired, error)
+	// SetKeySessions replaces them; the store indexes keys by the
+	// buckets of bucket ms their sessions end in.
+	SetKeySessions(sessions []Expired, bucket int64) error
 	// CloseSessions deletes and returns every key's sessions that end
 	// before before, with their collections (collect) and the values
 	// kept for them deleted.
-	CloseSessions(before int64, collect bool) ([]KeyedWindow, error)
+	CloseSessions(before, bucket int64, collect bool) ([]KeyedWindow, error)
 }
 
 // Process implements the engine's window processor.
@@ -54,9 +55,17 @@ func (s Session) Process(th *starlark.Thread, st State, key, value starlark.Valu
 	streamTime := max(ss.LatestTimestamp(), ts)
 	ss.AdvanceLatestTimestamp(ts)
 	closeTime := streamTime - s.Grace
-	found, err := ss.Sessions(ts-s.Timeout, ts+s.Timeout)
+	all, err := ss.KeySessions()
 	if err != nil {
 		return nil, nil, err
+	}
+	var found, others []Expired
+	for _, f := range all {
+		if f.End >= ts-s.Timeout && f.Start <= ts+s.Timeout {
+			found = append(found, f)
+		} else {
+			others = append(others, f)
+		}
 	}
 	start, end := ts, ts
 	for _, f := range found {
@@ -68,10 +77,10 @@ func (s Session) Process(th *starlark.Thread, st State, key, value starlark.Valu
 				return nil, nil, err
 			}
 		}
-	} else if updated, err = s.add(th, ss, key, value, ts, found, start, end); err != nil {
+	} else if updated, err = s.add(th, ss, key, value, ts, found, others, start, end); err != nil {
 		return nil, nil, err
 	}
-	closed, err := ss.CloseSessions(closeTime-s.Timeout, s.Agg.Collects())
+	closed, err := ss.CloseSessions(closeTime-s.Timeout, s.bucket(), s.Agg.Collects())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,7 +117,7 @@ func (s Session) Process(th *starlark.Thread, st State, key, value starlark.Valu
 
 // add puts the record into the session [start, end] that it makes with
 // the sessions found, and returns that session's record.
-func (s Session) add(th *starlark.Thread, ss SessionState, key, value starlark.Value, ts int64, found []Expired, start, end int64) ([]Result, error) {
+func (s Session) add(th *starlark.Thread, ss SessionState, key, value starlark.Value, ts int64, found, others []Expired, start, end int64) ([]Result, error) {
 	if err := ss.AddToCollection(ts, starlark.NewList([]starlark.Value{starlark.MakeInt64(ts), value})); err != nil {
 		return nil, err
 	}
@@ -145,18 +154,13 @@ func (s Session) add(th *starlark.Thread, ss SessionState, key, value starlark.V
 			}
 		}
 	}
-	for _, f := range found {
-		if f.Start != start || f.End != end {
-			if err := ss.DeleteSession(f.Start, f.End); err != nil {
-				return nil, err
-			}
-		}
-	}
 	stored := key
 	if _, ok := key.(starlark.Bytes); ok {
 		stored = starlark.None // the state prefix is the key
 	}
-	if err := ss.PutSession(start, end, starlark.NewList([]starlark.Value{agg, stored})); err != nil {
+	sessions := append(others, Expired{Start: start, End: end, Value: starlark.NewList([]starlark.Value{agg, stored})})
+	sort.Slice(sessions, func(i, j int) bool { return sessions[i].Start < sessions[j].Start })
+	if err := ss.SetKeySessions(sessions, s.bucket()); err != nil {
 		return nil, err
 	}
 	if !s.Agg.Aggregates() {
@@ -168,6 +172,10 @@ func (s Session) add(th *starlark.Thread, ss SessionState, key, value starlark.V
 	}
 	return []Result{{Start: start, End: end, Value: rec}}, nil
 }
+
+// bucket is the width of the time buckets the store indexes session ends
+// by: one per timeout + grace.
+func (s Session) bucket() int64 { return s.Timeout + s.Grace }
 
 // sessionValue reads a stored [aggregate, key].
 func sessionValue(v starlark.Value) (agg, key starlark.Value, err error) {

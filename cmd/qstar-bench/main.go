@@ -237,6 +237,33 @@ app.run()
 		passing: func(n int) int64 { return closedWindows(n, 1000) },
 	},
 	{
+		name: "count-window",
+		what: "tumbling count window of 100 messages `count().final()` per key (Quix Streams 3.x, native aggregation)",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp).tumbling_count_window(100).count().final()
+sdf.to_topic(out)
+app.run()
+`,
+		passing: func(n int) int64 { return closedCountWindows(n, 100) },
+	},
+	{
+		name: "session-window",
+		what: "session window (1 s timeout) `count().final()` per key, on bursts of 10 messages per key 100 ms apart every 10 s (timestamps from a `timestamp_extractor`)",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+def bursts(value, headers, timestamp, timestamp_type):
+    i = value["id"]
+    return 1700000000000 + (i // 1000) * 100 + (i // 10000) * 10000
+inp = app.topic("%[1]s", timestamp_extractor=bursts)
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp).session_window(1000).count().final()
+sdf.to_topic(out)
+app.run()
+`,
+		passing: closedSessions,
+	},
+	{
 		name: "group-by",
 		what: "`group_by(\"customer\")` (through a repartition topic) + stateful sum per customer",
 		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
@@ -292,6 +319,41 @@ func closedWindows(n int, durationMs int64) int64 {
 			closed++
 		}
 		last[key] = start
+	}
+	return closed
+}
+
+// closedCountWindows is how many count windows of size final() emits:
+// each key's full windows (message i has key i%1000).
+func closedCountWindows(n int, size int) int64 {
+	var closed int64
+	for k := 0; k < 1000; k++ {
+		msgs := n / 1000
+		if k < n%1000 {
+			msgs++
+		}
+		closed += int64(msgs / size)
+	}
+	return closed
+}
+
+// closedSessions is how many sessions the session-window job closes: its
+// timestamps put message i in burst i/10000, round (i/1000)%10 of it; a
+// key's messages of one burst make one session (100 ms apart, within the
+// 1 s timeout), which the next burst (10 s later) closes, on every
+// partition, as every partition has messages of every round (exact when
+// n is a multiple of 1000, so that every key is in the last round).
+func closedSessions(n int) int64 {
+	var closed int64
+	for k := 0; k < 1000; k++ {
+		last := int64(-1) // the burst of the key's open session
+		for i := k; i < n; i += 1000 {
+			b := int64(i / 10000)
+			if last >= 0 && b > last {
+				closed++
+			}
+			last = b
+		}
 	}
 	return closed
 }
