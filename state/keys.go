@@ -22,7 +22,7 @@ const (
 	CFLatestTimestamps = "__latest-timestamps__"
 	// Quix Streams 3.x's sliding windows' deletion index (sliding.go).
 	CFDeletionIndex = "__deletion-index__"
-	// Session windows' index of sessions by end (session.go).
+	// Session windows' index of keys by session end bucket (session.go).
 	CFSessionIndex = "__session-index__"
 )
 
