@@ -207,7 +207,9 @@ func FuzzLoad(f *testing.F) {
 
 // TestRewriteKeepsSemantics pins that rewritten functions compute the same
 // results in both versions: while building (load time, builtin
-// comparisons) and while running (the original operators).
+// comparisons) and while running (the original operators). The dict
+// comprehension with a condition once failed with "local variable k
+// referenced before assignment": its body was shared by both versions.
 func TestRewriteKeepsSemantics(t *testing.T) {
 	src := `
 def classify(x):
@@ -220,7 +222,8 @@ def classify(x):
         n += 3
         if n >= 7:
             break
-    return [n, [i for i in range(x) if i % 2 == 0], x > 2 and "big" or "small", 1 if x <= 1 else 2]
+    odd = {k: v > 1 for k, v in {"a": x, "b": n}.items() if k != "a" or v > 0}
+    return [n, [i for i in range(x) if i % 2 == 0], x > 2 and "big" or "small", 1 if x <= 1 else 2, odd]
 
 def outer(x):
     def inner(y):

@@ -243,6 +243,9 @@ func forEachChild(e syntax.Expr, fn func(*syntax.Expr)) {
 				fn(&de.Value)
 			}
 		}
+	case *syntax.DictEntry: // the body of a dict comprehension
+		fn(&e.Key)
+		fn(&e.Value)
 	case *syntax.ListExpr:
 		for i := range e.List {
 			fn(&e.List[i])
@@ -357,6 +360,9 @@ func clone(e syntax.Expr) syntax.Expr {
 				x.List[i] = &d
 			}
 		}
+		c = &x
+	case *syntax.DictEntry:
+		x := *e
 		c = &x
 	case *syntax.ListExpr:
 		x := *e
