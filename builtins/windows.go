@@ -33,6 +33,18 @@ type windowParams struct {
 	onLate                       starlark.Callable // nil unless on_late= is given
 }
 
+// named adds a time window's name= and on_late= arguments to p.
+func (p windowParams) named(fn string, name, onLate starlark.Value) (windowParams, error) {
+	var err error
+	if onLate != starlark.None {
+		if p.onLate, err = callbackFn(fn, "on_late", onLate, 10); err != nil {
+			return windowParams{}, err
+		}
+	}
+	p.name, err = optString(fn, "name", name)
+	return p, err
+}
+
 // windowKind is one kind of window, the one place that knows it.
 type windowKind struct {
 	method string // the StreamingDataFrame method
@@ -93,14 +105,7 @@ func timeWindowKind(method, typ string, hopping, classic bool, closing closingAr
 			case hopping && (step.ms <= 0 || step.ms >= duration.ms):
 				return windowParams{}, fmt.Errorf("%s: step_ms must be greater than 0 and smaller than duration_ms (%d), got %d", fn, duration.ms, step.ms)
 			}
-			p := windowParams{duration: duration.ms, step: step.ms, grace: grace.ms}
-			if onLate != starlark.None {
-				if p.onLate, err = callbackFn(fn, "on_late", onLate, 10); err != nil {
-					return windowParams{}, err
-				}
-			}
-			p.name, err = optString(fn, "name", name)
-			return p, err
+			return windowParams{duration: duration.ms, step: step.ms, grace: grace.ms}.named(fn, name, onLate)
 		},
 		store: func(p windowParams, suffix string) string {
 			s := fmt.Sprintf("%s_%d", prefix, p.duration)
@@ -173,15 +178,7 @@ func sessionWindowKind() *windowKind {
 			case grace.ms < 0:
 				return windowParams{}, fmt.Errorf("%s: grace_ms must not be negative, got %d", fn, grace.ms)
 			}
-			p := windowParams{duration: timeout.ms, grace: grace.ms}
-			var err error
-			if onLate != starlark.None {
-				if p.onLate, err = callbackFn(fn, "on_late", onLate, 10); err != nil {
-					return windowParams{}, err
-				}
-			}
-			p.name, err = optString(fn, "name", name)
-			return p, err
+			return windowParams{duration: timeout.ms, grace: grace.ms}.named(fn, name, onLate)
 		},
 		store: func(p windowParams, suffix string) string {
 			s := fmt.Sprintf("session_window_%d", p.duration)

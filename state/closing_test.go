@@ -55,6 +55,21 @@ func (r *closingRun) commit(offset int64) {
 	r.tx = r.p.Begin()
 }
 
+// switchAfterFirstTransaction is the reference tests' common start: key1
+// at 100 and 106, key2 at 102 and 105 in one transaction, then, under the
+// closing strategy switched to, key1 at 107 and key2 at 108.
+func (r *closingRun) switchAfterFirstTransaction(to windows.Closing) {
+	r.t.Helper()
+	r.process("key1", 1, 100)
+	r.process("key2", 1, 102)
+	r.process("key2", 1, 105)
+	r.process("key1", 1, 106)
+	r.commit(0)
+	r.def.Closing = to
+	r.process("key1", 1, 107)
+	r.process("key2", 1, 108)
+}
+
 func newClosingRun(t *testing.T, duration, step int64, closing windows.Closing) *closingRun {
 	p := openStore(t, newManager(t), true)
 	def := windows.Fixed{Duration: duration, Step: step, Agg: windows.Sum(), Closing: closing}
@@ -80,14 +95,7 @@ func TestKeyExpirationToPartition(t *testing.T) {
 		{5, 114, []string{"key3 [105,115) 1", "key3 [110,120) 1"}},
 	} {
 		r := newClosingRun(t, 10, tc.step, windows.ClosingKey)
-		r.process("key1", 1, 100)
-		r.process("key2", 1, 102)
-		r.process("key2", 1, 105)
-		r.process("key1", 1, 106)
-		r.commit(0)
-		r.def.Closing = windows.ClosingPartition
-		r.process("key1", 1, 107)
-		r.process("key2", 1, 108)
+		r.switchAfterFirstTransaction(windows.ClosingPartition)
 		updated, expired := r.process("key3", 1, tc.last)
 		eq(t, "updated", updated, tc.wantUpdated...)
 		eq(t, "expired", expired, "key1 [100,110) 3", "key2 [100,110) 3")
@@ -105,14 +113,7 @@ func TestPartitionExpirationToKey(t *testing.T) {
 		{5, 114, []string{"key3 [105,115) 1", "key3 [110,120) 1"}, []string{"key1 [110,120) 1", "key1 [115,125) 1"}, []string{"key1 [100,110) 3", "key1 [105,115) 2"}},
 	} {
 		r := newClosingRun(t, 10, tc.step, windows.ClosingPartition)
-		r.process("key1", 1, 100)
-		r.process("key2", 1, 102)
-		r.process("key2", 1, 105)
-		r.process("key1", 1, 106)
-		r.commit(0)
-		r.def.Closing = windows.ClosingKey
-		r.process("key1", 1, 107)
-		r.process("key2", 1, 108)
+		r.switchAfterFirstTransaction(windows.ClosingKey)
 		updated, expired := r.process("key3", 1, tc.last)
 		eq(t, "key3 updated", updated, tc.wantKey3...)
 		eq(t, "key3 expired", expired)

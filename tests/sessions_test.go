@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qstar-dev/qstar/runtime"
 )
@@ -57,18 +55,9 @@ func TestSessionRestart(t *testing.T) {
 			for _, k := range keys {
 				recs = append(recs, click{k, 1_000_000, 0})
 			}
-			for i, batch := range [][]click{recs[:len(recs)/3], recs[len(recs)/3 : 2*len(recs)/3], recs[2*len(recs)/3:]} {
+			for _, batch := range [][]click{recs[:len(recs)/3], recs[len(recs)/3 : 2*len(recs)/3], recs[2*len(recs)/3:]} {
 				produceClicks(t, addr, batch)
-				s, err := runtime.Load("job.star", []byte(sessionJob), &bytes.Buffer{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := runtime.Run(context.Background(), s, runtime.Options{
-					Broker: addr, StopWhenIdle: time.Second, Stdout: &bytes.Buffer{},
-					Logger: testLogger(t), Getenv: noEnv, StateDir: stateDir,
-				}); err != nil {
-					t.Fatalf("run %d: %v", i+1, err)
-				}
+				runUntilIdle(t, sessionJob, addr, stateDir)
 				if !keep {
 					if err := os.RemoveAll(stateDir); err != nil {
 						t.Fatal(err)

@@ -29,9 +29,13 @@ app.run()
 `
 
 // runWindowJob runs the window job until idle with a given state dir.
-func runWindowJob(t *testing.T, addr, stateDir string) {
+func runWindowJob(t *testing.T, addr, stateDir string) { runUntilIdle(t, windowJob, addr, stateDir) }
+
+// runUntilIdle runs the job src in process until it is idle for a second,
+// with a given state dir.
+func runUntilIdle(t *testing.T, src, addr, stateDir string) {
 	t.Helper()
-	s, err := runtime.Load("job.star", []byte(windowJob), &bytes.Buffer{})
+	s, err := runtime.Load("job.star", []byte(src), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
