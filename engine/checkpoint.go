@@ -139,18 +139,21 @@ func (r *runner) checkpoint(why string) error {
 			r.failed = t.err
 			return t.err
 		}
-		if t.processed >= t.committed {
-			offsets = append(offsets, record.Offset{TopicPartition: t.tp, Offset: t.processed + 1})
+		for _, p := range t.sortedParts() {
+			if p.processed >= p.committed {
+				offsets = append(offsets, record.Offset{TopicPartition: p.tp, Offset: p.processed + 1})
+			}
 		}
 	}
 	// 1. Produce the changelog records of every store transaction.
 	for _, t := range tasks {
-		for _, ts := range t.ctx.stores {
+		processed := t.processedOffsets()
+		for _, ts := range t.ctx.storeList() {
 			if ts.tx == nil {
 				continue
 			}
-			if err := ts.tx.Prepare(r.changelog, ts.spec.Changelog, t.tp.Partition, t.processed); err != nil {
-				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+			if err := ts.tx.Prepare(r.changelog, ts.spec.Changelog, t.partition, ts.spec.offsets(processed)); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.name, err)
 				return r.failed
 			}
 		}
@@ -164,20 +167,20 @@ func (r *runner) checkpoint(why string) error {
 	// committed: a disk with no room for the write, a changelog that is
 	// not the one the state was written against.
 	for _, t := range tasks {
-		for _, ts := range t.ctx.stores {
+		for _, ts := range t.ctx.storeList() {
 			if ts.tx == nil || !ts.tx.Changed() {
 				continue
 			}
 			if err := ts.tx.CheckSpace(); err != nil {
-				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.name, err)
 				return r.failed
 			}
 			if ts.spec.Changelog == "" {
 				continue
 			}
-			if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {
+			if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.partition); ok {
 				if err := ts.tx.CheckChangelogOffset(off + 1); err != nil {
-					r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+					r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.name, err)
 					return r.failed
 				}
 			}
@@ -187,8 +190,10 @@ func (r *runner) checkpoint(why string) error {
 	// processed yet needs another checkpoint.
 	r.dirty = false
 	for _, t := range tasks {
-		if t.dispatched > t.processed {
-			r.dirty = true
+		for _, p := range t.parts {
+			if p.dispatched > p.processed {
+				r.dirty = true
+			}
 		}
 	}
 	r.pending = &pendingCommit{offsets: offsets, since: start}
@@ -219,22 +224,23 @@ func (r *runner) commitPending() error {
 	}
 	for _, o := range p.offsets {
 		if t, ok := r.tasks[o.TopicPartition]; ok {
-			t.committed = o.Offset
+			t.parts[o.Topic].committed = o.Offset
 		}
 	}
 	for _, t := range r.taskList() {
-		for _, ts := range t.ctx.stores {
+		processed := t.processedOffsets()
+		for _, ts := range t.ctx.storeList() {
 			if ts.tx == nil {
 				continue
 			}
 			changelogOffset := int64(-1)
 			if ts.spec.Changelog != "" {
-				if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.tp.Partition); ok {
+				if off, ok := r.cfg.Producer.Offset(ts.spec.Changelog, t.partition); ok {
 					changelogOffset = off + 1
 				}
 			}
-			if err := ts.tx.Flush(t.processed, changelogOffset); err != nil {
-				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.tp, err)
+			if err := ts.tx.Flush(ts.spec.offsets(processed), changelogOffset); err != nil {
+				r.failed = fmt.Errorf("engine: checkpoint: %s of %s: %w", ts.spec.Name, t.name, err)
 				return r.failed
 			}
 			ts.tx = nil
@@ -284,7 +290,7 @@ func (r *runner) dropPending(tps []record.TopicPartition) {
 	for _, tp := range tps {
 		gone[tp] = true
 		if t, ok := r.tasks[tp]; ok {
-			for _, ts := range t.ctx.stores {
+			for _, ts := range t.ctx.storeList() {
 				ts.tx = nil
 			}
 		}

@@ -38,12 +38,65 @@ func Describe(f Func) string {
 }
 
 // Node is one operation in a pipeline graph. A root node (from NewRoot) has
-// no operation and stands for the source topic.
+// no operation and stands for the source topic. A node made by Merge has
+// two or more parents (a concatenation or a join): what reaches any of
+// them reaches it.
 type Node struct {
 	op       Op
 	pos      string
-	parent   *Node
+	parents  []*Node
 	children []*Node
+}
+
+// parent returns the node's only parent; nil for a root or a merge.
+func (n *Node) parent() *Node {
+	if len(n.parents) == 1 {
+		return n.parents[0]
+	}
+	return nil
+}
+
+// Parents returns the nodes that feed n: none for a root, two or more for
+// a merge.
+func (n *Node) Parents() []*Node { return n.parents }
+
+// Merge returns a node fed by every one of nodes (sdf.concat, and the
+// last step of a join), declared at pos. It runs no operation of its own.
+func Merge(pos string, nodes ...*Node) *Node {
+	m := &Node{op: concatOp{}, pos: pos, parents: nodes}
+	for _, n := range nodes {
+		n.children = append(n.children, m)
+	}
+	return m
+}
+
+// concatOp is a merge node's operation: records pass through.
+type concatOp struct{}
+
+func (concatOp) Name() string                       { return "concat" }
+func (concatOp) Describe() string                   { return "" }
+func (concatOp) Compose(_ string, next Step) Step { return next }
+
+// Roots returns the roots n descends from, each once, in the order a
+// depth-first walk up the first parents meets them.
+func (n *Node) Roots() []*Node {
+	var roots []*Node
+	seen := map[*Node]bool{}
+	var walk func(*Node)
+	walk = func(n *Node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		if len(n.parents) == 0 {
+			roots = append(roots, n)
+		}
+		for _, p := range n.parents {
+			walk(p)
+		}
+	}
+	walk(n)
+	return roots
 }
 
 // NewRoot returns the root node of a pipeline fed by one source topic.
@@ -51,7 +104,7 @@ func NewRoot() *Node { return &Node{} }
 
 // Then adds a child running op, declared at pos, and returns it.
 func (n *Node) Then(op Op, pos string) *Node {
-	child := &Node{op: op, pos: pos, parent: n}
+	child := &Node{op: op, pos: pos, parents: []*Node{n}}
 	n.children = append(n.children, child)
 	return child
 }
@@ -69,7 +122,7 @@ func (n *Node) Children() []*Node { return n.children }
 // graph no longer runs it. It is used for nodes that a script created only
 // to use as an expression (sdf[sdf.apply(f)]).
 func (n *Node) Detach() {
-	if p := n.parent; p != nil {
+	for _, p := range n.parents {
 		for i, c := range p.children {
 			if c == n {
 				p.children = append(p.children[:i:i], p.children[i+1:]...)
@@ -79,45 +132,82 @@ func (n *Node) Detach() {
 	}
 }
 
-// ComposeChain composes only the operations on the path from the root to
-// n, ending in sink: what reaches n reaches sink. Branches off the path do
-// not run. It serves sdf.test().
-func ComposeChain(n *Node, sink Step) Step {
+// ComposeChain composes only the operations on a path from root to n,
+// ending in sink: what reaches n from root reaches sink. Branches off the
+// path do not run. It serves sdf.test(). A nil Step means n does not
+// descend from root.
+func ComposeChain(root, n *Node, sink Step) Step {
+	path := pathFrom(root, n)
+	if path == nil {
+		return nil
+	}
 	step := sink
-	for ; n != nil; n = n.parent {
-		if n.op != nil {
-			step = n.op.Compose(n.pos, step)
+	for i := len(path) - 1; i >= 0; i-- {
+		if op := path[i].op; op != nil {
+			step = op.Compose(path[i].pos, step)
 		}
 	}
 	return step
 }
 
+// pathFrom returns the nodes from root down to n, or nil if n does not
+// descend from root.
+func pathFrom(root, n *Node) []*Node {
+	if n == root {
+		return []*Node{n}
+	}
+	for _, p := range n.parents {
+		if path := pathFrom(root, p); path != nil {
+			return append(path, n)
+		}
+	}
+	return nil
+}
+
 // Compose turns the graph below root into one Step. It runs once per
 // pipeline, never per message.
 func Compose(root *Node) Step {
-	return composeNode(root)
+	return ComposeAll([]*Node{root})[0]
 }
 
-func composeNode(n *Node) Step {
-	next := composeChildren(n.children)
-	if n.op == nil {
-		return next
+// ComposeAll composes the graphs below roots, one Step each. A node below
+// two roots (after a Merge) is composed once and shared.
+func ComposeAll(roots []*Node) []Step {
+	memo := map[*Node]Step{}
+	steps := make([]Step, len(roots))
+	for i, r := range roots {
+		steps[i] = composeNode(r, memo)
 	}
-	return n.op.Compose(n.pos, next)
+	return steps
+}
+
+func composeNode(n *Node, memo map[*Node]Step) Step {
+	if s, ok := memo[n]; ok {
+		return s
+	}
+	next := composeChildren(n.children, memo)
+	s := next
+	if n.op != nil {
+		s = n.op.Compose(n.pos, next)
+	}
+	if len(n.parents) > 1 {
+		memo[n] = s
+	}
+	return s
 }
 
 func discard(*Context, Row) error { return nil }
 
-func composeChildren(children []*Node) Step {
+func composeChildren(children []*Node, memo map[*Node]Step) Step {
 	switch len(children) {
 	case 0:
 		return discard
 	case 1:
-		return composeNode(children[0])
+		return composeNode(children[0], memo)
 	}
 	steps := make([]Step, len(children))
 	for i, c := range children {
-		steps[i] = composeNode(c)
+		steps[i] = composeNode(c, memo)
 	}
 	last := len(steps) - 1
 	return func(c *Context, r Row) error {
@@ -192,7 +282,7 @@ func deepCopy(v starlark.Value, depth int) (starlark.Value, error) {
 // apply without expand; from must be an ancestor of to.
 func ChainExpr(from, to *Node) (*Expr, error) {
 	var fns []Func
-	for n := to; n != from; n = n.parent {
+	for n := to; n != from; n = n.parent() {
 		if n == nil || n.op == nil {
 			return nil, errors.New("the StreamingDataFrame is not derived from this one (no common parent)")
 		}
@@ -231,8 +321,8 @@ func ChainExpr(from, to *Node) (*Expr, error) {
 // FirstAfter returns the node on the path from `from` to `to` that
 // directly follows from, or nil.
 func FirstAfter(from, to *Node) *Node {
-	for n := to; n != nil; n = n.parent {
-		if n.parent == from {
+	for n := to; n != nil; n = n.parent() {
+		if n.parent() == from {
 			return n
 		}
 	}

@@ -362,7 +362,7 @@ func exact(t *testing.T, got map[string][]int, keys []string, want int) {
 // partition's next owner would find it.
 func storedCount(t *testing.T, s engine.Stores, p int32, key string) int {
 	t.Helper()
-	part, err := s.Open(context.Background(), engine.StoreSpec{Name: "default", Topic: "in"}, p, record.NoOffset)
+	part, err := s.Open(context.Background(), engine.StoreSpec{Name: "default", Topic: "in"}, p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/qstar-dev/qstar/record"
@@ -13,9 +14,9 @@ import (
 // idle tasks get the new composed steps. A reload that changes the source
 // topics is refused.
 func (r *runner) reload(sources []*Source) error {
-	next := make(map[string]*composed, len(sources))
-	for _, s := range sources {
-		next[s.Topic.Name] = &composed{topic: s.Topic, step: Compose(s.Root)}
+	next, err := composeSources(sources)
+	if err != nil {
+		return fmt.Errorf("engine: reload: %w", err)
 	}
 	if len(next) != len(r.sources) {
 		return fmt.Errorf("engine: reload: the new script reads %d source topics, the running one %d", len(next), len(r.sources))
@@ -23,6 +24,12 @@ func (r *runner) reload(sources []*Source) error {
 	for name := range r.sources {
 		if next[name] == nil {
 			return fmt.Errorf("engine: reload: the new script does not read topic %q", name)
+		}
+	}
+	groups := SubTopologies(sources)
+	for name, g := range groups {
+		if fmt.Sprint(g) != fmt.Sprint(r.groups[name]) {
+			return fmt.Errorf("engine: reload: the new script joins or concatenates other topics with %q (%v, before %v); restart the job", name, g, r.groups[name])
 		}
 	}
 	// Everything handed to the tasks is processed by the old pipelines
@@ -36,7 +43,7 @@ func (r *runner) reload(sources []*Source) error {
 	tasks := r.taskList()
 	r.watchdog = reasonReload
 	r.barrier(tasks)
-	err := r.checkpoint("reload")
+	err = r.checkpoint("reload")
 	r.watchdog = ""
 	if err != nil {
 		return err
@@ -47,9 +54,12 @@ func (r *runner) reload(sources []*Source) error {
 	// The tasks are idle (the poll loop hands them nothing meanwhile):
 	// swap their steps.
 	for _, t := range tasks {
-		t.src = next[t.tp.Topic]
+		for topic := range t.srcs {
+			t.srcs[topic] = next[topic]
+		}
 	}
 	r.sources = next
+	r.groups = groups
 	return nil
 }
 
@@ -64,14 +74,35 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 		r.log.Debug("not starting tasks: the run is stopping", "partitions", fmt.Sprint(tps))
 		return nil
 	}
-	var stateful []record.TopicPartition
+	// The partitions of one sub-topology's task: each must come with its
+	// siblings (the range assignor co-partitions them).
+	type taskKey struct {
+		group     string
+		partition int32
+	}
+	var keys []taskKey
+	assigned := map[taskKey][]record.TopicPartition{}
 	for _, tp := range tps {
-		src := r.sources[tp.Topic]
-		if src == nil {
+		if r.sources[tp.Topic] == nil {
 			return fmt.Errorf("engine: assigned %s, which is not a source topic", tp)
 		}
-		if r.cfg.Stores != nil && len(r.cfg.Stores.Of(tp.Topic)) > 0 {
-			stateful = append(stateful, tp)
+		if _, ok := r.tasks[tp]; ok {
+			continue
+		}
+		k := taskKey{fmt.Sprint(r.groups[tp.Topic]), tp.Partition}
+		if assigned[k] == nil {
+			keys = append(keys, k)
+		}
+		assigned[k] = append(assigned[k], tp)
+	}
+	var stateful []record.TopicPartition
+	for _, k := range keys {
+		group := r.groups[assigned[k][0].Topic]
+		if len(assigned[k]) != len(group) {
+			return fmt.Errorf("engine: assigned %v without the other partitions of its sub-topology %v[%d]: the topics a pipeline joins or concatenates must have the same partition count and be assigned together (partition.assignment.strategy=range)", assigned[k], group, k.partition)
+		}
+		if len(r.storesOf(group)) > 0 {
+			stateful = append(stateful, assigned[k]...)
 		}
 	}
 	committed := map[record.TopicPartition]int64{}
@@ -84,39 +115,41 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			committed[o.TopicPartition] = o.Offset
 		}
 	}
-	for _, tp := range tps {
-		if _, ok := r.tasks[tp]; ok {
-			continue
-		}
-		c, ok := committed[tp]
-		if !ok {
-			c = record.NoOffset
-		}
+	for _, k := range keys {
+		parts := assigned[k]
+		group := r.groups[parts[0].Topic]
 		t := &task{
-			tp:                tp,
-			src:               r.sources[tp.Topic],
-			in:                make(chan taskItem, r.cfg.QueueSize),
-			head:              make(chan headBarrier, 1),
-			done:              make(chan struct{}),
-			processed:         -1,
-			dispatched:        -1,
-			committed:         0,
-			committedAtAssign: c,
-			draining:          &r.draining,
+			name:      fmt.Sprintf("%s[%d]", strings.Join(group, "+"), k.partition),
+			partition: k.partition,
+			parts:     make(map[string]*taskPart, len(parts)),
+			srcs:      make(map[string]*composed, len(parts)),
+			in:        make(chan taskItem, r.cfg.QueueSize),
+			head:      make(chan headBarrier, 1),
+			done:      make(chan struct{}),
+			draining:  &r.draining,
 		}
-		t.ctx = NewContext(r.cfg.NewThread(tp), r.producer, r.cfg.Stdout)
+		for _, tp := range parts {
+			c, ok := committed[tp]
+			if !ok {
+				c = record.NoOffset
+			}
+			t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, committedAtAssign: c}
+			t.srcs[tp.Topic] = r.sources[tp.Topic]
+			r.tasks[tp] = t
+		}
+		t.ctx = NewContext(r.cfg.NewThread(parts[0]), r.producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
 		t.ctx.callbacks = &r.cfg.Callbacks
 		t.ctx.metrics = r.cfg.Metrics
 		t.ctx.bind()
-		r.tasks[tp] = t
-		var recovered chan<- record.TopicPartition
-		if contains(stateful, tp) {
-			recovered = r.recovered
+		var recovered chan<- *task
+		var stores Stores
+		if contains(stateful, parts[0]) {
+			recovered, stores = r.recovered, r.cfg.Stores
 			t.recovering = true
 			r.cfg.Metrics.Recovering.Add(1)
 		}
-		go t.run(r.errs, r.cfg.Stores, recovered)
+		go t.run(r.errs, stores, r.storesOf(group), recovered)
 	}
 	if err := r.syncPause(); err != nil {
 		return err
@@ -182,15 +215,20 @@ func (r *runner) stopTasks(tps []record.TopicPartition) {
 		}
 	}
 	// Close every queue first, so the tasks close their stores in
-	// parallel: revocation work stays bounded (quix-streams#1131).
+	// parallel: revocation work stays bounded (quix-streams#1131). A
+	// task stops with the first of its partitions to leave.
 	var stopping []*task
 	for _, tp := range tps {
-		if t, ok := r.tasks[tp]; ok {
-			t.dropped.Store(true)
-			r.releaseTask(t)
-			close(t.in)
-			stopping = append(stopping, t)
-			delete(r.tasks, tp)
+		t, ok := r.tasks[tp]
+		if !ok {
+			continue
+		}
+		t.dropped.Store(true)
+		r.releaseTask(t)
+		close(t.in)
+		stopping = append(stopping, t)
+		for _, p := range t.parts {
+			delete(r.tasks, p.tp)
 		}
 	}
 	done := make(chan struct{})
@@ -202,7 +240,31 @@ func (r *runner) stopTasks(tps []record.TopicPartition) {
 	}()
 	r.wait(stopping, done)
 	for _, t := range stopping {
-		r.cfg.Metrics.dropLag(t.tp)
+		for _, p := range t.parts {
+			r.cfg.Metrics.dropLag(p.tp)
+		}
 	}
 	r.cfg.Metrics.Assigned.Store(int64(len(r.tasks)))
+}
+
+// storesOf returns the stores of a sub-topology's topics, each once.
+func (r *runner) storesOf(group []string) []StoreSpec {
+	if r.cfg.Stores == nil {
+		return nil
+	}
+	return storesOf(r.cfg.Stores, group)
+}
+
+func storesOf(stores Stores, group []string) []StoreSpec {
+	var out []StoreSpec
+	seen := map[[2]string]bool{}
+	for _, topic := range group {
+		for _, s := range stores.Of(topic) {
+			if k := [2]string{s.Topic, s.Name}; !seen[k] {
+				seen[k] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

@@ -187,16 +187,18 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		sources:   make(map[string]*composed, len(cfg.Sources)),
 		tasks:     make(map[record.TopicPartition]*task),
 		errs:      make(chan error, 1),
-		recovered: make(chan record.TopicPartition, 1024),
+		recovered: make(chan *task, 1024),
 		changelog: &changelogProducer{p: cfg.Producer},
 	}
 	topics := make([]string, 0, len(cfg.Sources))
-	for _, s := range cfg.Sources {
-		if _, dup := r.sources[s.Topic.Name]; dup {
-			return Stats{}, fmt.Errorf("engine: topic %q is a source twice", s.Topic.Name)
-		}
-		r.sources[s.Topic.Name] = &composed{topic: s.Topic, step: Compose(s.Root)}
-		topics = append(topics, s.Topic.Name)
+	sources, err := composeSources(cfg.Sources)
+	if err != nil {
+		return Stats{}, err
+	}
+	r.sources = sources
+	r.groups = SubTopologies(cfg.Sources)
+	for name := range sources {
+		topics = append(topics, name)
 	}
 	sort.Strings(topics)
 	r.producer = cfg.Producer
@@ -311,14 +313,77 @@ type composed struct {
 	step  Step
 }
 
+// composeSources composes the sources' pipelines, sharing what two of
+// them merge into.
+func composeSources(sources []*Source) (map[string]*composed, error) {
+	roots := make([]*Node, len(sources))
+	out := make(map[string]*composed, len(sources))
+	for i, s := range sources {
+		if _, dup := out[s.Topic.Name]; dup {
+			return nil, fmt.Errorf("engine: topic %q is a source twice", s.Topic.Name)
+		}
+		out[s.Topic.Name] = nil
+		roots[i] = s.Root
+	}
+	for i, step := range ComposeAll(roots) {
+		out[sources[i].Topic.Name] = &composed{topic: sources[i].Topic, step: step}
+	}
+	return out, nil
+}
+
+// SubTopologies returns, for each source topic, the sorted source topics
+// of its sub-topology: the topics whose pipelines meet (a concat or a
+// join), transitively. A task owns one partition of all of them.
+func SubTopologies(sources []*Source) map[string][]string {
+	parent := make([]int, len(sources))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[*Node]int{}
+	for i, s := range sources {
+		stack := []*Node{s.Root}
+		for len(stack) > 0 {
+			n := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if o, ok := owner[n]; ok {
+				if a, b := find(o), find(i); a != b {
+					parent[a] = b
+				}
+				continue
+			}
+			owner[n] = i
+			stack = append(stack, n.children...)
+		}
+	}
+	members := map[int][]string{}
+	for i, s := range sources {
+		members[find(i)] = append(members[find(i)], s.Topic.Name)
+	}
+	out := make(map[string][]string, len(sources))
+	for _, names := range members {
+		sort.Strings(names)
+		for _, n := range names {
+			out[n] = names
+		}
+	}
+	return out
+}
+
 type runner struct {
 	cfg     Config
 	log     *slog.Logger
 	sources map[string]*composed
-	tasks   map[record.TopicPartition]*task
-	errs    chan error // first task failure
+	groups  map[string][]string // source topic -> the topics of its sub-topology
+	tasks   map[record.TopicPartition]*task // by each of a task's partitions
+	errs    chan error                      // first task failure
 
-	recovered chan record.TopicPartition // tasks whose stores are open and recovered
+	recovered chan *task // tasks whose stores are open and recovered
 	changelog *changelogProducer
 	commit    committer // the checkpoint's commit step, chosen by the guarantee
 	producer  Producer  // what tasks produce with
@@ -362,9 +427,9 @@ func (r *runner) loop(ctx context.Context) error {
 				return r.failed
 			}
 			continue
-		case tp := <-r.recovered:
+		case t := <-r.recovered:
 			r.cfg.Metrics.Recovering.Add(-1)
-			if t, ok := r.tasks[tp]; ok {
+			if r.live(t) {
 				t.recovering, t.backlog = false, false
 				if err := r.syncPause(); err != nil {
 					return err
@@ -464,9 +529,10 @@ func (r *runner) unprocessedElsewhere(now time.Time) bool {
 	sort.Strings(topics)
 	positions := make(map[record.TopicPartition]int64, len(r.tasks))
 	for tp, t := range r.tasks {
-		positions[tp] = t.committedAtAssign
-		if t.dispatched >= 0 {
-			positions[tp] = t.dispatched + 1
+		p := t.parts[tp.Topic]
+		positions[tp] = p.committedAtAssign
+		if p.dispatched >= 0 {
+			positions[tp] = p.dispatched + 1
 		}
 	}
 	left, err := u.Unprocessed(topics, positions)
@@ -502,9 +568,10 @@ func (r *runner) updateLag() {
 		if err != nil || high < 0 {
 			continue
 		}
-		next := t.dispatched + 1
-		if t.dispatched < 0 {
-			next = max(t.committedAtAssign, 0)
+		p := t.parts[tp.Topic]
+		next := p.dispatched + 1
+		if p.dispatched < 0 {
+			next = max(p.committedAtAssign, 0)
 		}
 		r.cfg.Metrics.SetLag(tp, max(high-next, 0))
 	}
@@ -590,7 +657,7 @@ func (r *runner) offer(t *task, m *record.Record) bool {
 		t.queuedBytes.Add(-size)
 		return false
 	}
-	t.dispatched = m.Offset
+	t.parts[m.Topic].dispatched = m.Offset
 	r.stats.Consumed++
 	r.cfg.Metrics.Consumed.Add(1)
 	r.dirty = true
@@ -603,7 +670,7 @@ func (r *runner) refill() {
 	kept := r.full[:0]
 	resume := false
 	for _, t := range r.full {
-		if r.tasks[t.tp] != t {
+		if !r.live(t) {
 			continue // the partition left
 		}
 		n := 0
@@ -643,14 +710,15 @@ func (r *runner) refill() {
 func (r *runner) syncPause() error {
 	var pause, resume []record.TopicPartition
 	for tp, t := range r.tasks {
+		p := t.parts[tp.Topic]
 		want := (t.recovering && t.backlog) || r.pending != nil || t.full
-		if want != t.paused {
+		if want != p.paused {
 			if want {
 				pause = append(pause, tp)
 			} else {
 				resume = append(resume, tp)
 			}
-			t.paused = want
+			p.paused = want
 		}
 	}
 	if len(pause) > 0 {
@@ -666,12 +734,26 @@ func (r *runner) syncPause() error {
 	return nil
 }
 
+// taskList returns each task once.
 func (r *runner) taskList() []*task {
 	ts := make([]*task, 0, len(r.tasks))
+	seen := make(map[*task]bool, len(r.tasks))
 	for _, t := range r.tasks {
-		ts = append(ts, t)
+		if !seen[t] {
+			seen[t] = true
+			ts = append(ts, t)
+		}
 	}
 	return ts
+}
+
+// live reports whether t is still a task of the run (its partitions have
+// not left).
+func (r *runner) live(t *task) bool {
+	for tp := range t.parts {
+		return r.tasks[record.TopicPartition{Topic: tp, Partition: t.partition}] == t
+	}
+	return false
 }
 
 // loopbackProducer notes whether tasks produced to one of the run's own

@@ -68,23 +68,57 @@ func (c *Context) Transaction(store string) (StoreTx, error) {
 }
 
 // openStores opens (and recovers) the stores of a task's partition.
-func (t *task) openStores(ctx context.Context, stores Stores) error {
-	for _, s := range stores.Of(t.tp.Topic) {
-		p, err := stores.Open(ctx, s, t.tp.Partition, t.committedAtAssign)
+func (t *task) openStores(ctx context.Context, stores Stores, specs []StoreSpec) error {
+	committed := make(map[string]int64, len(t.parts))
+	for topic, p := range t.parts {
+		committed[topic] = p.committedAtAssign
+	}
+	for _, s := range specs {
+		p, err := stores.Open(ctx, s, t.partition, committed)
 		if err != nil {
 			return err
 		}
-		t.ctx.stores[s.Name] = &taskStore{spec: s, part: p}
+		t.ctx.addStore(&taskStore{spec: s, part: p})
 	}
 	return nil
 }
 
+// StoreID names a store of a stream (a source topic, or the topics a
+// concatenation merged) within a task: ops that use a store hold its ID.
+func StoreID(stream, name string) string { return stream + "/" + name }
+
+// addStore makes ts available under its StoreID and, while no other
+// stream of the task has a store of that name, under its bare name.
+func (c *Context) addStore(ts *taskStore) {
+	id := StoreID(ts.spec.Topic, ts.spec.Name)
+	c.stores[id] = ts
+	if other, ok := c.stores[ts.spec.Name]; ok && other != ts {
+		c.ambiguous[ts.spec.Name] = true
+		delete(c.stores, ts.spec.Name)
+	} else if !c.ambiguous[ts.spec.Name] {
+		c.stores[ts.spec.Name] = ts
+	}
+}
+
 // closeStores closes the task's store partitions, from the task's goroutine.
 func (t *task) closeStores() {
-	for name, ts := range t.ctx.stores {
+	for _, ts := range t.ctx.storeList() {
 		ts.part.Close()
-		delete(t.ctx.stores, name)
 	}
+	clear(t.ctx.stores)
+	clear(t.ctx.ambiguous)
+}
+
+// storeList returns each store of c once (addStore files one under two
+// names).
+func (c *Context) storeList() []*taskStore {
+	out := make([]*taskStore, 0, len(c.stores))
+	for id, ts := range c.stores {
+		if id == StoreID(ts.spec.Topic, ts.spec.Name) {
+			out = append(out, ts)
+		}
+	}
+	return out
 }
 
 // changelogProducer adapts the engine's Producer to ChangelogWriter.

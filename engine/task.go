@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -27,15 +28,21 @@ type headBarrier struct {
 	release <-chan struct{}
 }
 
-// task processes one partition. Fields below "owned by the task" are
-// written by its goroutine and read by the runner only after a barrier.
+// task processes partition p of every source topic of one sub-topology
+// (the topics a pipeline joins or concatenates; most have one), with the
+// stores of that sub-topology, as Kafka Streams' tasks do. Messages of
+// its partitions go through one queue, in the order the poll loop hands
+// them out. Fields below "owned by the task" are written by its goroutine
+// and read by the runner only after a barrier.
 type task struct {
-	tp   record.TopicPartition
-	src  *composed
-	in   chan taskItem
-	head chan headBarrier // checked before each message of in
-	done chan struct{}
-	ctx  *Context
+	name      string // the partitions, for errors and logs: "orders[3]", "customers+orders[3]"
+	partition int32
+	parts     map[string]*taskPart   // by topic
+	srcs      map[string]*composed   // by topic
+	in        chan taskItem
+	head      chan headBarrier // checked before each message of in
+	done      chan struct{}
+	ctx       *Context
 
 	// draining is the runner's: set, the task skips what it has not
 	// started. busy is the offset + 1 of the message being processed (0
@@ -49,11 +56,8 @@ type task struct {
 	// queuedBytes is the key and value bytes in the queue (in).
 	queuedBytes atomic.Int64
 
-	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
-	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
-	recovering bool  // its stores are being opened and recovered
-	backlog    bool  // while recovering, its queue filled up
-	paused     bool  // fetching is paused
+	recovering bool // its stores are being opened and recovered
+	backlog    bool // while recovering, its queue filled up
 	// full: the queue is full and fetching paused until it drains
 	// below half; overflow holds, in order, what was polled meanwhile.
 	full          bool
@@ -61,25 +65,55 @@ type task struct {
 	overflowBytes int64
 	release       chan struct{} // closed to release the task from a headBarrier
 
+	// owned by the task
+	err  error
+	rows []Row // the rows of the message being processed, reused
+}
+
+// taskPart is one source partition of a task.
+type taskPart struct {
+	tp         record.TopicPartition
+	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
+	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
+	paused     bool  // owned by the runner: fetching is paused
 	// committedAtAssign is the group's committed offset when the partition
 	// was assigned (record.NoOffset if none); recovery skips changelog
 	// records processed at or after it.
 	committedAtAssign int64
 
-	// owned by the task
-	processed int64 // offset of the last message fully processed; -1: none
-	err       error
-	rows      []Row // the rows of the message being processed, reused
+	processed int64 // owned by the task: offset of the last message fully processed; -1: none
+}
+
+// sortedParts returns the task's partitions by topic.
+func (t *task) sortedParts() []*taskPart {
+	ps := make([]*taskPart, 0, len(t.parts))
+	for _, p := range t.parts {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].tp.Topic < ps[j].tp.Topic })
+	return ps
+}
+
+// processedOffsets returns the last processed offset of each partition
+// that processed a message.
+func (t *task) processedOffsets() map[string]int64 {
+	out := make(map[string]int64, len(t.parts))
+	for topic, p := range t.parts {
+		if p.processed >= 0 {
+			out[topic] = p.processed
+		}
+	}
+	return out
 }
 
 // run opens and recovers the task's stores (reporting on recovered), then
 // processes its queue until it is closed.
-func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.TopicPartition) {
+func (t *task) run(errs chan<- error, stores Stores, specs []StoreSpec, recovered chan<- *task) {
 	defer close(t.done)
 	defer t.closeStores()
 	if stores != nil {
-		if err := t.openStores(context.Background(), stores); err != nil {
-			t.err = fmt.Errorf("engine: stores of %s: %w", t.tp, err)
+		if err := t.openStores(context.Background(), stores, specs); err != nil {
+			t.err = fmt.Errorf("engine: stores of %s: %w", t.name, err)
 			select {
 			case errs <- t.err:
 			default:
@@ -87,7 +121,7 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 		}
 	}
 	if recovered != nil {
-		recovered <- t.tp
+		recovered <- t
 	}
 	for {
 		var it taskItem
@@ -126,7 +160,7 @@ func (t *task) run(errs chan<- error, stores Stores, recovered chan<- record.Top
 			}
 			continue
 		}
-		t.processed = it.m.Offset
+		t.parts[it.m.Topic].processed = it.m.Offset
 	}
 }
 
@@ -145,11 +179,12 @@ func (t *task) process(m *record.Record) error {
 	c.Message = m
 	defer func() { c.Message = nil }()
 	cb := c.callbacks
-	rows, err := t.src.topic.DeserializeRows(m, t.rows)
+	src := t.srcs[m.Topic]
+	rows, err := src.topic.DeserializeRows(m, t.rows)
 	t.rows = rows
 	defer clear(rows) // the values are garbage once processed
 	if err == nil {
-		if f := t.src.topic.TimestampExtractor; f != nil {
+		if f := src.topic.TimestampExtractor; f != nil {
 			for i := range rows {
 				if rows[i].Timestamp, err = extractTimestamp(c, f, &rows[i], m.TimestampType); err != nil {
 					break
@@ -175,7 +210,7 @@ func (t *task) process(m *record.Record) error {
 		return t.messageProcessed(m)
 	}
 	for _, row := range rows {
-		if err := t.src.step(c, row); err != nil {
+		if err := src.step(c, row); err != nil {
 			if err := t.processingError(err, row); err != nil {
 				return err
 			}

@@ -32,10 +32,14 @@ type Tester struct {
 }
 
 // Stage is one topic's part of a test run: the record runs the operations
-// on the path from the topic's root to Node.
+// on the path from Root (the topic's) to Node.
 type Stage struct {
 	Topic *Topic
+	Root  *Node
 	Node  *Node
+	// Group are the source topics of the topic's sub-topology (nil: the
+	// topic alone): their stores are the record's task's.
+	Group []string
 }
 
 // NewTester returns a Tester whose stores live in stores. print() output
@@ -62,17 +66,24 @@ func (t *Tester) Process(thread *starlark.Thread, partition int32, row Row, stag
 		if i+1 < len(stages) {
 			sink, t.next = discard, stages[i+1].Topic.Name
 		}
-		step := ComposeChain(st.Node, sink)
+		step := ComposeChain(st.Root, st.Node, sink)
+		if step == nil {
+			return nil, fmt.Errorf("the dataframe does not read topic %q", st.Topic.Name)
+		}
+		group := st.Group
+		if len(group) == 0 {
+			group = []string{st.Topic.Name}
+		}
 		var err error
 		if i == 0 {
 			m := &record.Record{Topic: st.Topic.Name, Partition: partition, Offset: t.nextOffset(st.Topic.Name, partition), Timestamp: row.Timestamp, Headers: row.Headers}
-			err = t.run(thread, m, specs, func(c *Context) error { return step(c, row) })
+			err = t.run(thread, m, group, specs, func(c *Context) error { return step(c, row) })
 		} else {
 			queued := t.queue
 			t.queue = nil
 			for _, m := range queued {
-				tk := &task{tp: record.TopicPartition{Topic: m.Topic, Partition: m.Partition}, src: &composed{topic: st.Topic, step: step}}
-				if err = t.run(thread, m, specs, func(c *Context) error { tk.ctx = c; return tk.process(m) }); err != nil {
+				tk := &task{srcs: map[string]*composed{m.Topic: {topic: st.Topic, step: step}}}
+				if err = t.run(thread, m, group, specs, func(c *Context) error { tk.ctx = c; return tk.process(m) }); err != nil {
 					break
 				}
 			}
@@ -85,31 +96,35 @@ func (t *Tester) Process(thread *starlark.Thread, partition int32, row Row, stag
 	return out, nil
 }
 
-// run runs f on a Context for message m, bound to thread, with m's
-// topic's stores, and commits them unless f failed.
-func (t *Tester) run(thread *starlark.Thread, m *record.Record, specs []StoreSpec, f func(c *Context) error) error {
+// run runs f on a Context for message m, bound to thread, with the
+// stores of the sub-topology group (of m's topic), and commits them unless
+// f failed.
+func (t *Tester) run(thread *starlark.Thread, m *record.Record, group []string, specs []StoreSpec, f func(c *Context) error) error {
 	c := NewContext(thread, &testerProducer{t: t, partition: m.Partition}, t.stdout)
 	c.callbacks = t.callbacks
 	c.Message = m
-	var names []string
-	windowed := map[string]bool{}
+	in := map[string]bool{}
+	for _, g := range group {
+		in[g] = true
+	}
+	var bound []StoreSpec
 	for _, s := range specs {
-		if s.Topic == m.Topic {
-			names = append(names, s.Name)
-			windowed[s.Name] = s.Windowed
+		for _, topic := range s.SourceTopics() {
+			if in[topic] {
+				bound = append(bound, s)
+				break
+			}
 		}
 	}
-	if len(names) > 0 {
-		if err := t.stores.Bind(c, m.Topic, m.Partition, names, windowed); err != nil {
-			return fmt.Errorf("state: %w", err)
-		}
+	if err := t.stores.Bind(c, m.Partition, bound); err != nil {
+		return fmt.Errorf("state: %w", err)
 	}
 	restore := Bind(thread, c)
 	defer restore()
 	if err := f(c); err != nil {
 		return err
 	}
-	return t.stores.Commit(c, m.Offset)
+	return t.stores.Commit(c, map[string]int64{m.Topic: m.Offset})
 }
 
 func (t *Tester) nextOffset(topic string, partition int32) int64 {

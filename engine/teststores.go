@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-
-	"github.com/qstar-dev/qstar/record"
 )
 
 // TestStores are the state stores of sdf.test(): stores without
@@ -21,36 +19,36 @@ func NewTestStores(stores Stores) *TestStores {
 	return &TestStores{stores: stores, parts: map[string]StorePartition{}}
 }
 
-// Bind opens the named stores of topic's partition and gives them to c.
-func (t *TestStores) Bind(c *Context, topic string, partition int32, stores []string, windowed map[string]bool) error {
-	c.stores = map[string]*taskStore{}
-	for _, name := range stores {
-		key := fmt.Sprintf("%s/%s/%d", name, topic, partition)
-		spec := StoreSpec{Name: name, Topic: topic, Windowed: windowed[name]}
+// Bind opens the stores of specs for a partition and gives them to c.
+func (t *TestStores) Bind(c *Context, partition int32, specs []StoreSpec) error {
+	clear(c.stores)
+	clear(c.ambiguous)
+	for _, spec := range specs {
+		key := fmt.Sprintf("%s/%s/%d", spec.Name, spec.Topic, partition)
 		p, ok := t.parts[key]
 		if !ok {
 			var err error
-			if p, err = t.stores.Open(context.Background(), spec, partition, record.NoOffset); err != nil {
+			if p, err = t.stores.Open(context.Background(), spec, partition, nil); err != nil {
 				return err
 			}
 			t.parts[key] = p
 		}
-		c.stores[name] = &taskStore{spec: spec, part: p}
+		c.addStore(&taskStore{spec: spec, part: p})
 	}
 	return nil
 }
 
 // Commit writes the changes of c's transactions, as a checkpoint would,
-// with offset as the processed offset.
-func (t *TestStores) Commit(c *Context, offset int64) error {
-	for _, ts := range c.stores {
+// with processed as the processed offsets.
+func (t *TestStores) Commit(c *Context, processed map[string]int64) error {
+	for _, ts := range c.storeList() {
 		if ts.tx == nil {
 			continue
 		}
-		if err := ts.tx.Prepare(nil, "", 0, offset); err != nil {
+		if err := ts.tx.Prepare(nil, "", 0, ts.spec.offsets(processed)); err != nil {
 			return err
 		}
-		if err := ts.tx.Flush(offset, -1); err != nil {
+		if err := ts.tx.Flush(ts.spec.offsets(processed), -1); err != nil {
 			return err
 		}
 		ts.tx = nil

@@ -24,6 +24,8 @@ const (
 	CFDeletionIndex = "__deletion-index__"
 	// Session windows' index of keys by session end bucket (session.go).
 	CFSessionIndex = "__session-index__"
+	// Quix Streams 3.x's timestamped stores (timestamped.go).
+	CFMinEligibleTimestamps = "__min-eligible-timestamps__"
 )
 
 // Metadata keys in CFMetadata.
@@ -36,6 +38,10 @@ var (
 const (
 	HeaderColumnFamily    = "__column_family__"
 	HeaderProcessedOffset = "__processed_tp_offset__"
+	// HeaderProcessedOffsets is Quix Streams 3.x's header: JSON of
+	// {source topic: processed offset}. Stores changed by the messages of
+	// more than one topic (a join's or a concatenation's) write it.
+	HeaderProcessedOffsets = "__processed_tp_offsets__"
 )
 
 // Separator sits between the message-key prefix and the state key.

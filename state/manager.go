@@ -14,10 +14,18 @@ import (
 
 // Store names a registered store of a source topic.
 type Store struct {
-	Name  string
+	Name string
+	// Topic is the stream the store belongs to: a source topic, or the
+	// sorted names of the topics a concatenation merged, joined by "--".
 	Topic string
+	// Topics are the source topics whose messages change the store; nil:
+	// Topic alone.
+	Topics []string
 	// Windowed stores have the expiration-index column family.
 	Windowed bool
+	// Timestamped stores (joins) have the min-eligible-timestamps column
+	// family (timestamped.go).
+	Timestamped bool
 	// Changelog is the changelog topic; empty when changelogs are off.
 	Changelog string
 }
@@ -87,9 +95,24 @@ func (m *Manager) Register(s Store) (Store, error) {
 
 // Stores returns the stores of a source topic, in registration order.
 func (m *Manager) Stores(topic string) []Store {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Store(nil), m.stores[topic]...)
+	var out []Store
+	for _, s := range m.All() {
+		for _, t := range s.SourceTopics() {
+			if t == topic {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// SourceTopics returns the source topics whose messages change the store.
+func (s Store) SourceTopics() []string {
+	if len(s.Topics) == 0 {
+		return []string{s.Topic}
+	}
+	return s.Topics
 }
 
 // All returns every registered store, sorted by topic then name.
@@ -120,6 +143,9 @@ func (m *Manager) Open(s Store, partition int32) (*Partition, error) {
 	cfs := []string{CFDefault, CFMetadata}
 	if s.Windowed {
 		cfs = append(cfs, CFExpirationIndex, CFValues, CFValueDeletionIndex, CFGlobalCounter, CFLatestTimestamps, CFDeletionIndex, CFSessionIndex)
+	}
+	if s.Timestamped {
+		cfs = append(cfs, CFMinEligibleTimestamps, CFGlobalCounter)
 	}
 	path := m.Path(s.Name, s.Topic, partition)
 	if m.opts.InMemory {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -42,6 +43,23 @@ type RecoveryStats struct {
 // offset, NoCommit if none), exactly as Quix Streams 2.5.1 does, including
 // skipping every such record when nothing was committed.
 func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic string, partition int32, committed int64, log *slog.Logger) (RecoveryStats, error) {
+	return p.RecoverOffsets(ctx, src, topic, partition, map[string]int64{"": committed}, log)
+}
+
+// RecoverOffsets is Recover for a store changed by the messages of
+// several source topics: committed holds each one's committed offset
+// (record.NoOffset if none). A record with Quix Streams 3.x's
+// HeaderProcessedOffsets is skipped when any of its topics' processed
+// offsets is at or after that topic's committed offset (or the topic has
+// none); one with 2.5.1's HeaderProcessedOffset is compared with the only
+// entry of committed.
+func (p *Partition) RecoverOffsets(ctx context.Context, src ChangelogSource, topic string, partition int32, committed map[string]int64, log *slog.Logger) (RecoveryStats, error) {
+	single := int64(record.NoOffset)
+	if len(committed) == 1 {
+		for _, c := range committed {
+			single = c
+		}
+	}
 	var stats RecoveryStats
 	start := time.Now()
 	offset, _, err := p.ChangelogOffset()
@@ -87,7 +105,7 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 		return err
 	}
 	err = src.Read(ctx, topic, partition, offset, func(r *record.Record) error {
-		cfName, processed, hasProcessed := "", int64(0), false
+		cfName, skip := "", false
 		for _, h := range r.Headers {
 			switch h.Key {
 			case HeaderColumnFamily:
@@ -97,13 +115,23 @@ func (p *Partition) Recover(ctx context.Context, src ChangelogSource, topic stri
 				if err != nil {
 					return fmt.Errorf("state: %s[%d] offset %d: bad %s header %q", topic, partition, r.Offset, HeaderProcessedOffset, h.Value)
 				}
-				processed, hasProcessed = n, true
+				skip = n >= single
+			case HeaderProcessedOffsets:
+				var offsets map[string]int64
+				if err := json.Unmarshal(h.Value, &offsets); err != nil {
+					return fmt.Errorf("state: %s[%d] offset %d: bad %s header %q", topic, partition, r.Offset, HeaderProcessedOffsets, h.Value)
+				}
+				for t, n := range offsets {
+					if c, ok := committed[t]; !ok || n >= c {
+						skip = true
+					}
+				}
 			}
 		}
 		if cfName == "" {
 			return fmt.Errorf("state: %s[%d] offset %d: the record has no %s header", topic, partition, r.Offset, HeaderColumnFamily)
 		}
-		if hasProcessed && processed >= committed {
+		if skip {
 			stats.Skipped++
 		} else {
 			// Read hands each record over: the batch keeps its slices.

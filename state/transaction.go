@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -49,6 +50,9 @@ type Transaction struct {
 	storeLow      map[string]int64 // changes to Partition.storeLow, applied by Flush
 	sessionLow    map[string]int64 // changes to Partition.sessionLow, applied by Flush
 
+	// timestamped holds the prefixes whose timestamped values were set,
+	// for Prepare's expiry (timestamped.go).
+	timestamped map[string]bool
 	// Collections: the partition's counter, as of the first use.
 	counter       int64
 	counterLoaded bool
@@ -275,17 +279,34 @@ func (t *Transaction) Delete(prefix []byte, key starlark.Value) error {
 // topic, with the column family and processedOffset as headers, and
 // accepts no more changes. A delete produces a tombstone.
 func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, processedOffset int64) error {
+	return t.prepare(cl, topic, partition, HeaderProcessedOffset, []byte(strconv.FormatInt(processedOffset, 10)))
+}
+
+// PrepareOffsets is Prepare for a store changed by the messages of
+// several source topics: the header holds each one's processed offset
+// (HeaderProcessedOffsets).
+func (t *Transaction) PrepareOffsets(cl Changelog, topic string, partition int32, processed map[string]int64) error {
+	raw, err := json.Marshal(processed)
+	if err != nil {
+		return t.fail(err)
+	}
+	return t.prepare(cl, topic, partition, HeaderProcessedOffsets, raw)
+}
+
+func (t *Transaction) prepare(cl Changelog, topic string, partition int32, header string, offset []byte) error {
 	if t.status == statusFailed {
 		return ErrTransactionFailed
 	}
 	if t.status != statusStarted {
 		return errors.New("state: the transaction is already prepared")
 	}
+	if err := t.expireTimestamped(); err != nil {
+		return t.fail(err)
+	}
 	if cl != nil && topic != "" {
-		offset := []byte(strconv.FormatInt(processedOffset, 10))
 		for _, cf := range t.order {
 			c := t.cfs[cf]
-			headers := []record.Header{{Key: HeaderColumnFamily, Value: []byte(cf)}, {Key: HeaderProcessedOffset, Value: offset}}
+			headers := []record.Header{{Key: HeaderColumnFamily, Value: []byte(cf)}, {Key: header, Value: offset}}
 			for _, prefix := range c.prefixes {
 				pc := c.byPrefix[prefix]
 				for _, k := range pc.keys {
@@ -312,6 +333,16 @@ func (t *Transaction) Prepare(cl Changelog, topic string, partition int32, proce
 // changelogOffset >= 0, the next changelog offset, in one batch. A
 // transaction without changes writes nothing.
 func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
+	return t.flush(&processedOffset, changelogOffset)
+}
+
+// FlushOffsets is Flush for a store changed by the messages of several
+// source topics (PrepareOffsets): no single processed offset is stored.
+func (t *Transaction) FlushOffsets(changelogOffset int64) error {
+	return t.flush(nil, changelogOffset)
+}
+
+func (t *Transaction) flush(processedOffset *int64, changelogOffset int64) error {
 	if t.status == statusFailed {
 		return ErrTransactionFailed
 	}
@@ -344,7 +375,9 @@ func (t *Transaction) Flush(processedOffset, changelogOffset int64) error {
 			}
 		}
 	}
-	wb.put(CFMetadata, keyProcessedOffset, EncodeInt64(processedOffset))
+	if processedOffset != nil {
+		wb.put(CFMetadata, keyProcessedOffset, EncodeInt64(*processedOffset))
+	}
 	if t.latestChanged {
 		wb.put(CFMetadata, keyLatestTimestamp, EncodeInt64(t.latest))
 	}
