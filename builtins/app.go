@@ -53,9 +53,14 @@ type AppConfig struct {
 
 // StoreSpec is a state store a pipeline uses on a source topic.
 type StoreSpec struct {
-	Topic    string
-	Name     string
-	Windowed bool
+	// Topic is the store's stream: its topic, or the merged topics'
+	// sorted names joined by "--".
+	Topic string
+	// Topics are a merged stream's source topics; nil for one topic.
+	Topics      []string
+	Name        string
+	Windowed    bool
+	Timestamped bool
 	// Changelog is the store's changelog topic; empty when
 	// use_changelog_topics=False.
 	Changelog string
@@ -77,7 +82,9 @@ type Application struct {
 	order  []string // topic names in declaration order
 	roots  map[string]*engine.Node
 	rootOf []string // source topics in the order of their first dataframe
-	stores []StoreSpec
+	// grouped are the group_by links, by repartition topic.
+	grouped map[string]*groupBy
+	stores  []StoreSpec
 
 	clearState  bool
 	usedClients bool
@@ -90,24 +97,50 @@ type Application struct {
 // app.get_consumer().
 func (a *Application) UsedClients() bool { return a.usedClients }
 
-// registerStore adds a state store of a source topic (once per name),
-// naming its changelog topic when the application uses them.
-func (a *Application) registerStore(topic, name string, windowed bool) error {
-	for _, s := range a.stores {
-		if s.Topic == topic && s.Name == name {
-			return nil
-		}
+// storeKind is what a store keeps.
+type storeKind int
+
+const (
+	storePlain       storeKind = iota // State
+	storeWindowed                     // windows
+	storeTimestamped                  // a join's values by timestamp
+)
+
+// registerStore adds a state store of the dataframe's stream (once per
+// name), naming its changelog topic when the application uses them, and
+// returns the ID its operations use.
+func (d *DataFrame) registerStore(name string, kind storeKind) (string, error) {
+	a, stream := d.app, d.stream()
+	id := engine.StoreID(stream, name)
+	if a.hasStore(stream, name) {
+		return id, nil
 	}
-	spec := StoreSpec{Topic: topic, Name: name, Windowed: windowed}
+	spec := StoreSpec{Topic: stream, Name: name, Windowed: kind == storeWindowed, Timestamped: kind == storeTimestamped}
+	if d.merged != nil {
+		if err := checkCopartitioned(d.merged); err != nil {
+			return "", err
+		}
+		spec.Topics = d.sourceNames()
+	}
 	if a.cfg.UseChangelogTopics {
-		changelog, err := a.internalTopic("changelog", topic, name)
+		changelog, err := a.internalTopic("changelog", stream, name)
 		if err != nil {
-			return err
+			return "", err
 		}
 		spec.Changelog = changelog
 	}
 	a.stores = append(a.stores, spec)
-	return nil
+	return id, nil
+}
+
+// hasStore reports whether a store of that name is registered for stream.
+func (a *Application) hasStore(stream, name string) bool {
+	for _, s := range a.stores {
+		if s.Topic == stream && s.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Stores returns the state stores the application's pipelines use.
@@ -243,10 +276,11 @@ func newApplication(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	app := &Application{
-		reg:    reg,
-		pos:    callerPos(thread),
-		topics: map[string]*Topic{},
-		roots:  map[string]*engine.Node{},
+		reg:     reg,
+		pos:     callerPos(thread),
+		topics:  map[string]*Topic{},
+		roots:   map[string]*engine.Node{},
+		grouped: map[string]*groupBy{},
 	}
 	c := &app.cfg
 	if cc, ok := broker.(*ConnectionConfig); ok {
@@ -651,7 +685,7 @@ func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 func (a *Application) storeSpecs() []engine.StoreSpec {
 	specs := make([]engine.StoreSpec, len(a.stores))
 	for i, s := range a.stores {
-		specs[i] = engine.StoreSpec{Name: s.Name, Topic: s.Topic, Windowed: s.Windowed, Changelog: s.Changelog}
+		specs[i] = engine.StoreSpec{Name: s.Name, Topic: s.Topic, Topics: s.Topics, Windowed: s.Windowed, Timestamped: s.Timestamped, Changelog: s.Changelog}
 	}
 	return specs
 }

@@ -16,12 +16,38 @@ import (
 // graph. Each method adds an operation after it and returns a new
 // StreamingDataFrame; the receiver is unchanged.
 type DataFrame struct {
-	app     *Application
-	topic   *Topic // the source topic
+	app   *Application
+	topic *Topic // the source topic (the first of merged)
+	// merged are the source topics of a dataframe made by concat or a
+	// join of dataframes of different topics, sorted by name; nil for a
+	// dataframe of one topic.
+	merged  []*Topic
 	node    *engine.Node
 	grouped *groupBy // set after group_by
 	frozen  bool
 }
+
+// sources returns the dataframe's source topics.
+func (d *DataFrame) sources() []*Topic {
+	if d.merged != nil {
+		return d.merged
+	}
+	return []*Topic{d.topic}
+}
+
+// sourceNames returns the names of the dataframe's source topics, sorted.
+func (d *DataFrame) sourceNames() []string {
+	var names []string
+	for _, t := range d.sources() {
+		names = append(names, t.Name())
+	}
+	return names
+}
+
+// stream returns the ID of the dataframe's stream, which names its
+// stores: its topic, or the merged topics' names joined by "--" (Quix
+// Streams' stream_id).
+func (d *DataFrame) stream() string { return strings.Join(d.sourceNames(), "--") }
 
 var (
 	_ starlark.HasAttrs  = (*DataFrame)(nil)
@@ -30,6 +56,9 @@ var (
 )
 
 func (d *DataFrame) String() string {
+	if d.merged != nil {
+		return fmt.Sprintf("<StreamingDataFrame on topics %q>", d.sourceNames())
+	}
 	return fmt.Sprintf("<StreamingDataFrame on topic %q>", d.topic.Name())
 }
 func (d *DataFrame) Type() string         { return "StreamingDataFrame" }
@@ -49,23 +78,31 @@ var dataframeMethods = map[string]*starlark.Builtin{
 	"contains":      starlark.NewBuiltin("StreamingDataFrame.contains", sdfContains),
 	"test":          starlark.NewBuiltin("StreamingDataFrame.test", sdfTest),
 	"group_by":      starlark.NewBuiltin("StreamingDataFrame.group_by", sdfGroupBy),
+	"concat":        starlark.NewBuiltin("StreamingDataFrame.concat", sdfConcat),
+	"join_asof":     starlark.NewBuiltin("StreamingDataFrame.join_asof", sdfJoinAsOf),
+	"join_interval": starlark.NewBuiltin("StreamingDataFrame.join_interval", sdfJoinInterval),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {
+	if name == "stream_id" {
+		return starlark.String(d.stream()), nil
+	}
 	if m, ok := dataframeMethods[name]; ok {
 		return d.app.reg.buildOnly(m, d), nil
 	}
 	return nil, nil
 }
 
-func (d *DataFrame) AttrNames() []string { return methodNames(dataframeMethods) }
+func (d *DataFrame) AttrNames() []string {
+	return append(methodNames(dataframeMethods), "stream_id")
+}
 
 func (d *DataFrame) then(thread *starlark.Thread, op engine.Op) *DataFrame {
 	return d.thenAt(callerPos(thread), op)
 }
 
 func (d *DataFrame) thenAt(pos string, op engine.Op) *DataFrame {
-	return &DataFrame{app: d.app, topic: d.topic, node: d.node.Then(op, pos), grouped: d.grouped}
+	return &DataFrame{app: d.app, topic: d.topic, merged: d.merged, node: d.node.Then(op, pos), grouped: d.grouped}
 }
 
 // Get implements sdf[key]:
@@ -190,11 +227,11 @@ func (d *DataFrame) userFunc(fn string, v starlark.Value, metadata, stateful boo
 	if !stateful {
 		return cb, nil
 	}
-	const store = "default"
-	if err := d.app.registerStore(d.topic.Name(), store, false); err != nil {
+	id, err := d.registerStore("default", storePlain)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
-	return &engine.Stateful{Callback: *cb, Store: store, NewState: NewState}, nil
+	return &engine.Stateful{Callback: *cb, Store: id, NewState: NewState}, nil
 }
 
 func checkArity(f *starlark.Function, n int) error {
@@ -328,25 +365,41 @@ func sdfContains(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 }
 
 // sdfTest implements sdf.test(value, key=None, timestamp=0, headers=None,
-// partition=0): it runs one record through the operations from the
-// source topic to sdf on the engine (engine.Tester), on the calling
-// thread, and returns the records that reach sdf as a list of (value, key,
-// timestamp, headers) tuples. Branches off that path do not run, as in
-// Quix Streams. to_topic() steps serialize and produce nothing, except a
-// group_by's, whose repartition topic is consumed (in the same partition)
-// by the operations after it. Stateful steps and windows keep their state
-// in memory between calls until the test function ends.
+// partition=0, topic=None): it runs one record through the operations
+// from the source topic to sdf on the engine (engine.Tester), on the
+// calling thread, and returns the records that reach sdf as a list of
+// (value, key, timestamp, headers) tuples. A dataframe of several topics
+// (concat, joins) needs topic=, the Topic the record comes from. Branches
+// off that path do not run, as in Quix Streams. to_topic() steps
+// serialize and produce nothing, except a group_by's, whose repartition
+// topic is consumed (in the same partition) by the operations after it.
+// Stateful steps, windows and joins keep their state in memory between
+// calls until the test function ends.
 func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	d := b.Receiver().(*DataFrame)
-	row, partition, err := unpackTestRowPartition(b, args, kwargs)
+	var topic *Topic
+	var rest []starlark.Tuple
+	for _, kv := range kwargs {
+		if kv[0] != starlark.String("topic") {
+			rest = append(rest, kv)
+			continue
+		}
+		if kv[1] == starlark.None {
+			continue
+		}
+		t, ok := kv[1].(*Topic)
+		if !ok {
+			return nil, fmt.Errorf("%s: topic must be a Topic, not %s", b.Name(), kv[1].Type())
+		}
+		topic = t
+	}
+	row, partition, err := unpackTestRowPartition(b, args, rest)
 	if err != nil {
 		return nil, err
 	}
-	// The stages, last first: sdf's topic up to sdf, then each group_by's
-	// upstream topic up to its repartition produce.
-	stages := []engine.Stage{{Topic: d.topic.t, Node: d.node}}
-	for g := d.grouped; g != nil; g = g.upstream.grouped {
-		stages = append([]engine.Stage{{Topic: g.upstream.topic.t, Node: g.hop}}, stages...)
+	stages, err := d.testStages(topic)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	t, err := d.app.reg.tester(d.app, threadPrinter{thread})
 	if err != nil {
@@ -361,6 +414,42 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		out[i] = starlark.Tuple{r.Value, r.Key, starlark.MakeInt64(r.Timestamp), engine.HeadersValue(r.Headers)}
 	}
 	return starlark.NewList(out), nil
+}
+
+// testStages returns the stages of sdf.test(), last first: from topic
+// (d's own when nil) up to d, then each group_by's upstream topic up to
+// its repartition produce.
+func (d *DataFrame) testStages(topic *Topic) ([]engine.Stage, error) {
+	if topic == nil {
+		if d.merged != nil {
+			return nil, fmt.Errorf("the dataframe reads topics %q: pass topic= to say which one the record comes from", d.sourceNames())
+		}
+		topic = d.topic
+	}
+	app := d.app
+	stage := func(t *Topic, node *engine.Node) engine.Stage {
+		return engine.Stage{Topic: t.t, Root: app.roots[t.Name()], Node: node, Group: app.subTopology(t.Name())}
+	}
+	stages := []engine.Stage{stage(topic, d.node)}
+	for t := topic; t.repartitionOf != ""; {
+		g := app.grouped[t.Name()]
+		if g.upstream.merged != nil {
+			return nil, fmt.Errorf("the record would go through group_by of a dataframe of several topics (%q), which sdf.test() cannot feed: test the dataframe before the group_by", g.upstream.sourceNames())
+		}
+		t = g.upstream.topic
+		stages = append([]engine.Stage{stage(t, g.hop)}, stages...)
+	}
+	return stages, nil
+}
+
+// subTopology returns the source topics whose pipelines meet topic's
+// (engine.SubTopologies).
+func (a *Application) subTopology(topic string) []string {
+	var sources []*engine.Source
+	for _, n := range a.rootOf {
+		sources = append(sources, &engine.Source{Topic: a.topics[n].t, Root: a.roots[n]})
+	}
+	return engine.SubTopologies(sources)[topic]
 }
 
 // unpackTestRowPartition reads sdf.test's arguments, partition included.

@@ -68,7 +68,7 @@ func sdfGroupBy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, fmt.Errorf("%s: group_by 'key' must be callable or string (column name), not %s", b.Name(), key.Type())
 	}
 	app := d.app
-	topicName, err := app.internalTopic("repartition", d.topic.Name(), op)
+	topicName, err := app.internalTopic("repartition", d.stream(), op)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
@@ -84,5 +84,7 @@ func sdfGroupBy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	root := engine.NewRoot()
 	app.roots[topicName] = root
 	app.rootOf = append(app.rootOf, topicName)
-	return &DataFrame{app: app, topic: rt, node: root, grouped: &groupBy{upstream: d, hop: hop}}, nil
+	g := &groupBy{upstream: d, hop: hop}
+	app.grouped[topicName] = g
+	return &DataFrame{app: app, topic: rt, node: root, grouped: g}, nil
 }

@@ -220,7 +220,8 @@ var windowKinds = func() map[string]*windowKind {
 type Window struct {
 	def   *WindowDefinition
 	agg   windows.Aggregate
-	store string
+	store string // the store's name
+	id    string // the store's engine.StoreID
 }
 
 var (
@@ -431,16 +432,15 @@ func (w *WindowDefinition) window(fn string, agg windows.Aggregate, suffix strin
 	case w.params.name != "":
 		store = w.params.name + "_" + store
 	}
-	topic := w.sdf.topic.Name()
-	for _, s := range w.sdf.app.stores {
-		if s.Topic == topic && s.Name == store {
-			return nil, fmt.Errorf("%s: a window store named %q is already registered for topic %q; give this window another name= (WindowedStoreAlreadyRegisteredError)", fn, store, topic)
-		}
+	stream := w.sdf.stream()
+	if w.sdf.app.hasStore(stream, store) {
+		return nil, fmt.Errorf("%s: a window store named %q is already registered for topic %q; give this window another name= (WindowedStoreAlreadyRegisteredError)", fn, store, stream)
 	}
-	if err := w.sdf.app.registerStore(topic, store, true); err != nil {
+	id, err := w.sdf.registerStore(store, storeWindowed)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
-	return &Window{def: w, agg: agg, store: store}, nil
+	return &Window{def: w, agg: agg, store: store, id: id}, nil
 }
 
 var windowMethods = map[string]*starlark.Builtin{
@@ -489,7 +489,7 @@ func windowEmit(final bool) builtinFunc {
 		}
 		p := w.def.params
 		opts := engine.WindowOptions{OnLate: p.onLate, Quix3: p.onLate != nil || strategy != starlark.None || !w.def.kind.classic}
-		return w.def.sdf.then(thread, engine.Window(w.store, w.def.kind.processor(p, w.agg, closing), final, opts)), nil
+		return w.def.sdf.then(thread, engine.Window(w.id, w.def.kind.processor(p, w.agg, closing), final, opts)), nil
 	}
 }
 

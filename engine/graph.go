@@ -132,36 +132,31 @@ func (n *Node) Detach() {
 	}
 }
 
-// ComposeChain composes only the operations on a path from root to n,
-// ending in sink: what reaches n from root reaches sink. Branches off the
-// path do not run. It serves sdf.test(). A nil Step means n does not
+// ComposeChain composes only the operations on the paths from root to
+// n, ending in sink: what reaches n from root reaches sink (through each
+// path: the branches a concat merges each deliver theirs). Branches off
+// the paths do not run. It serves sdf.test(). A nil Step means n does not
 // descend from root.
 func ComposeChain(root, n *Node, sink Step) Step {
-	path := pathFrom(root, n)
-	if path == nil {
+	on := map[*Node]bool{}
+	var up func(*Node) bool
+	up = func(x *Node) bool {
+		if v, seen := on[x]; seen {
+			return v
+		}
+		on[x] = x == root
+		for _, p := range x.parents {
+			if up(p) {
+				on[x] = true
+			}
+		}
+		return on[x]
+	}
+	if !up(n) {
 		return nil
 	}
-	step := sink
-	for i := len(path) - 1; i >= 0; i-- {
-		if op := path[i].op; op != nil {
-			step = op.Compose(path[i].pos, step)
-		}
-	}
-	return step
-}
-
-// pathFrom returns the nodes from root down to n, or nil if n does not
-// descend from root.
-func pathFrom(root, n *Node) []*Node {
-	if n == root {
-		return []*Node{n}
-	}
-	for _, p := range n.parents {
-		if path := pathFrom(root, p); path != nil {
-			return append(path, n)
-		}
-	}
-	return nil
+	c := composer{memo: map[*Node]Step{}, keep: func(x *Node) bool { return on[x] }, target: n, sink: sink}
+	return c.node(root)
 }
 
 // Compose turns the graph below root into one Step. It runs once per
@@ -173,41 +168,65 @@ func Compose(root *Node) Step {
 // ComposeAll composes the graphs below roots, one Step each. A node below
 // two roots (after a Merge) is composed once and shared.
 func ComposeAll(roots []*Node) []Step {
-	memo := map[*Node]Step{}
+	c := composer{memo: map[*Node]Step{}}
 	steps := make([]Step, len(roots))
 	for i, r := range roots {
-		steps[i] = composeNode(r, memo)
+		steps[i] = c.node(r)
 	}
 	return steps
 }
 
-func composeNode(n *Node, memo map[*Node]Step) Step {
-	if s, ok := memo[n]; ok {
+// composer composes a graph: every node, or (keep set) only the nodes
+// kept, with target's operation followed by sink instead of its
+// children.
+type composer struct {
+	memo   map[*Node]Step
+	keep   func(*Node) bool
+	target *Node
+	sink   Step
+}
+
+func (c *composer) node(n *Node) Step {
+	if s, ok := c.memo[n]; ok {
 		return s
 	}
-	next := composeChildren(n.children, memo)
+	var next Step
+	if n == c.target && c.target != nil {
+		next = c.sink
+	} else {
+		next = c.children(n.children)
+	}
 	s := next
 	if n.op != nil {
 		s = n.op.Compose(n.pos, next)
 	}
 	if len(n.parents) > 1 {
-		memo[n] = s
+		c.memo[n] = s
 	}
 	return s
 }
 
 func discard(*Context, Row) error { return nil }
 
-func composeChildren(children []*Node, memo map[*Node]Step) Step {
+func (c *composer) children(all []*Node) Step {
+	children := all
+	if c.keep != nil {
+		children = nil
+		for _, x := range all {
+			if c.keep(x) {
+				children = append(children, x)
+			}
+		}
+	}
 	switch len(children) {
 	case 0:
 		return discard
 	case 1:
-		return composeNode(children[0], memo)
+		return c.node(children[0])
 	}
 	steps := make([]Step, len(children))
-	for i, c := range children {
-		steps[i] = composeNode(c, memo)
+	for i, x := range children {
+		steps[i] = c.node(x)
 	}
 	last := len(steps) - 1
 	return func(c *Context, r Row) error {

@@ -74,8 +74,10 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 		r.log.Debug("not starting tasks: the run is stopping", "partitions", fmt.Sprint(tps))
 		return nil
 	}
-	// The partitions of one sub-topology's task: each must come with its
-	// siblings (the range assignor co-partitions them).
+	// The partitions of one sub-topology's task come together: the range
+	// assignor gives a member partition p of every topic it subscribes
+	// to. (A topic with fewer partitions has no partition p: a stateless
+	// concatenation does not need the same counts.)
 	type taskKey struct {
 		group     string
 		partition int32
@@ -98,9 +100,6 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 	var stateful []record.TopicPartition
 	for _, k := range keys {
 		group := r.groups[assigned[k][0].Topic]
-		if len(assigned[k]) != len(group) {
-			return fmt.Errorf("engine: assigned %v without the other partitions of its sub-topology %v[%d]: the topics a pipeline joins or concatenates must have the same partition count and be assigned together (partition.assignment.strategy=range)", assigned[k], group, k.partition)
-		}
 		if len(r.storesOf(group)) > 0 {
 			stateful = append(stateful, assigned[k]...)
 		}
@@ -118,6 +117,16 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 	for _, k := range keys {
 		parts := assigned[k]
 		group := r.groups[parts[0].Topic]
+		if t := r.taskOf(group, k.partition); t != nil {
+			// A partition of a running task's sub-topology, assigned
+			// later (a cooperative assignor): only a task without stores
+			// can take it, for their recovery went by the others' offsets.
+			if contains(stateful, parts[0]) {
+				return fmt.Errorf("engine: assigned %v after the other partitions of %v[%d], whose stores are open: the topics a stateful pipeline joins or concatenates must be assigned together (partition.assignment.strategy=range)", parts, group, k.partition)
+			}
+			r.addParts(t, parts, committed)
+			continue
+		}
 		t := &task{
 			name:      fmt.Sprintf("%s[%d]", strings.Join(group, "+"), k.partition),
 			partition: k.partition,
@@ -128,15 +137,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			done:      make(chan struct{}),
 			draining:  &r.draining,
 		}
-		for _, tp := range parts {
-			c, ok := committed[tp]
-			if !ok {
-				c = record.NoOffset
-			}
-			t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, committedAtAssign: c}
-			t.srcs[tp.Topic] = r.sources[tp.Topic]
-			r.tasks[tp] = t
-		}
+		r.addParts(t, parts, committed)
 		t.ctx = NewContext(r.cfg.NewThread(parts[0]), r.producer, r.cfg.Stdout)
 		t.ctx.SetLogger(r.log)
 		t.ctx.callbacks = &r.cfg.Callbacks
@@ -160,6 +161,35 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 	r.cfg.Metrics.Assigned.Store(int64(len(r.tasks)))
 	r.log.Info("partitions assigned", "partitions", fmt.Sprint(tps))
 	return nil
+}
+
+// taskOf returns the task of partition p of a sub-topology, if any.
+func (r *runner) taskOf(group []string, p int32) *task {
+	for _, topic := range group {
+		if t := r.tasks[record.TopicPartition{Topic: topic, Partition: p}]; t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// addParts gives t the partitions tps, whose committed offsets are in
+// committed (absent: record.NoOffset). A running task takes new ones
+// between two messages: the runner holds it meanwhile.
+func (r *runner) addParts(t *task, tps []record.TopicPartition, committed map[record.TopicPartition]int64) {
+	if t.ctx != nil && t.release == nil { // (a task held by a pending checkpoint stays held)
+		r.holdTasks([]*task{t})
+		defer r.releaseTask(t)
+	}
+	for _, tp := range tps {
+		c, ok := committed[tp]
+		if !ok {
+			c = record.NoOffset
+		}
+		t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, committedAtAssign: c}
+		t.srcs[tp.Topic] = r.sources[tp.Topic]
+		r.tasks[tp] = t
+	}
 }
 
 func contains(tps []record.TopicPartition, tp record.TopicPartition) bool {

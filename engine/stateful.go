@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.starlark.net/starlark"
 
@@ -86,6 +87,15 @@ func (t *task) openStores(ctx context.Context, stores Stores, specs []StoreSpec)
 // StoreID names a store of a stream (a source topic, or the topics a
 // concatenation merged) within a task: ops that use a store hold its ID.
 func StoreID(stream, name string) string { return stream + "/" + name }
+
+// storeName returns the store name of a StoreID (topic names have no
+// "/"); a bare name is returned as it is.
+func storeName(id string) string {
+	if _, name, ok := strings.Cut(id, "/"); ok {
+		return name
+	}
+	return id
+}
 
 // addStore makes ts available under its StoreID and, while no other
 // stream of the task has a store of that name, under its bare name.

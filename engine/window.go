@@ -52,7 +52,7 @@ func (o *windowOp) Describe() string {
 	if o.final {
 		mode = "final"
 	}
-	return fmt.Sprintf("store %q, %s", o.store, mode)
+	return fmt.Sprintf("store %q, %s", storeName(o.store), mode)
 }
 
 func (o *windowOp) Compose(pos string, next Step) Step {
@@ -110,7 +110,7 @@ func (o *windowOp) late(c *Context, r Row, l windows.Late) error {
 		}
 		v, err := starlark.Call(c.Thread, o.opts.OnLate, starlark.Tuple{
 			r.Value, r.Key, starlark.MakeInt64(l.Timestamp), starlark.MakeInt64(l.LateBy()),
-			starlark.MakeInt64(l.Window.Start), starlark.MakeInt64(l.Window.End), starlark.String(o.store),
+			starlark.MakeInt64(l.Window.Start), starlark.MakeInt64(l.Window.End), starlark.String(storeName(o.store)),
 			topic, partition, offset,
 		}, nil)
 		if err != nil {
@@ -125,7 +125,7 @@ func (o *windowOp) late(c *Context, r Row, l windows.Late) error {
 	}
 	if o.opts.Quix3 {
 		c.log().Warn(fmt.Sprintf("Skipping window processing for the closed window timestamp_ms=%d window=(%d, %d) late_by_ms=%d store_name=%s partition=%s[%d] offset=%d",
-			l.Timestamp, l.Window.Start, l.Window.End, l.LateBy(), o.store, m.Topic, m.Partition, m.Offset))
+			l.Timestamp, l.Window.Start, l.Window.End, l.LateBy(), storeName(o.store), m.Topic, m.Partition, m.Offset))
 		return nil
 	}
 	c.log().Warn(fmt.Sprintf("Skipping window processing for expired window timestamp=%d window=[%d,%d) min_valid_window_end=%d partition=%s[%d] offset=%d",
