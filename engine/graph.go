@@ -73,8 +73,8 @@ func Merge(pos string, nodes ...*Node) *Node {
 // concatOp is a merge node's operation: records pass through.
 type concatOp struct{}
 
-func (concatOp) Name() string                       { return "concat" }
-func (concatOp) Describe() string                   { return "" }
+func (concatOp) Name() string                     { return "concat" }
+func (concatOp) Describe() string                 { return "" }
 func (concatOp) Compose(_ string, next Step) Step { return next }
 
 // Roots returns the roots n descends from, each once, in the order a

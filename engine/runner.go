@@ -379,7 +379,7 @@ type runner struct {
 	cfg     Config
 	log     *slog.Logger
 	sources map[string]*composed
-	groups  map[string][]string // source topic -> the topics of its sub-topology
+	groups  map[string][]string             // source topic -> the topics of its sub-topology
 	tasks   map[record.TopicPartition]*task // by each of a task's partitions
 	errs    chan error                      // first task failure
 

@@ -37,8 +37,8 @@ type headBarrier struct {
 type task struct {
 	name      string // the partitions, for errors and logs: "orders[3]", "customers+orders[3]"
 	partition int32
-	parts     map[string]*taskPart   // by topic
-	srcs      map[string]*composed   // by topic
+	parts     map[string]*taskPart // by topic
+	srcs      map[string]*composed // by topic
 	in        chan taskItem
 	head      chan headBarrier // checked before each message of in
 	done      chan struct{}

@@ -181,4 +181,3 @@ func (t *Transaction) expireTimestamped() error {
 	clear(t.timestamped)
 	return nil
 }
-
