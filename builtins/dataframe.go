@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -444,12 +445,33 @@ func (d *DataFrame) testStages(topic *Topic) ([]engine.Stage, error) {
 
 // subTopology returns the source topics whose pipelines meet topic's
 // (engine.SubTopologies).
-func (a *Application) subTopology(topic string) []string {
+func (a *Application) subTopology(topic string) []string { return a.SubTopologies()[topic] }
+
+// SubTopologies returns, for each source topic of the application's
+// dataframes, the sorted topics of its sub-topology: those its pipeline
+// is joined or concatenated with, transitively (engine.SubTopologies).
+func (a *Application) SubTopologies() map[string][]string {
 	var sources []*engine.Source
 	for _, n := range a.rootOf {
 		sources = append(sources, &engine.Source{Topic: a.topics[n].t, Root: a.roots[n]})
 	}
-	return engine.SubTopologies(sources)[topic]
+	return engine.SubTopologies(sources)
+}
+
+// Stateful reports whether a store of the application is changed by the
+// messages of one of topics.
+func (a *Application) Stateful(topics []string) bool {
+	for _, s := range a.stores {
+		if len(s.Topics) == 0 && slices.Contains(topics, s.Topic) {
+			return true
+		}
+		for _, t := range s.Topics {
+			if slices.Contains(topics, t) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unpackTestRowPartition reads sdf.test's arguments, partition included.

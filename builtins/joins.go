@@ -29,16 +29,16 @@ func sdfConcat(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if other.app != d.app {
 		return nil, fmt.Errorf("%s: the dataframes belong to different Applications", b.Name())
 	}
-	return d.merge(callerPos(thread), other), nil
+	return d.merge(callerPos(thread), "concat", other), nil
 }
 
 // merge returns the dataframe fed by d and other.
-func (d *DataFrame) merge(pos string, other *DataFrame) *DataFrame {
+func (d *DataFrame) merge(pos, name string, other *DataFrame) *DataFrame {
 	byName := map[string]*Topic{}
 	for _, t := range append(d.sources(), other.sources()...) {
 		byName[t.Name()] = t
 	}
-	out := &DataFrame{app: d.app, topic: d.topic, node: engine.Merge(pos, d.node, other.node), grouped: d.grouped}
+	out := &DataFrame{app: d.app, topic: d.topic, node: engine.Merge(pos, name, d.node, other.node), grouped: d.grouped}
 	if out.grouped == nil {
 		out.grouped = other.grouped
 	}
@@ -175,7 +175,7 @@ func sdfJoinAsOf(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	opts := engine.JoinOptions{Grace: a.grace.ms, Merge: merge, Desc: fmt.Sprintf("%s, with %s, grace %dms", a.how, a.right.stream(), a.grace.ms)}
 	r := a.right.thenAt(pos, engine.AsOfRight(store, opts))
 	l := left.thenAt(pos, engine.AsOfLeft(store, a.how == "inner", opts))
-	return l.merge(pos, r), nil
+	return l.merge(pos, "join_asof", r), nil
 }
 
 // sdfJoinInterval implements
@@ -220,5 +220,5 @@ func sdfJoinInterval(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	opts := engine.JoinOptions{Grace: a.grace.ms, Merge: merge, Desc: fmt.Sprintf("%s, with %s, grace %dms", a.how, a.right.stream(), a.grace.ms)}
 	r := a.right.thenAt(pos, engine.IntervalSide(false, rightStore, leftStore, forward.ms, a.how == "right" || a.how == "outer", opts))
 	l := left.thenAt(pos, engine.IntervalSide(true, leftStore, rightStore, backward.ms, a.how == "left" || a.how == "outer", opts))
-	return l.merge(pos, r), nil
+	return l.merge(pos, "join_interval", r), nil
 }

@@ -60,10 +60,11 @@ func (n *Node) parent() *Node {
 // a merge.
 func (n *Node) Parents() []*Node { return n.parents }
 
-// Merge returns a node fed by every one of nodes (sdf.concat, and the
-// last step of a join), declared at pos. It runs no operation of its own.
-func Merge(pos string, nodes ...*Node) *Node {
-	m := &Node{op: concatOp{}, pos: pos, parents: nodes}
+// Merge returns a node fed by every one of nodes, declared at pos: name
+// is what merges them ("concat", or the join whose sides meet there). It
+// runs no operation of its own.
+func Merge(pos, name string, nodes ...*Node) *Node {
+	m := &Node{op: concatOp{name}, pos: pos, parents: nodes}
 	for _, n := range nodes {
 		n.children = append(n.children, m)
 	}
@@ -71,9 +72,9 @@ func Merge(pos string, nodes ...*Node) *Node {
 }
 
 // concatOp is a merge node's operation: records pass through.
-type concatOp struct{}
+type concatOp struct{ name string }
 
-func (concatOp) Name() string                     { return "concat" }
+func (o concatOp) Name() string                   { return o.name }
 func (concatOp) Describe() string                 { return "" }
 func (concatOp) Compose(_ string, next Step) Step { return next }
 

@@ -186,7 +186,7 @@ func (r *runner) addParts(t *task, tps []record.TopicPartition, committed map[re
 		if !ok {
 			c = record.NoOffset
 		}
-		t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, committedAtAssign: c}
+		t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, received: -1, committedAtAssign: c}
 		t.srcs[tp.Topic] = r.sources[tp.Topic]
 		r.tasks[tp] = t
 	}

@@ -400,6 +400,7 @@ type runner struct {
 	pending      *pendingCommit   // a checkpoint waiting for its commit
 	held         []*record.Record // messages polled while a commit is pending
 	full         []*task          // tasks with an overflow, or paused until their queue drains
+	aligning     []*task          // tasks holding messages for timestamp alignment (align.go)
 	stopping     bool             // the final checkpoint is under way: nothing new is processed
 	joined       bool             // the group has assigned partitions (possibly none) at least once
 	lastActivity time.Time
@@ -456,6 +457,12 @@ func (r *runner) loop(ctx context.Context) error {
 			if len(r.full) > 0 {
 				// Come back soon to refill the queues that drain.
 				timeout = min(timeout, 2*time.Millisecond)
+			}
+		}
+		if len(r.aligning) > 0 {
+			r.alignAll(time.Now())
+			if len(r.aligning) > 0 {
+				timeout = min(timeout, alignPoll)
 			}
 		}
 		m, err := r.cfg.Consumer.Poll(timeout)
@@ -581,7 +588,7 @@ func (r *runner) updateLag() {
 // (StopWhenIdle counts from then: a slow callback is not idleness).
 func (r *runner) tasksIdle() bool {
 	for _, t := range r.tasks {
-		if len(t.in) > 0 || len(t.overflow) > 0 || t.busy.Load() != 0 {
+		if len(t.in) > 0 || len(t.overflow) > 0 || t.busy.Load() != 0 || t.buffered() > 0 {
 			return false
 		}
 	}
@@ -611,6 +618,16 @@ func (r *runner) dispatch(m *record.Record) {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
 		return
 	}
+	if len(t.parts) > 1 {
+		r.buffer(t, m) // aligned by timestamp across the task's topics (align.go)
+		return
+	}
+	r.enqueue(t, m)
+}
+
+// enqueue hands m to its task, in order after what the task was handed.
+func (r *runner) enqueue(t *task, m *record.Record) {
+	tp := record.TopicPartition{Topic: m.Topic, Partition: m.Partition}
 	if len(t.overflow) > 0 || !r.offer(t, m) {
 		// The queue is full: the message waits in order in the overflow,
 		// which refill empties into the queue as it drains. Pausing the
@@ -711,7 +728,7 @@ func (r *runner) syncPause() error {
 	var pause, resume []record.TopicPartition
 	for tp, t := range r.tasks {
 		p := t.parts[tp.Topic]
-		want := (t.recovering && t.backlog) || r.pending != nil || t.full
+		want := (t.recovering && t.backlog) || r.pending != nil || t.full || p.ahead
 		if want != p.paused {
 			if want {
 				pause = append(pause, tp)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -82,6 +83,25 @@ type taskPart struct {
 	committedAtAssign int64
 
 	processed int64 // owned by the task: offset of the last message fully processed; -1: none
+
+	// Timestamp alignment (align.go), owned by the runner: the messages
+	// polled and not handed to the task yet, the offset of the last one
+	// polled (-1: none), since when the partition holds up the others,
+	// and whether its buffer is full (fetching paused).
+	buf      []*record.Record
+	received int64
+	waiting  time.Time
+	ahead    bool
+}
+
+// buffered returns how many messages the task's partitions hold for
+// alignment.
+func (t *task) buffered() int {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p.buf)
+	}
+	return n
 }
 
 // sortedParts returns the task's partitions by topic.

@@ -47,6 +47,11 @@ type ConsumerConfig struct {
 	// an extra isolation.level is then an error. Otherwise
 	// read_committed is the default, which Extra may override.
 	ReadCommitted bool
+	// Copartitioned forces partition.assignment.strategy=range, as Quix
+	// Streams 3.x does: the range assignor gives a member partition p of
+	// every topic it subscribes to, which joins and concatenations need
+	// (a task owns partition p of each of their topics).
+	Copartitioned bool
 	Logger        *slog.Logger
 }
 
@@ -99,6 +104,12 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		"auto.offset.reset":        cfg.AutoOffsetReset,
 	}
 	reject := append([]string{"bootstrap.servers"}, forcedConsumerKeys...)
+	if cfg.Copartitioned {
+		if v, ok := cfg.Extra["partition.assignment.strategy"]; ok && v != "range" && cfg.Logger != nil {
+			cfg.Logger.Warn("partition.assignment.strategy is set to range: the application joins or concatenates topics, which must be assigned co-partitioned", "configured", v)
+		}
+		forced["partition.assignment.strategy"] = "range"
+	}
 	if cfg.ReadCommitted {
 		forced["isolation.level"] = "read_committed"
 		reject = append(reject, "isolation.level")

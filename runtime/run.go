@@ -230,10 +230,14 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 			repartition = append(repartition, t.Name())
 		}
 	}
+	copartitioned := false
+	for _, g := range s.App.SubTopologies() {
+		copartitioned = copartitioned || len(g) > 1
+	}
 	cons, err := kafka.NewConsumer(kafka.ConsumerConfig{
 		Brokers: addr, GroupID: group, AutoOffsetReset: cfg.AutoOffsetReset, FromStart: repartition,
 		Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log,
-		ReadCommitted: exactlyOnce,
+		ReadCommitted: exactlyOnce, Copartitioned: copartitioned,
 	})
 	if err != nil {
 		_ = prod.Close(time.Second)
@@ -331,7 +335,7 @@ func openStateManager(app *builtins.Application, cfg builtins.AppConfig, group s
 		return nil, err
 	}
 	for _, s := range specs {
-		if _, err := m.Register(state.Store{Topic: s.Topic, Name: s.Name, Windowed: s.Windowed, Changelog: s.Changelog}); err != nil {
+		if _, err := m.Register(state.Store{Topic: s.Topic, Topics: s.Topics, Name: s.Name, Windowed: s.Windowed, Timestamped: s.Timestamped, Changelog: s.Changelog}); err != nil {
 			m.Close()
 			return nil, err
 		}
@@ -405,10 +409,15 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		return err
 	}
 	// Repartition topics get their source topic's partition count and
-	// replication factor.
+	// replication factor; one that a stateful pipeline joins or
+	// concatenates with other topics gets theirs (copartitionWith).
+	groups := app.SubTopologies()
 	var repartition []kafka.TopicSpec
 	for _, t := range app.Topics() {
 		if src := t.RepartitionOf(); src != "" {
+			if with := copartitionWith(app, groups[t.Name()]); with != "" {
+				src = with
+			}
 			repartition = append(repartition, kafka.TopicSpec{Name: t.Name(), NumPartitions: sources[src], ReplicationFactor: replicas[src]})
 		}
 	}
@@ -423,6 +432,9 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		}
 		for _, t := range app.Topics() {
 			if src := t.RepartitionOf(); src != "" {
+				if with := copartitionWith(app, groups[t.Name()]); with != "" {
+					src = with
+				}
 				// As in Quix Streams, only the partition count matters.
 				if got[t.Name()] != sources[src] {
 					problems = append(problems, fmt.Errorf("repartition topic %q has %d partitions; its source topic %q has %d", t.Name(), got[t.Name()], src, sources[src]))
@@ -431,14 +443,16 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 			}
 		}
 	}
-	if stores == nil || !cfg.UseChangelogTopics {
+	problems = append(problems, checkCopartitioned(app, groups, sources)...)
+	if stores == nil || !cfg.UseChangelogTopics || len(problems) > 0 {
 		return errors.Join(problems...)
 	}
 	var changelogSpecs []kafka.TopicSpec
 	var cls []string
 	for _, s := range stores.All() {
+		src := s.SourceTopics()[0] // co-partitioned: they have one count
 		changelogSpecs = append(changelogSpecs, kafka.TopicSpec{
-			Name: s.Changelog, NumPartitions: sources[s.Topic], ReplicationFactor: replicas[s.Topic],
+			Name: s.Changelog, NumPartitions: sources[src], ReplicationFactor: replicas[src],
 			Config: map[string]string{"cleanup.policy": "compact"},
 		})
 		cls = append(cls, s.Changelog)
@@ -451,11 +465,12 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		return err
 	}
 	for _, s := range stores.All() {
-		if got, want := existing[s.Changelog], sources[s.Topic]; got != want {
-			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, s.Topic, want))
+		src := s.SourceTopics()[0]
+		if got, want := existing[s.Changelog], sources[src]; got != want {
+			problems = append(problems, fmt.Errorf("changelog topic %q has %d partitions; its source topic %q has %d", s.Changelog, got, src, want))
 		}
-		if got, want := existingReplicas[s.Changelog], replicas[s.Topic]; got != want {
-			problems = append(problems, fmt.Errorf("changelog topic %q has replication factor %d; its source topic %q has %d", s.Changelog, got, s.Topic, want))
+		if got, want := existingReplicas[s.Changelog], replicas[src]; got != want {
+			problems = append(problems, fmt.Errorf("changelog topic %q has replication factor %d; its source topic %q has %d", s.Changelog, got, src, want))
 		}
 	}
 	// A changelog that is not compacted loses state to retention: the
@@ -472,6 +487,51 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// copartitionWith returns the topic whose partition count the
+// repartition topics of a stateful sub-topology take: its first topic
+// that is not a repartition topic; "" when there is none, or the
+// sub-topology is stateless or of one topic.
+func copartitionWith(app *builtins.Application, group []string) string {
+	if len(group) < 2 || !app.Stateful(group) {
+		return ""
+	}
+	repartition := map[string]bool{}
+	for _, t := range app.Topics() {
+		repartition[t.Name()] = t.RepartitionOf() != ""
+	}
+	for _, n := range group {
+		if !repartition[n] {
+			return n
+		}
+	}
+	return ""
+}
+
+// checkCopartitioned reports the stateful sub-topologies (joins,
+// stateful operations after a concat) whose topics have different
+// partition counts: a task owns partition p of each, with their stores.
+func checkCopartitioned(app *builtins.Application, groups map[string][]string, partitions map[string]int) []error {
+	var problems []error
+	seen := map[string]bool{}
+	for _, g := range groups {
+		key := strings.Join(g, ",")
+		if seen[key] || len(g) < 2 || !app.Stateful(g) {
+			continue
+		}
+		seen[key] = true
+		counts := map[int]bool{}
+		var desc []string
+		for _, n := range g {
+			counts[partitions[n]] = true
+			desc = append(desc, fmt.Sprintf("%q (%d partitions)", n, partitions[n]))
+		}
+		if len(counts) > 1 {
+			problems = append(problems, fmt.Errorf("the topics a pipeline joins or concatenates must have the same number of partitions to use state (they must be co-partitioned); got %s", strings.Join(desc, ", ")))
+		}
+	}
+	return problems
 }
 
 // setupStepTimeout bounds each broker request of setupTopics: a broker

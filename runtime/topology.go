@@ -27,7 +27,7 @@ type Topology struct {
 // TopologyStore is a state store and its changelog topic ("" if off).
 type TopologyStore struct {
 	Name, Topic, Changelog string
-	Windowed               bool
+	Windowed, Timestamped  bool
 }
 
 // TopologyOf describes a loaded script's application.
@@ -41,11 +41,12 @@ func TopologyOf(s *Script) *Topology {
 		}
 	}
 	for _, st := range app.Stores() {
-		t.Stores = append(t.Stores, TopologyStore{Name: st.Name, Topic: st.Topic, Windowed: st.Windowed, Changelog: st.Changelog})
+		t.Stores = append(t.Stores, TopologyStore{Name: st.Name, Topic: st.Topic, Windowed: st.Windowed, Timestamped: st.Timestamped, Changelog: st.Changelog})
 	}
 	sinks := map[string]bool{}
+	seen := map[*engine.Node]bool{}
 	for _, src := range t.Sources {
-		walk(src.Root, func(n *engine.Node) {
+		walk(src.Root, seen, func(n *engine.Node) {
 			if tp := engine.Target(n.Op()); tp != nil && t.Internal[tp.Name] == "" {
 				sinks[tp.Name] = true
 			}
@@ -58,11 +59,41 @@ func TopologyOf(s *Script) *Topology {
 	return t
 }
 
-func walk(n *engine.Node, fn func(*engine.Node)) {
+// walk calls fn on each node below n not seen yet (a merge node is below
+// several roots).
+func walk(n *engine.Node, seen map[*engine.Node]bool, fn func(*engine.Node)) {
 	for _, c := range n.Children() {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
 		fn(c)
-		walk(c, fn)
+		walk(c, seen, fn)
 	}
+}
+
+// mergeLabel describes a node with several parents: which topics meet
+// there.
+func (t *Topology) mergeLabel(n *engine.Node) string {
+	roots := map[*engine.Node]string{}
+	for _, src := range t.Sources {
+		roots[src.Root] = src.Topic.Name
+	}
+	var names []string
+	for _, r := range n.Roots() {
+		if name, ok := roots[r]; ok {
+			names = append(names, fmt.Sprintf("%q", name))
+		}
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("%s (merges %s)", n.Op().Name(), strings.Join(names, " and "))
+}
+
+func (t *Topology) label(n *engine.Node) string {
+	if len(n.Parents()) > 1 {
+		return t.mergeLabel(n)
+	}
+	return opLabel(n)
 }
 
 func codecName(v any) string {
@@ -83,6 +114,7 @@ func opLabel(n *engine.Node) string {
 // WriteText prints the topology as an indented tree.
 func (t *Topology) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "%s: application created at %s, consumer group %q, processing guarantee %s\n", t.Script, t.AppPos, t.Group, t.Guarantee)
+	printed := map[*engine.Node]bool{}
 	for _, src := range t.Sources {
 		tp := src.Topic
 		fmt.Fprintf(w, "\nsource %q (value %s, key %s)", tp.Name, codecName(tp.ValueDeserializer), codecName(tp.KeyDeserializer))
@@ -98,7 +130,13 @@ func (t *Topology) WriteText(w io.Writer) {
 				if i == len(kids)-1 {
 					branch, next = "└─ ", "   "
 				}
-				fmt.Fprintf(w, "%s%s%s    %s\n", indent, branch, opLabel(c), c.Pos())
+				if printed[c] {
+					// A merge below an earlier source: its operations are there.
+					fmt.Fprintf(w, "%s%s%s    %s (operations after it: above)\n", indent, branch, t.label(c), c.Pos())
+					continue
+				}
+				printed[c] = true
+				fmt.Fprintf(w, "%s%s%s    %s\n", indent, branch, t.label(c), c.Pos())
 				tree(c, indent+next)
 			}
 		}
@@ -111,8 +149,11 @@ func (t *Topology) WriteText(w io.Writer) {
 		fmt.Fprintln(w, "\nstate stores:")
 		for _, s := range t.Stores {
 			kind := "key-value"
-			if s.Windowed {
+			switch {
+			case s.Windowed:
 				kind = "windowed"
+			case s.Timestamped:
+				kind = "timestamped, for a join"
 			}
 			cl := "no changelog"
 			if s.Changelog != "" {
@@ -161,13 +202,19 @@ func (t *Topology) graph(topicNode func(id, name string), opNode func(id, label,
 		return id
 	}
 	n := 0
+	ids := map[*engine.Node]string{}
 	for _, src := range t.Sources {
 		var visit func(parent string, node *engine.Node)
 		visit = func(parent string, node *engine.Node) {
 			for _, c := range node.Children() {
+				if id, ok := ids[c]; ok { // a merge: one node, an edge from each parent
+					edge(parent, id)
+					continue
+				}
 				n++
 				id := fmt.Sprintf("op%d", n)
-				opNode(id, opLabel(c), c.Pos())
+				ids[c] = id
+				opNode(id, t.label(c), c.Pos())
 				edge(parent, id)
 				if tp := engine.Target(c.Op()); tp != nil {
 					edge(id, topic(tp.Name))

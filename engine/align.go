@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/qstar-dev/qstar/record"
+)
+
+// Timestamp alignment, as Quix Streams 3.14 does for concatenated topics
+// (quixstreams/internal_consumer/buffering.py): a task that owns
+// partition p of several topics is handed their messages in timestamp
+// order. Each partition's polled messages wait in a buffer; the message
+// with the smallest timestamp among the buffers' first goes to the task,
+// but only while every partition has a message buffered or is idle (read
+// up to its high watermark), so that a partition behind in event time is
+// read before the others move on.
+//
+// The bounds: a partition buffers at most alignBuffer messages, then is
+// paused until its buffer drains to half; and a partition that neither
+// delivers a message nor shows as idle holds the others up for at most
+// alignWait (its high watermark may be unknown, or its position: a group
+// without committed offsets reading from "latest"), after which the
+// others go on without it. Messages are not guaranteed to be in order
+// when a producer writes one topic late: what reached a partition after
+// the others moved on is processed when it arrives.
+const (
+	alignBuffer = 10000
+	alignWait   = time.Second
+	alignPoll   = 10 * time.Millisecond
+)
+
+// buffer holds m for alignment and hands on what can go.
+func (r *runner) buffer(t *task, m *record.Record) {
+	p := t.parts[m.Topic]
+	if t.buffered() == 0 {
+		r.aligning = append(r.aligning, t)
+	}
+	p.buf = append(p.buf, m)
+	p.received = m.Offset
+	r.align(t, time.Now())
+	if !p.ahead && len(p.buf) >= alignBuffer && !r.idle(p) {
+		p.ahead = true
+		if err := r.syncPause(); err != nil {
+			r.log.Warn("cannot pause a partition ahead in event time", "partition", p.tp.String(), "error", err.Error())
+		}
+	}
+}
+
+// alignAll hands on what the aligned tasks can (watermarks move, waits
+// run out) and forgets those with nothing buffered.
+func (r *runner) alignAll(now time.Time) {
+	kept := r.aligning[:0]
+	resume := false
+	for _, t := range r.aligning {
+		if !r.live(t) {
+			continue
+		}
+		r.align(t, now)
+		for _, p := range t.parts {
+			if p.ahead && len(p.buf) <= alignBuffer/2 {
+				p.ahead, resume = false, true
+			}
+		}
+		if t.buffered() > 0 {
+			kept = append(kept, t)
+		}
+	}
+	clear(r.aligning[len(kept):])
+	r.aligning = kept
+	if resume {
+		if err := r.syncPause(); err != nil {
+			r.log.Warn("cannot resume partitions", "error", err.Error())
+		}
+	}
+}
+
+// align hands t the buffered messages in timestamp order while every
+// partition of t has one or is idle (or has held the others up for
+// alignWait).
+func (r *runner) align(t *task, now time.Time) {
+	for {
+		var next *taskPart
+		for _, p := range t.parts {
+			if len(p.buf) == 0 {
+				if r.idle(p) {
+					p.waiting = time.Time{}
+					continue
+				}
+				if p.waiting.IsZero() {
+					p.waiting = now
+				}
+				if now.Sub(p.waiting) < alignWait {
+					return
+				}
+				continue
+			}
+			p.waiting = time.Time{}
+			if next == nil || p.buf[0].Timestamp < next.buf[0].Timestamp ||
+				(p.buf[0].Timestamp == next.buf[0].Timestamp && p.tp.Topic < next.tp.Topic) {
+				next = p
+			}
+		}
+		if next == nil {
+			return
+		}
+		m := next.buf[0]
+		next.buf[0] = nil
+		next.buf = next.buf[1:]
+		if len(next.buf) == 0 {
+			next.buf = nil
+		}
+		r.enqueue(t, m)
+	}
+}
+
+// idle reports whether partition p has been read up to its high
+// watermark.
+func (r *runner) idle(p *taskPart) bool {
+	wm, ok := r.cfg.Consumer.(watermarker)
+	if !ok {
+		return true // no watermarks: no alignment
+	}
+	_, high, err := wm.CachedWatermarks(p.tp)
+	if err != nil || high < 0 {
+		return false
+	}
+	position := p.received + 1
+	if p.received < 0 {
+		if p.committedAtAssign < 0 {
+			return high == 0
+		}
+		position = p.committedAtAssign
+	}
+	return position >= high
+}
