@@ -68,6 +68,9 @@ type job struct {
 	// partitions, when set, runs the job on an input of this many
 	// partitions (the same messages) instead of -partitions.
 	partitions int
+	// customers: the job joins topic bench-customers, of a record per
+	// customer of the input (written before the job starts).
+	customers bool
 }
 
 // cpuBoundJob spends ~10 µs of interpreter time per message: it runs
@@ -264,6 +267,20 @@ app.run()
 		passing: closedSessions,
 	},
 	{
+		name: "join-asof",
+		what: "`join_asof` of each message with its customer's record (1,000 customers in a co-partitioned topic), `on_merge=\"keep-left\"`",
+		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
+inp = app.topic("%[1]s")
+customers = app.topic("bench-customers")
+out = app.topic("%[2]s")
+sdf = app.dataframe(inp).join_asof(app.dataframe(customers), on_merge="keep-left")
+sdf.to_topic(out)
+app.run()
+`,
+		passing:   func(n int) int64 { return int64(n) },
+		customers: true,
+	},
+	{
 		name: "group-by",
 		what: "`group_by(\"customer\")` (through a repartition topic) + stateful sum per customer",
 		script: `app = Application(consumer_group="%[3]s", auto_offset_reset="earliest", loglevel="WARNING", state_dir="%[4]s")
@@ -454,6 +471,11 @@ func benchMain(args []string) error {
 				return err
 			}
 		}
+		if j.customers {
+			if err := produceCustomers(addr, "bench-customers", *partitions, log); err != nil {
+				return err
+			}
+		}
 		if err := os.WriteFile(script, []byte(fmt.Sprintf(j.script, input, out, "bench-"+j.name, stateDir)), 0o644); err != nil {
 			return err
 		}
@@ -541,6 +563,32 @@ func produceInput(addr, topic string, n, partitions int, log *slog.Logger) error
 		}
 	}
 	return p.Close(5 * time.Minute)
+}
+
+// produceCustomers writes a record per customer of the input messages
+// (keys c-0000 to c-0999), timestamped before every message.
+func produceCustomers(addr, topic string, partitions int, log *slog.Logger) error {
+	admin, err := kafka.NewAdmin(addr, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: partitions, ReplicationFactor: 1}}); err != nil {
+		return err
+	}
+	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: log})
+	if err != nil {
+		return err
+	}
+	for c := 0; c < 1000; c++ {
+		v := fmt.Sprintf(`{"name":"customer %d","tier":"t%d","since":2019}`, c, c%4)
+		if err := p.Produce(&record.Record{Topic: topic, Partition: -1, Key: []byte(fmt.Sprintf("c-%04d", c)), Value: []byte(v), Timestamp: 1700000000000 - 1}); err != nil {
+			return err
+		}
+	}
+	return p.Close(time.Minute)
 }
 
 func measure(cmd *exec.Cmd, idle time.Duration) (result, error) {
