@@ -7,7 +7,7 @@ BIN   := bin/qstar
 DATA  := .qstar/quickstart
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: run test build deps bench clean
+.PHONY: run test build deps test-deps bench clean
 
 # deps installs the C libraries cgo needs (RocksDB for the state store),
 # with sudo when not root. librdkafka ships inside confluent-kafka-go.
@@ -16,6 +16,15 @@ deps:
 		echo "installing librocksdb-dev"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq librocksdb-dev >/dev/null; \
+	fi
+
+# test-deps installs the servers the tests start on loopback ports:
+# PostgreSQL (lookups), with sudo when not root.
+test-deps: deps
+	@if ! dpkg -s postgresql >/dev/null 2>&1; then \
+		echo "installing postgresql (the tests start their own servers)"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 build: deps
@@ -32,7 +41,7 @@ run: build
 	@echo "== qstar consume hot-readings"
 	@$(BIN) consume hot-readings --data-dir $(DATA) --from-beginning --stop-when-idle 1s
 
-test: deps
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(GO) run ./cmd/qstar test scripts/examples

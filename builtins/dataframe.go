@@ -82,6 +82,7 @@ var dataframeMethods = map[string]*starlark.Builtin{
 	"concat":        starlark.NewBuiltin("StreamingDataFrame.concat", sdfConcat),
 	"join_asof":     starlark.NewBuiltin("StreamingDataFrame.join_asof", sdfJoinAsOf),
 	"join_interval": starlark.NewBuiltin("StreamingDataFrame.join_interval", sdfJoinInterval),
+	"join_lookup":   starlark.NewBuiltin("StreamingDataFrame.join_lookup", sdfJoinLookup),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {

@@ -49,6 +49,9 @@ func Predeclared() starlark.StringDict {
 	for k, v := range aggregationClasses() {
 		d[k] = v
 	}
+	for k, v := range lookupClasses() {
+		d[k] = v
+	}
 	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}

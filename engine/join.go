@@ -287,3 +287,51 @@ func (o *intervalOp) join(c *Context, r Row, next Step) error {
 	}
 	return nil
 }
+
+// LookupJoin is sdf.join_lookup: each record's value (a dict) is enriched
+// in place by join, with the lookup key of the record: its message key
+// (column "" and on nil), the value's column, or on(value, key).
+func LookupJoin(desc, column string, on starlark.Callable, join func(key starlark.Value, value *starlark.Dict) error) Op {
+	return &lookupOp{desc: desc, column: column, on: on, join: join}
+}
+
+type lookupOp struct {
+	desc   string
+	column string
+	on     starlark.Callable
+	join   func(key starlark.Value, value *starlark.Dict) error
+}
+
+func (o *lookupOp) Name() string     { return "join_lookup" }
+func (o *lookupOp) Describe() string { return o.desc }
+
+func (o *lookupOp) Compose(pos string, next Step) Step {
+	return func(c *Context, r Row) error {
+		d, ok := r.Value.(*starlark.Dict)
+		if !ok {
+			return fail(c, "join_lookup", pos, fmt.Errorf("TypeError: join_lookup enriches dict values, got %s", r.Value.Type()))
+		}
+		key := r.Key
+		switch {
+		case o.on != nil:
+			k, err := starlark.Call(c.Thread, o.on, starlark.Tuple{r.Value, r.Key}, nil)
+			if err != nil {
+				return fail(c, "join_lookup", pos, err)
+			}
+			key = k
+		case o.column != "":
+			k, found, err := d.Get(starlark.String(o.column))
+			if err == nil && !found {
+				err = fmt.Errorf("KeyError: %q (the lookup key column, on=)", o.column)
+			}
+			if err != nil {
+				return fail(c, "join_lookup", pos, err)
+			}
+			key = k
+		}
+		if err := o.join(key, d); err != nil {
+			return fail(c, "join_lookup", pos, err)
+		}
+		return next(c, r)
+	}
+}

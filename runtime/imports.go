@@ -24,7 +24,9 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	"message_key", "State", "StreamingDataFrame", "StreamingSeries", "ConnectionConfig", "RocksDBOptions",
 	"QuixDeserializer", "QuixTimeseriesSerializer", "QuixEventsSerializer",
 	// quixstreams.dataframe.windows
-	"Sum", "Count", "Mean", "Min", "Max", "Earliest", "Latest", "First", "Last", "Reduce", "Collect"}
+	"Sum", "Count", "Mean", "Min", "Max", "Earliest", "Latest", "First", "Last", "Reduce", "Collect",
+	// quixstreams.dataframe.joins.lookups
+	"SQLiteLookup", "SQLiteLookupField", "SQLiteLookupQueryField", "PostgresLookup", "PostgresLookupField", "PostgresLookupQueryField"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.
