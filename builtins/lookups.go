@@ -109,9 +109,9 @@ func newPostgresLookup(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 
 // fieldOptions are the arguments every field takes.
 type fieldOptions struct {
-	ttl     starlark.Value
-	def     starlark.Value
-	first   bool
+	ttl   starlark.Value
+	def   starlark.Value
+	first bool
 }
 
 func (o *fieldOptions) seconds(fn string) (time.Duration, error) {
