@@ -445,3 +445,49 @@ func TestDeleteOfAbsentKeyIsNoOp(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverOffsets pins recovery of a store changed by several source
+// topics (Quix Streams 3.x's __processed_tp_offsets__ header, which
+// PrepareOffsets writes): a record is skipped when any of its topics'
+// processed offsets is at or after that topic's committed offset, or the
+// topic has no committed offset.
+func TestRecoverOffsets(t *testing.T) {
+	var produced recorder
+	src := openStore(t, newManager(t), false)
+	for i, offs := range []map[string]int64{{"a": 4, "b": 9}, {"a": 5}, {"a": 4, "b": 10}, {"c": 0}} {
+		tx := src.Begin()
+		if err := tx.Set([]byte("k"), starlark.MakeInt(i), starlark.MakeInt(i)); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.PrepareOffsets(&produced, "cl", 0, offs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := &memChangelog{}
+	for i, r := range produced.out {
+		h, ok := r.headers[HeaderProcessedOffsets]
+		if !ok {
+			t.Fatalf("record %d has headers %v, want %s", i, r.headers, HeaderProcessedOffsets)
+		}
+		cl.records = append(cl.records, record.Record{Offset: int64(i), Key: []byte(r.key), Value: r.value, Headers: []record.Header{
+			{Key: HeaderColumnFamily, Value: []byte(r.headers[HeaderColumnFamily])}, {Key: HeaderProcessedOffsets, Value: []byte(h)}}})
+	}
+	if got := produced.out[0].headers[HeaderProcessedOffsets]; got != `{"a":4,"b":9}` {
+		t.Errorf("header value %s", got)
+	}
+	p := openStore(t, newManager(t), false)
+	stats, err := p.RecoverOffsets(context.Background(), cl, "cl", 0, map[string]int64{"a": 5, "b": 10}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Applied: {a:4, b:9}. Skipped: a at 5, b at 10, and c (no committed offset).
+	if stats.Applied != 1 || stats.Skipped != 3 {
+		t.Errorf("stats %+v, want 1 applied, 3 skipped", stats)
+	}
+	for i, want := range []bool{true, false, false, false} {
+		k, _ := Key(nil, []byte("k"), starlark.MakeInt(i))
+		if _, ok, _ := p.get(CFDefault, k); ok != want {
+			t.Errorf("key %d recovered %v, want %v", i, ok, want)
+		}
+	}
+}

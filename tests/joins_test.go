@@ -219,3 +219,140 @@ app.run()
 		}
 	}
 }
+
+// TestJoinIntervalBroker runs join_interval over two topics of 4
+// partitions through the embedded broker: 5,000 orders and 5,000
+// payments on 200 keys, each topic in timestamp order. Processed in
+// timestamp order across the topics, every pair of a key with
+// -forward_ms <= order.ts - payment.ts <= backward_ms comes out exactly
+// once, which a brute force over the inputs counts.
+func TestJoinIntervalBroker(t *testing.T) {
+	addr := startBroker(t)
+	ensureTopics(t, addr,
+		kafka.TopicSpec{Name: "orders", NumPartitions: 4, ReplicationFactor: 1},
+		kafka.TopicSpec{Name: "payments", NumPartitions: 4, ReplicationFactor: 1})
+	rng := rand.New(rand.NewPCG(17, 2))
+	gen := func(topic, field string) []joinInput {
+		var out []joinInput
+		ts := int64(1_000_000)
+		for i := 0; i < 5000; i++ {
+			ts += int64(rng.IntN(20))
+			out = append(out, joinInput{topic, fmt.Sprintf("k%03d", rng.IntN(200)), map[string]any{field: i}, ts})
+		}
+		return out
+	}
+	orders, payments := gen("orders", "order"), gen("payments", "payment")
+	const backward, forward = 2000, 1500
+	want := map[[2]int]bool{}
+	for _, o := range orders {
+		for _, p := range payments {
+			if d := o.ts - p.ts; o.key == p.key && d >= -forward && d <= backward {
+				want[[2]int{o.value["order"].(int), p.value["payment"].(int)}] = true
+			}
+		}
+	}
+	produceJoinInputs(t, addr, payments)
+	produceJoinInputs(t, addr, orders)
+	runUntilIdle(t, fmt.Sprintf(`
+app = Application(consumer_group="interval-e2e", auto_offset_reset="earliest")
+orders = app.dataframe(app.topic("orders"))
+payments = app.dataframe(app.topic("payments"))
+sdf = orders.join_interval(payments, backward_ms=%d, forward_ms=%d)
+sdf.to_topic(app.topic("paired"))
+app.run()
+`, backward, forward), addr, t.TempDir())
+	got := map[[2]int]int{}
+	for _, r := range consumeTopic(t, addr, "paired") {
+		var v struct{ Order, Payment int }
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[[2]int{v.Order, v.Payment}]++
+	}
+	missing, dup, extra := 0, 0, 0
+	for p := range want {
+		switch got[p] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	for p := range got {
+		if !want[p] {
+			extra++
+		}
+	}
+	if missing+dup+extra > 0 || len(want) < 1000 {
+		t.Errorf("%d pairs expected: %d missing, %d more than once, %d unexpected", len(want), missing, dup, extra)
+	}
+	t.Logf("%d pairs, as the brute force says", len(got))
+}
+
+// TestConcatStatefulRestart counts records per key over the
+// concatenation of two topics (a store of the merged stream, changed by
+// both), in two runs with the state directory deleted in between: the
+// second rebuilds the count from a changelog whose records carry both
+// topics' offsets (__processed_tp_offsets__). The last count of each key
+// must be its number of records in both topics.
+func TestConcatStatefulRestart(t *testing.T) {
+	addr := startBroker(t)
+	ensureTopics(t, addr,
+		kafka.TopicSpec{Name: "eu", NumPartitions: 4, ReplicationFactor: 1},
+		kafka.TopicSpec{Name: "us", NumPartitions: 4, ReplicationFactor: 1})
+	rng := rand.New(rand.NewPCG(18, 3))
+	total := map[string]int{}
+	gen := func(topic string, n int) []joinInput {
+		var out []joinInput
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("k%02d", rng.IntN(50))
+			total[k]++
+			out = append(out, joinInput{topic, k, map[string]any{"i": i}, int64(1_000_000 + i)})
+		}
+		return out
+	}
+	eu, us := gen("eu", 4000), gen("us", 3000)
+	job := `
+app = Application(consumer_group="concat-e2e", auto_offset_reset="earliest", commit_interval=0.5)
+def count(value, key, timestamp, headers, state):
+    n = state.get("n", 0) + 1
+    state.set("n", n)
+    return {"key": str(key), "n": n}
+sdf = app.dataframe(app.topic("eu")).concat(app.dataframe(app.topic("us")))
+sdf = sdf.apply(count, stateful=True, metadata=True)
+sdf.to_topic(app.topic("counts"))
+app.run()
+`
+	stateDir := t.TempDir()
+	produceJoinInputs(t, addr, eu[:2000])
+	produceJoinInputs(t, addr, us[:1500])
+	runUntilIdle(t, job, addr, stateDir)
+	if err := os.RemoveAll(stateDir); err != nil {
+		t.Fatal(err)
+	}
+	produceJoinInputs(t, addr, eu[2000:])
+	produceJoinInputs(t, addr, us[1500:])
+	runUntilIdle(t, job, addr, stateDir)
+	last := map[string]int{}
+	records := 0
+	for _, r := range consumeTopic(t, addr, "counts") {
+		var v struct {
+			Key string
+			N   int
+		}
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		records++
+		last[v.Key] = max(last[v.Key], v.N)
+	}
+	if records != len(eu)+len(us) {
+		t.Errorf("%d counts, want one per record (%d)", records, len(eu)+len(us))
+	}
+	for k, n := range total {
+		if last["b'"+k+"'"] != n {
+			t.Errorf("key %s: last count %d, want %d", k, last["b'"+k+"'"], n)
+		}
+	}
+}
