@@ -276,6 +276,33 @@ def test_broken():
 	}
 }
 
+// TestCLICheckJoin pins that `qstar check` draws a join as a node with
+// two parents: one node, an edge from each side, in every format.
+func TestCLICheckJoin(t *testing.T) {
+	dir := t.TempDir()
+	job, _ := filepath.Abs("../scripts/examples/join_orders.star")
+	text := qstar(t, dir, "", "check", job)
+	for _, want := range []string{
+		`source "customers" (value json, key bytes)`,
+		`join_asof (right) (store "join", grace 2592000000ms)`,
+		`join_asof (merges "customers" and "orders")    ` + job + `:21:20` + "\n",
+		`join_asof (merges "customers" and "orders")    ` + job + `:21:20 (operations after it: above)`,
+		`join (timestamped, for a join) on "customers", changelog changelog__join-orders--customers--join`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("check output lacks %q:\n%s", want, text)
+		}
+	}
+	m := qstar(t, dir, "", "check", job, "--format", "mermaid")
+	if strings.Count(m, `join_asof (merges`) != 1 || !strings.Contains(m, "op2 --> op3") || !strings.Contains(m, "op6 --> op3") {
+		t.Errorf("mermaid: the merge must be one node with two parents:\n%s", m)
+	}
+	d := qstar(t, dir, "", "check", job, "--format", "dot")
+	if strings.Count(d, `join_asof (merges`) != 1 || !strings.Contains(d, "op2 -> op3;") || !strings.Contains(d, "op6 -> op3;") {
+		t.Errorf("dot:\n%s", d)
+	}
+}
+
 // TestCLICheck pins `qstar check`: the topology of a group_by + stateful
 // job in text, mermaid and dot, and exit code 1 on a broken script.
 func TestCLICheck(t *testing.T) {

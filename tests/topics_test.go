@@ -168,3 +168,41 @@ app.run()
 		t.Errorf("a changelog with another replication factor: error %v, want %q", err, want)
 	}
 }
+
+// TestJoinRepartitionPartitions pins that a group_by's repartition topic
+// that is joined takes the partition count of the topic it is joined
+// with (the topic it re-keys has another), and that the joined output
+// comes out.
+func TestJoinRepartitionPartitions(t *testing.T) {
+	addr := startBroker(t)
+	ensureTopics(t, addr,
+		kafka.TopicSpec{Name: "orders", NumPartitions: 2, ReplicationFactor: 1},
+		kafka.TopicSpec{Name: "customers", NumPartitions: 4, ReplicationFactor: 1})
+	produceJoinInputs(t, addr, []joinInput{
+		{"customers", "c1", map[string]any{"name": "Ada"}, 1000},
+		{"orders", "o1", map[string]any{"order": 1, "customer": "c1"}, 2000},
+	})
+	runUntilIdle(t, `
+app = Application(consumer_group="shop", auto_offset_reset="earliest")
+customers = app.dataframe(app.topic("customers", key_deserializer="str"))
+orders = app.dataframe(app.topic("orders")).group_by("customer", key_serializer="str", key_deserializer="str")
+orders.join_asof(customers).to_topic(app.topic("joined"))
+app.run()
+`, addr, t.TempDir())
+	admin, err := kafka.NewAdmin(addr, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	got, err := admin.Partitions(context.Background(), []string{"repartition__shop--orders--customer", "changelog__shop--customers--join"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["repartition__shop--orders--customer"] != 4 || got["changelog__shop--customers--join"] != 4 {
+		t.Errorf("partitions %v: the repartition topic and the changelog must have the 4 of customers", got)
+	}
+	out := consumeTopic(t, addr, "joined")
+	if len(out) != 1 || !strings.Contains(string(out[0].Value), `"name":"Ada"`) {
+		t.Errorf("joined %v", out)
+	}
+}
