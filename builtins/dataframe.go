@@ -371,7 +371,8 @@ func sdfContains(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 // from the source topic to sdf on the engine (engine.Tester), on the
 // calling thread, and returns the records that reach sdf as a list of
 // (value, key, timestamp, headers) tuples. A dataframe of several topics
-// (concat, joins) needs topic=, the Topic the record comes from. Branches
+// (concat, joins) needs topic=, the Topic (or its name) the record comes
+// from. Branches
 // off that path do not run, as in Quix Streams. to_topic() steps
 // serialize and produce nothing, except a group_by's, whose repartition
 // topic is consumed (in the same partition) by the operations after it.
@@ -389,11 +390,16 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		if kv[1] == starlark.None {
 			continue
 		}
-		t, ok := kv[1].(*Topic)
-		if !ok {
-			return nil, fmt.Errorf("%s: topic must be a Topic, not %s", b.Name(), kv[1].Type())
+		switch v := kv[1].(type) {
+		case *Topic:
+			topic = v
+		case starlark.String:
+			if topic = d.app.topics[string(v)]; topic == nil {
+				return nil, fmt.Errorf("%s: the application has no topic %q", b.Name(), string(v))
+			}
+		default:
+			return nil, fmt.Errorf("%s: topic must be a Topic (or a topic's name), not %s", b.Name(), kv[1].Type())
 		}
-		topic = t
 	}
 	row, partition, err := unpackTestRowPartition(b, args, rest)
 	if err != nil {
@@ -422,12 +428,21 @@ func sdfTest(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 // (d's own when nil) up to d, then each group_by's upstream topic up to
 // its repartition produce.
 func (d *DataFrame) testStages(topic *Topic) ([]engine.Stage, error) {
-	if topic == nil {
+	given := topic
+	if topic == nil || d.merged == nil {
 		if d.merged != nil {
 			return nil, fmt.Errorf("the dataframe reads topics %q: pass topic= to say which one the record comes from", d.sourceNames())
 		}
-		topic = d.topic
+		topic = d.topic // a given topic must be where its group_by chain starts
 	}
+	stages, err := d.stagesFrom(topic)
+	if err == nil && given != nil && stages[0].Topic != given.t {
+		err = fmt.Errorf("the dataframe does not read topic %q (it reads %q)", given.Name(), stages[0].Topic.Name)
+	}
+	return stages, err
+}
+
+func (d *DataFrame) stagesFrom(topic *Topic) ([]engine.Stage, error) {
 	app := d.app
 	stage := func(t *Topic, node *engine.Node) engine.Stage {
 		return engine.Stage{Topic: t.t, Root: app.roots[t.Name()], Node: node, Group: app.subTopology(t.Name())}

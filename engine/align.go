@@ -83,7 +83,7 @@ func (r *runner) align(t *task, now time.Time) {
 		for _, p := range t.parts {
 			if len(p.buf) == 0 {
 				if r.idle(p) {
-					p.waiting = time.Time{}
+					p.waiting, p.waited = time.Time{}, false
 					continue
 				}
 				if p.waiting.IsZero() {
@@ -92,9 +92,13 @@ func (r *runner) align(t *task, now time.Time) {
 				if now.Sub(p.waiting) < alignWait {
 					return
 				}
+				if !p.waited {
+					p.waited = true
+					r.log.Debug("timestamp alignment: a partition neither delivers nor shows as read to its end; the others go on without it", "partition", p.tp.String(), "waited", alignWait)
+				}
 				continue
 			}
-			p.waiting = time.Time{}
+			p.waiting, p.waited = time.Time{}, false
 			if next == nil || p.buf[0].Timestamp < next.buf[0].Timestamp ||
 				(p.buf[0].Timestamp == next.buf[0].Timestamp && p.tp.Topic < next.tp.Topic) {
 				next = p
@@ -114,7 +118,10 @@ func (r *runner) align(t *task, now time.Time) {
 }
 
 // idle reports whether partition p has been read up to its high
-// watermark.
+// watermark. The position is the consumer's where it knows it (it moves
+// past transaction markers, which take the last offsets of a partition
+// written transactionally), else the offset after the last message
+// received, else the committed offset.
 func (r *runner) idle(p *taskPart) bool {
 	wm, ok := r.cfg.Consumer.(watermarker)
 	if !ok {
@@ -126,10 +133,21 @@ func (r *runner) idle(p *taskPart) bool {
 	}
 	position := p.received + 1
 	if p.received < 0 {
-		if p.committedAtAssign < 0 {
-			return high == 0
-		}
 		position = p.committedAtAssign
 	}
+	if pc, ok := r.cfg.Consumer.(positioner); ok {
+		if pos, err := pc.Position(p.tp); err == nil && pos > position {
+			position = pos
+		}
+	}
+	if position < 0 {
+		return high == 0
+	}
 	return position >= high
+}
+
+// positioner is a Consumer that knows its position in a partition (the
+// kafka adapter does).
+type positioner interface {
+	Position(tp record.TopicPartition) (int64, error)
 }

@@ -98,6 +98,7 @@ func (r *runner) releaseTask(t *task) {
 // delivered but whose offsets are not committed yet.
 type pendingCommit struct {
 	offsets []record.Offset
+	tasks   []*task // the tasks the checkpoint held: only theirs are flushed
 	since   time.Time
 	retried time.Time
 }
@@ -196,7 +197,7 @@ func (r *runner) checkpoint(why string) error {
 			}
 		}
 	}
-	r.pending = &pendingCommit{offsets: offsets, since: start}
+	r.pending = &pendingCommit{offsets: offsets, tasks: tasks, since: start}
 	if err := r.commitPending(); err != nil {
 		return err
 	}
@@ -227,7 +228,10 @@ func (r *runner) commitPending() error {
 			t.parts[o.Topic].committed = o.Offset
 		}
 	}
-	for _, t := range r.taskList() {
+	for _, t := range p.tasks {
+		if !r.live(t) {
+			continue // its partitions left: dropPending discarded its changes
+		}
 		processed := t.processedOffsets()
 		for _, ts := range t.ctx.storeList() {
 			if ts.tx == nil {
@@ -287,7 +291,7 @@ func (r *runner) dropPending(tps []record.TopicPartition) {
 		return
 	}
 	gone := map[record.TopicPartition]bool{}
-	for _, tp := range tps {
+	for _, tp := range r.withSiblings(tps) {
 		gone[tp] = true
 		if t, ok := r.tasks[tp]; ok {
 			for _, ts := range t.ctx.storeList() {

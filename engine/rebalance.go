@@ -97,18 +97,23 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 		}
 		assigned[k] = append(assigned[k], tp)
 	}
-	var stateful []record.TopicPartition
+	// Committed offsets: stores recover by them, and timestamp alignment
+	// knows from them where a partition's reading starts.
+	var stateful, ask []record.TopicPartition
 	for _, k := range keys {
 		group := r.groups[assigned[k][0].Topic]
 		if len(r.storesOf(group)) > 0 {
 			stateful = append(stateful, assigned[k]...)
 		}
+		if len(r.storesOf(group)) > 0 || len(group) > 1 {
+			ask = append(ask, assigned[k]...)
+		}
 	}
 	committed := map[record.TopicPartition]int64{}
-	if len(stateful) > 0 {
-		offs, err := r.cfg.Consumer.Committed(stateful)
+	if len(ask) > 0 {
+		offs, err := r.cfg.Consumer.Committed(ask)
 		if err != nil {
-			return fmt.Errorf("engine: committed offsets of %v: %w", stateful, err)
+			return fmt.Errorf("engine: committed offsets of %v: %w", ask, err)
 		}
 		for _, o := range offs {
 			committed[o.TopicPartition] = o.Offset
@@ -190,6 +195,29 @@ func (r *runner) addParts(t *task, tps []record.TopicPartition, committed map[re
 		t.srcs[tp.Topic] = r.sources[tp.Topic]
 		r.tasks[tp] = t
 	}
+}
+
+// withSiblings returns tps and the other partitions of their tasks: a
+// task stops, and its pending changes are dropped, with the first of its
+// partitions to leave. (The range assignor revokes them together.)
+func (r *runner) withSiblings(tps []record.TopicPartition) []record.TopicPartition {
+	seen := map[record.TopicPartition]bool{}
+	var out []record.TopicPartition
+	add := func(tp record.TopicPartition) {
+		if !seen[tp] {
+			seen[tp] = true
+			out = append(out, tp)
+		}
+	}
+	for _, tp := range tps {
+		add(tp)
+		if t, ok := r.tasks[tp]; ok {
+			for _, p := range t.sortedParts() {
+				add(p.tp)
+			}
+		}
+	}
+	return out
 }
 
 func contains(tps []record.TopicPartition, tp record.TopicPartition) bool {

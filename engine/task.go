@@ -91,6 +91,7 @@ type taskPart struct {
 	buf      []*record.Record
 	received int64
 	waiting  time.Time
+	waited   bool // the wait ran out (logged once)
 	ahead    bool
 }
 

@@ -264,6 +264,20 @@ func (c *Consumer) CachedWatermarks(topic string, partition int32) (int64, int64
 	return c.c.GetWatermarkOffsets(topic, partition)
 }
 
+// Position returns the next offset the consumer hands the application
+// for a partition (past transaction markers), or a negative offset
+// before the first fetch.
+func (c *Consumer) Position(topic string, partition int32) (int64, error) {
+	ps, err := c.c.Position([]ckafka.TopicPartition{{Topic: &topic, Partition: partition}})
+	if err != nil {
+		return 0, fmt.Errorf("kafka: position: %w", err)
+	}
+	if len(ps) == 0 {
+		return -1, nil
+	}
+	return int64(ps[0].Offset), nil
+}
+
 // Pause stops fetching tps.
 func (c *Consumer) Pause(tps []record.TopicPartition) error {
 	if err := c.c.Pause(partitionsToC(tps)); err != nil {

@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,6 +157,9 @@ func (l *Lookup) conn() (*sql.DB, error) {
 			l.openErr = fmt.Errorf("%s: %w", l.d.name(), l.openErr)
 		}
 	})
+	if l.db == nil && l.openErr == nil { // Close came first
+		return nil, fmt.Errorf("%s: the lookup is closed", l.d.name())
+	}
 	return l.db, l.openErr
 }
 
@@ -388,15 +392,20 @@ func copyValue(v starlark.Value) starlark.Value {
 	return v
 }
 
-// scanParams rewrites a query's named parameters, found by match outside
-// quoted strings and identifiers, into positional ones spelled by
-// placeholder(n) (1-based), and returns their names.
-func scanParams(query string, match func(s string) (name string, n int), placeholder func(n int) string) (string, []string) {
+// scanParams rewrites a query's named parameters, found by match (outside
+// quoted strings and identifiers when quotes: SQLite parses them so;
+// psycopg2's % formatting does not), into positional ones spelled by
+// placeholder(n) (1-based; nil: PostgreSQL's $n), and returns their names.
+// A match named "%" is PostgreSQL's escaped %, written as one.
+func scanParams(query string, quotes bool, match func(s string) (name string, n int), placeholder func(n int) string) (string, []string) {
+	if placeholder == nil {
+		placeholder = func(n int) string { return "$" + strconv.Itoa(n) }
+	}
 	var b strings.Builder
 	var names []string
 	for i := 0; i < len(query); {
 		c := query[i]
-		if c == '\'' || c == '"' {
+		if quotes && (c == '\'' || c == '"') {
 			j := strings.IndexByte(query[i+1:], c)
 			if j < 0 {
 				b.WriteString(query[i:])
@@ -407,6 +416,11 @@ func scanParams(query string, match func(s string) (name string, n int), placeho
 			continue
 		}
 		if name, n := match(query[i:]); n > 0 {
+			if name == "%" {
+				b.WriteByte('%')
+				i += n
+				continue
+			}
 			names = append(names, name)
 			b.WriteString(placeholder(len(names)))
 			i += n

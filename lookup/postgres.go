@@ -95,16 +95,16 @@ var postgresParam = regexp.MustCompile(`^%\(([^)]+)\)s`)
 
 // queryParams turns psycopg2's %(name)s into $1, $2, ... (%% is a %).
 func (postgresDialect) queryParams(query string) (string, []string, error) {
-	q, names := scanParams(query, func(s string) (string, int) {
+	q, names := scanParams(query, false, func(s string) (string, int) {
 		if strings.HasPrefix(s, "%%") {
-			return "", 0
+			return "%", 2 // a literal %: the placeholder function spells it
 		}
 		if m := postgresParam.FindStringSubmatch(s); m != nil {
 			return m[1], len(m[0])
 		}
 		return "", 0
-	}, func(n int) string { return "$" + strconv.Itoa(n) })
-	return strings.ReplaceAll(q, "%%", "%"), names, nil
+	}, nil)
+	return q, names, nil
 }
 
 // value converts what pgx scanned: integers, floats, text, bytea, bool,

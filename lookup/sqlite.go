@@ -51,7 +51,7 @@ var sqliteParam = regexp.MustCompile(`^[:@$]([A-Za-z_]\w*)`)
 
 // queryParams turns :name (and @name, $name) into ?.
 func (sqliteDialect) queryParams(query string) (string, []string, error) {
-	q, names := scanParams(query, func(s string) (string, int) {
+	q, names := scanParams(query, true, func(s string) (string, int) {
 		if m := sqliteParam.FindStringSubmatch(s); m != nil {
 			return m[1], len(m[0])
 		}

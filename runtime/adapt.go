@@ -34,6 +34,10 @@ func (a consumer) CachedWatermarks(tp record.TopicPartition) (int64, int64, erro
 	return a.Consumer.CachedWatermarks(tp.Topic, tp.Partition)
 }
 
+func (a consumer) Position(tp record.TopicPartition) (int64, error) {
+	return a.Consumer.Position(tp.Topic, tp.Partition)
+}
+
 // *kafka.ChangelogReader reads changelogs for the state package as it is.
 var _ state.ChangelogSource = (*kafka.ChangelogReader)(nil)
 

@@ -70,15 +70,15 @@ func sdfTestOutputs(t *testing.T, script string, input []record) []record {
 	for _, r := range input {
 		var key string
 		_ = json.Unmarshal(r.Key, &key)
-		rows = append(rows, fmt.Sprintf("(bytes(%s), json.decode(%s), %d)", strconv.Quote(key), strconv.Quote(string(r.Value)), r.Timestamp))
+		rows = append(rows, fmt.Sprintf("(bytes(%s), json.decode(%s), %d, %q)", strconv.Quote(key), strconv.Quote(string(r.Value)), r.Timestamp, r.Topic))
 	}
 	src := fmt.Sprintf(`load(%q, "sdf")
 
 INPUT = [%s]
 
 def test_outputs():
-    for key, value, ts in INPUT:
-        for out in sdf.test(value, key, ts):
+    for key, value, ts, topic in INPUT:
+        for out in sdf.test(value, key, ts, topic = topic):
             k = out[1]
             if type(k) == "bytes":
                 k = k.decode()
