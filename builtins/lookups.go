@@ -85,18 +85,18 @@ func lookupClasses() map[string]*starlark.Builtin {
 }
 
 // SQLiteLookup(path, cache_size=1000)
-func newSQLiteLookup(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func newSQLiteLookup(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var path string
 	size := 1000
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "cache_size?", &size); err != nil {
 		return nil, err
 	}
-	return &Lookup{kind: "SQLiteLookup", desc: path, l: lookup.NewSQLite(path, size)}, nil
+	return closeWithScript(thread, &Lookup{kind: "SQLiteLookup", desc: path, l: lookup.NewSQLite(path, size)}), nil
 }
 
 // PostgresLookup(host, port, dbname, user, password,
 // connection_timeout_seconds=30, statement_timeout_seconds=30, cache_size=1000)
-func newPostgresLookup(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func newPostgresLookup(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c lookup.PostgresConfig
 	connect, statement, size := 30, 30, 1000
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "host", &c.Host, "port", &c.Port, "dbname", &c.DBName, "user", &c.User, "password", &c.Password,
@@ -104,7 +104,16 @@ func newPostgresLookup(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	c.ConnectTimeout, c.StatementTimeout = time.Duration(connect)*time.Second, time.Duration(statement)*time.Second
-	return &Lookup{kind: "PostgresLookup", desc: fmt.Sprintf("%s:%d/%s", c.Host, c.Port, c.DBName), l: lookup.NewPostgres(c, size)}, nil
+	return closeWithScript(thread, &Lookup{kind: "PostgresLookup", desc: fmt.Sprintf("%s:%d/%s", c.Host, c.Port, c.DBName), l: lookup.NewPostgres(c, size)}), nil
+}
+
+// closeWithScript has the lookup's connections closed with the script
+// that created it (runtime's Script.Close).
+func closeWithScript(thread *starlark.Thread, l *Lookup) *Lookup {
+	if r, err := registry(thread); err == nil {
+		r.OnClose(func() { _ = l.l.Close() })
+	}
+	return l
 }
 
 // fieldOptions are the arguments every field takes.

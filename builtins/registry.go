@@ -65,6 +65,21 @@ type Registry struct {
 	testers      map[*Application]*engine.Tester
 	releaseTests []func()
 	storeMarks   map[*Application]int
+	// closers release what the script created that holds resources (a
+	// lookup's connections), at Close.
+	closers []func()
+}
+
+// OnClose has f run at Close.
+func (r *Registry) OnClose(f func()) { r.closers = append(r.closers, f) }
+
+// Close releases what the script created (lookups' connections): once
+// the job that uses them has stopped.
+func (r *Registry) Close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
 }
 
 // BeginTest marks the start of a test function: the state stores its

@@ -41,7 +41,8 @@ type Script struct {
 	Files []string
 
 	clients *scriptClients
-	env     loadEnv // for reloads
+	reg     *builtins.Registry // what the script created that holds resources (lookups)
+	env     loadEnv            // for reloads
 }
 
 // Close releases the Kafka clients the script got from app.get_producer()
@@ -49,6 +50,9 @@ type Script struct {
 func (s *Script) Close() {
 	if s.clients != nil {
 		s.clients.Close()
+	}
+	if s.reg != nil {
+		s.reg.Close()
 	}
 }
 
@@ -137,6 +141,9 @@ func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClient
 		if clients != nil {
 			clients.Close()
 		}
+		if reg != nil {
+			reg.Close()
+		}
 		return nil, err
 	}
 	var ran []*builtins.Application
@@ -150,7 +157,7 @@ func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClient
 			if app.UsedClients() {
 				// A script that only produces or consumes with
 				// get_producer()/get_consumer() has done its work.
-				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients, env: env}, nil
+				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients, reg: reg, env: env}, nil
 			}
 		}
 	}
@@ -158,6 +165,7 @@ func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClient
 		if clients != nil {
 			clients.Close()
 		}
+		reg.Close()
 		return nil, err
 	}
 	switch {
@@ -168,7 +176,7 @@ func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClient
 	case len(ran) > 1:
 		return fail(&LoadError{Msg: fmt.Sprintf("%s: app.run() is called on %d applications (at %s and %s); a script runs one", filename, len(ran), ran[0].Run().Pos, ran[1].Run().Pos)})
 	}
-	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files, clients: clients, env: env}, nil
+	return &Script{Filename: filename, Globals: globals, App: ran[0], Files: files, clients: clients, reg: reg, env: env}, nil
 }
 
 // execScript compiles a script (import blanking, the comparison rewrite)
