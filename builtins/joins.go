@@ -85,12 +85,24 @@ type joinArgs struct {
 	name    starlark.Value
 }
 
+// newJoinArgs returns the joins' defaults: how="inner", on_merge="raise",
+// grace_ms=timedelta(days=7), name=None.
+func newJoinArgs() joinArgs {
+	return joinArgs{how: "inner", onMerge: starlark.String("raise"), grace: milliseconds{sevenDays}, name: starlark.None}
+}
+
 // sevenDays is join_asof's and join_interval's default grace_ms.
 const sevenDays = 7 * 24 * 3600 * 1000
 
 // prepare checks the arguments shared by the joins and returns the store
-// name and the merger.
-func (a *joinArgs) prepare(fn string, left *DataFrame, hows ...string) (string, engine.Merger, error) {
+// name and the join's options.
+func (a *joinArgs) prepare(fn string, left *DataFrame, hows ...string) (string, engine.JoinOptions, error) {
+	name, merge, err := a.check(fn, left, hows)
+	opts := engine.JoinOptions{Grace: a.grace.ms, Merge: merge, Desc: fmt.Sprintf("%s, with %s, grace %dms", a.how, a.right.stream(), a.grace.ms)}
+	return name, opts, err
+}
+
+func (a *joinArgs) check(fn string, left *DataFrame, hows []string) (string, engine.Merger, error) {
 	if a.right.app != left.app {
 		return "", nil, fmt.Errorf("%s: the dataframes belong to different Applications", fn)
 	}
@@ -159,11 +171,11 @@ func (d *DataFrame) joinStore(fn, name string) (string, error) {
 // "left" merges it with None.
 func sdfJoinAsOf(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	left := b.Receiver().(*DataFrame)
-	a := joinArgs{how: "inner", onMerge: starlark.String("raise"), grace: milliseconds{sevenDays}, name: starlark.None}
+	a := newJoinArgs()
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "right", &a.right, "how?", &a.how, "on_merge?", &a.onMerge, "grace_ms?", &a.grace, "name?", &a.name); err != nil {
 		return nil, err
 	}
-	name, merge, err := a.prepare(b.Name(), left, "inner", "left")
+	name, opts, err := a.prepare(b.Name(), left, "inner", "left")
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +184,6 @@ func sdfJoinAsOf(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		return nil, err
 	}
 	pos := callerPos(thread)
-	opts := engine.JoinOptions{Grace: a.grace.ms, Merge: merge, Desc: fmt.Sprintf("%s, with %s, grace %dms", a.how, a.right.stream(), a.grace.ms)}
 	r := a.right.thenAt(pos, engine.AsOfRight(store, opts))
 	l := left.thenAt(pos, engine.AsOfLeft(store, a.how == "inner", opts))
 	return l.merge(pos, "join_asof", r), nil
@@ -192,21 +203,18 @@ func sdfJoinAsOf(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 // "outer" (both). Headers are dropped.
 func sdfJoinInterval(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	left := b.Receiver().(*DataFrame)
-	a := joinArgs{how: "inner", onMerge: starlark.String("raise"), grace: milliseconds{sevenDays}, name: starlark.None}
+	a := newJoinArgs()
 	var backward, forward milliseconds
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "right", &a.right, "how?", &a.how, "on_merge?", &a.onMerge, "grace_ms?", &a.grace, "name?", &a.name,
 		"backward_ms?", &backward, "forward_ms?", &forward); err != nil {
 		return nil, err
 	}
-	if a.how != "inner" && a.how != "left" && a.how != "right" && a.how != "outer" {
-		return nil, fmt.Errorf("%s: ValueError: Join type not supported: %s", b.Name(), a.how)
+	name, opts, err := a.prepare(b.Name(), left, "inner", "left", "right", "outer")
+	if err != nil {
+		return nil, err
 	}
 	if backward.ms > a.grace.ms {
 		return nil, fmt.Errorf("%s: ValueError: The backward_ms must not be greater than the grace_ms to avoid losing data.", b.Name())
-	}
-	name, merge, err := a.prepare(b.Name(), left, "inner", "left", "right", "outer")
-	if err != nil {
-		return nil, err
 	}
 	leftStore, err := left.joinStore(b.Name(), name)
 	if err != nil {
@@ -217,7 +225,6 @@ func sdfJoinInterval(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, err
 	}
 	pos := callerPos(thread)
-	opts := engine.JoinOptions{Grace: a.grace.ms, Merge: merge, Desc: fmt.Sprintf("%s, with %s, grace %dms", a.how, a.right.stream(), a.grace.ms)}
 	r := a.right.thenAt(pos, engine.IntervalSide(false, rightStore, leftStore, forward.ms, a.how == "right" || a.how == "outer", opts))
 	l := left.thenAt(pos, engine.IntervalSide(true, leftStore, rightStore, backward.ms, a.how == "left" || a.how == "outer", opts))
 	return l.merge(pos, "join_interval", r), nil

@@ -116,25 +116,32 @@ func closeWithScript(thread *starlark.Thread, l *Lookup) *Lookup {
 	return l
 }
 
-// fieldOptions are the arguments every field takes.
+// fieldOptions are the arguments every field takes:
+// ttl=60.0, default=None, first_match_only=True.
 type fieldOptions struct {
 	ttl   starlark.Value
 	def   starlark.Value
 	first bool
 }
 
-func (o *fieldOptions) seconds(fn string) (time.Duration, error) {
+func newFieldOptions() fieldOptions {
+	return fieldOptions{ttl: starlark.Float(60), def: starlark.None, first: true}
+}
+
+// options checks the arguments and returns them as the lookup takes them.
+func (o *fieldOptions) options(fn string) (lookup.Options, error) {
 	f, ok := starlark.AsFloat(o.ttl)
 	if !ok {
-		return 0, fmt.Errorf("%s: ttl must be a number of seconds, not %s", fn, o.ttl.Type())
+		return lookup.Options{}, fmt.Errorf("%s: ttl must be a number of seconds, not %s", fn, o.ttl.Type())
 	}
-	return time.Duration(f * float64(time.Second)), nil
+	o.def.Freeze()
+	return lookup.Options{TTL: time.Duration(f * float64(time.Second)), Default: o.def, FirstMatchOnly: o.first}, nil
 }
 
 func newColumnField(kind, lookupKind string, schema bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		f := &lookup.ColumnField{Direction: "ASC"}
-		o := fieldOptions{ttl: starlark.Float(60), def: starlark.None, first: true}
+		o := newFieldOptions()
 		var columns *starlark.List
 		params := []any{"table", &f.Table, "columns", &columns, "on", &f.On, "order_by?", &f.OrderBy, "order_by_direction?", &f.Direction}
 		if schema {
@@ -155,12 +162,10 @@ func newColumnField(kind, lookupKind string, schema bool) func(*starlark.Thread,
 		if err := f.Validate(kind); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
-		ttl, err := o.seconds(kind)
-		if err != nil {
+		var err error
+		if f.Options, err = o.options(kind); err != nil {
 			return nil, err
 		}
-		o.def.Freeze()
-		f.TTL, f.Default, f.FirstMatchOnly = ttl, o.def, o.first
 		return &LookupField{kind: kind, lookup: lookupKind, f: f}, nil
 	}
 }
@@ -168,16 +173,14 @@ func newColumnField(kind, lookupKind string, schema bool) func(*starlark.Thread,
 func newQueryField(kind, lookupKind string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		f := &lookup.QueryField{}
-		o := fieldOptions{ttl: starlark.Float(60), def: starlark.None, first: true}
+		o := newFieldOptions()
 		if err := starlark.UnpackArgs(kind, args, kwargs, "query", &f.Query, "ttl?", &o.ttl, "default?", &o.def, "first_match_only?", &o.first); err != nil {
 			return nil, err
 		}
-		ttl, err := o.seconds(kind)
-		if err != nil {
+		var err error
+		if f.Options, err = o.options(kind); err != nil {
 			return nil, err
 		}
-		o.def.Freeze()
-		f.TTL, f.Default, f.FirstMatchOnly = ttl, o.def, o.first
 		return &LookupField{kind: kind, lookup: lookupKind, f: f}, nil
 	}
 }

@@ -37,8 +37,9 @@ func (r *runner) buffer(t *task, m *record.Record) {
 	}
 	p.buf = append(p.buf, m)
 	p.received = m.Offset
+	p.idleAsked = time.Time{} // its position moved: ask again
 	r.align(t, time.Now())
-	if !p.ahead && len(p.buf) >= alignBuffer && !r.idle(p) {
+	if !p.ahead && len(p.buf) >= alignBuffer && !r.idleAt(p, time.Now()) {
 		p.ahead = true
 		if err := r.syncPause(); err != nil {
 			r.log.Warn("cannot pause a partition ahead in event time", "partition", p.tp.String(), "error", err.Error())
@@ -82,7 +83,7 @@ func (r *runner) align(t *task, now time.Time) {
 		var next *taskPart
 		for _, p := range t.parts {
 			if len(p.buf) == 0 {
-				if r.idle(p) {
+				if r.idleAt(p, now) {
 					p.waiting, p.waited = time.Time{}, false
 					continue
 				}
@@ -117,6 +118,16 @@ func (r *runner) align(t *task, now time.Time) {
 	}
 }
 
+// idleAt is idle, asked of the client at most every alignPoll per
+// partition: align runs per message, and the client's answers are cgo
+// calls that allocate.
+func (r *runner) idleAt(p *taskPart, now time.Time) bool {
+	if now.Sub(p.idleAsked) >= alignPoll || now.Before(p.idleAsked) {
+		p.idle, p.idleAsked = r.idle(p), now
+	}
+	return p.idle
+}
+
 // idle reports whether partition p has been read up to its high
 // watermark. The position is the consumer's where it knows it (it moves
 // past transaction markers, which take the last offsets of a partition
@@ -134,6 +145,9 @@ func (r *runner) idle(p *taskPart) bool {
 	position := p.received + 1
 	if p.received < 0 {
 		position = p.committedAtAssign
+	}
+	if position >= high && position >= 0 {
+		return true
 	}
 	if pc, ok := r.cfg.Consumer.(positioner); ok {
 		if pos, err := pc.Position(p.tp); err == nil && pos > position {

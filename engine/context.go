@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/qstar-dev/qstar/record"
+	"github.com/qstar-dev/qstar/windows"
 	"go.starlark.net/starlark"
 )
 
@@ -32,6 +33,10 @@ type Context struct {
 	row       Row // the row a Func is called with (see call)
 	args1     [1]starlark.Value
 	args4     [4]starlark.Value
+	// The window ops' late-record callback (window.go lateFor).
+	lateFn  func(windows.Late) error
+	lateOp  *windowOp
+	lateRow Row
 }
 
 // NewContext returns a Context whose outputs go to p and whose print

@@ -408,11 +408,11 @@ def keep(v):
 	ctx := NewContext(&starlark.Thread{}, nullProducer{}, nil)
 	m := msg("in", 0, 0, "k", `{"id":12345,"customer":"c-0042","amount":123.45,"currency":"EUR"}`)
 	src := &composed{topic: jsonTopic("in"), step: step}
-	tk := &task{srcs: map[string]*composed{"in": src}, ctx: ctx}
+	tk := &task{ctx: ctx}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := tk.process(m); err != nil {
+		if err := tk.process(m, src); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -54,8 +54,8 @@ func (r *runner) reload(sources []*Source) error {
 	// The tasks are idle (the poll loop hands them nothing meanwhile):
 	// swap their steps.
 	for _, t := range tasks {
-		for topic := range t.srcs {
-			t.srcs[topic] = next[topic]
+		for topic, p := range t.parts {
+			p.src = next[topic]
 		}
 	}
 	r.sources = next
@@ -136,7 +136,6 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 			name:      fmt.Sprintf("%s[%d]", strings.Join(group, "+"), k.partition),
 			partition: k.partition,
 			parts:     make(map[string]*taskPart, len(parts)),
-			srcs:      make(map[string]*composed, len(parts)),
 			in:        make(chan taskItem, r.cfg.QueueSize),
 			head:      make(chan headBarrier, 1),
 			done:      make(chan struct{}),
@@ -191,8 +190,7 @@ func (r *runner) addParts(t *task, tps []record.TopicPartition, committed map[re
 		if !ok {
 			c = record.NoOffset
 		}
-		t.parts[tp.Topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, received: -1, committedAtAssign: c}
-		t.srcs[tp.Topic] = r.sources[tp.Topic]
+		t.parts[tp.Topic] = &taskPart{tp: tp, src: r.sources[tp.Topic], processed: -1, dispatched: -1, received: -1, committedAtAssign: c}
 		r.tasks[tp] = t
 	}
 }

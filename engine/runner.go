@@ -668,13 +668,14 @@ func (r *runner) offer(t *task, m *record.Record) bool {
 		return false
 	}
 	t.queuedBytes.Add(size)
+	p := t.parts[m.Topic]
 	select {
-	case t.in <- taskItem{m: m}:
+	case t.in <- taskItem{m: m, part: p}:
 	default:
 		t.queuedBytes.Add(-size)
 		return false
 	}
-	t.parts[m.Topic].dispatched = m.Offset
+	p.dispatched = m.Offset
 	r.stats.Consumed++
 	r.cfg.Metrics.Consumed.Add(1)
 	r.dirty = true

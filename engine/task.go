@@ -17,6 +17,7 @@ import (
 
 type taskItem struct {
 	m       *record.Record
+	part    *taskPart // m's partition
 	barrier *sync.WaitGroup
 }
 
@@ -39,7 +40,6 @@ type task struct {
 	name      string // the partitions, for errors and logs: "orders[3]", "customers+orders[3]"
 	partition int32
 	parts     map[string]*taskPart // by topic
-	srcs      map[string]*composed // by topic
 	in        chan taskItem
 	head      chan headBarrier // checked before each message of in
 	done      chan struct{}
@@ -73,7 +73,10 @@ type task struct {
 
 // taskPart is one source partition of a task.
 type taskPart struct {
-	tp         record.TopicPartition
+	tp record.TopicPartition
+	// src is the topic's pipeline; the runner swaps it for a reload while
+	// the task is held.
+	src        *composed
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
 	paused     bool  // owned by the runner: fetching is paused
@@ -92,7 +95,10 @@ type taskPart struct {
 	received int64
 	waiting  time.Time
 	waited   bool // the wait ran out (logged once)
-	ahead    bool
+	// idle is the last answer of runner.idle, asked at idleAsked.
+	idle      bool
+	idleAsked time.Time
+	ahead     bool
 }
 
 // buffered returns how many messages the task's partitions hold for
@@ -171,7 +177,7 @@ func (t *task) run(errs chan<- error, stores Stores, specs []StoreSpec, recovere
 			continue // nothing after a failure, once the run stops, or once the partition left, is processed
 		}
 		t.busy.Store(it.m.Offset + 1)
-		err := t.process(it.m)
+		err := t.process(it.m, it.part.src)
 		t.busy.Store(0)
 		if err != nil {
 			t.err = err
@@ -181,7 +187,7 @@ func (t *task) run(errs chan<- error, stores Stores, specs []StoreSpec, recovere
 			}
 			continue
 		}
-		t.parts[it.m.Topic].processed = it.m.Offset
+		it.part.processed = it.m.Offset
 	}
 }
 
@@ -195,12 +201,11 @@ func (t *task) hold(hb headBarrier) {
 // Config.QueueBytes.
 func messageBytes(m *record.Record) int64 { return int64(len(m.Key) + len(m.Value)) }
 
-func (t *task) process(m *record.Record) error {
+func (t *task) process(m *record.Record, src *composed) error {
 	c := t.ctx
 	c.Message = m
 	defer func() { c.Message = nil }()
 	cb := c.callbacks
-	src := t.srcs[m.Topic]
 	rows, err := src.topic.DeserializeRows(m, t.rows)
 	t.rows = rows
 	defer clear(rows) // the values are garbage once processed

@@ -82,8 +82,8 @@ func (t *Tester) Process(thread *starlark.Thread, partition int32, row Row, stag
 			queued := t.queue
 			t.queue = nil
 			for _, m := range queued {
-				tk := &task{srcs: map[string]*composed{m.Topic: {topic: st.Topic, step: step}}}
-				if err = t.run(thread, m, group, specs, func(c *Context) error { tk.ctx = c; return tk.process(m) }); err != nil {
+				tk, src := &task{}, &composed{topic: st.Topic, step: step}
+				if err = t.run(thread, m, group, specs, func(c *Context) error { tk.ctx = c; return tk.process(m, src) }); err != nil {
 					break
 				}
 			}

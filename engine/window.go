@@ -76,9 +76,7 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}
-		updated, expired, err := o.def.Process(c.Thread, ws, r.Key, r.Value, r.Timestamp, func(l windows.Late) error {
-			return o.late(c, r, l)
-		})
+		updated, expired, err := o.def.Process(c.Thread, ws, r.Key, r.Value, r.Timestamp, c.lateFor(o, r))
 		if err != nil {
 			return fail(c, "window", pos, err)
 		}
@@ -97,6 +95,19 @@ func (o *windowOp) Compose(pos string, next Step) Step {
 		}
 		return nil
 	}
+}
+
+// lateFor returns the late-record callback of a window op for the row
+// being processed: one function per Context, made at its first use, with
+// the op and row it reports on set per call (a closure per message would
+// be an allocation per message). The row is copied, not referenced, so
+// that the caller's stays on its stack.
+func (c *Context) lateFor(o *windowOp, r Row) func(windows.Late) error {
+	c.lateOp, c.lateRow = o, r
+	if c.lateFn == nil {
+		c.lateFn = func(l windows.Late) error { return c.lateOp.late(c, c.lateRow, l) }
+	}
+	return c.lateFn
 }
 
 // late calls on_late for a late record, and logs the warning unless

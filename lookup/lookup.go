@@ -31,6 +31,17 @@ type Field interface {
 	cacheTTL() time.Duration
 }
 
+// Options are what every field takes: how long its results are cached
+// (TTL <= 0: not cached), its value when no row matches, and whether only
+// the first row is read.
+type Options struct {
+	TTL            time.Duration
+	Default        starlark.Value
+	FirstMatchOnly bool
+}
+
+func (o Options) cacheTTL() time.Duration { return o.TTL }
+
 // ColumnField selects Columns of the rows of Table whose On column equals
 // the lookup key (SQLiteLookupField, PostgresLookupField). A row becomes
 // a dict of the columns; without a row the field is Default. With
@@ -43,10 +54,8 @@ type ColumnField struct {
 	OrderBy   string
 	Direction string
 	// Schema is PostgreSQL's ("public" by default); SQLite has none.
-	Schema         string
-	TTL            time.Duration
-	Default        starlark.Value
-	FirstMatchOnly bool
+	Schema string
+	Options
 }
 
 // QueryField runs Query with parameters from the record's value
@@ -55,14 +64,9 @@ type ColumnField struct {
 // every row comes, as a list of tuples. The lookup key only keys the
 // cache.
 type QueryField struct {
-	Query          string
-	TTL            time.Duration
-	Default        starlark.Value
-	FirstMatchOnly bool
+	Query string
+	Options
 }
-
-func (f *ColumnField) cacheTTL() time.Duration { return f.TTL }
-func (f *QueryField) cacheTTL() time.Duration  { return f.TTL }
 
 var identifier = regexp.MustCompile(`^\w+$`)
 

@@ -110,7 +110,7 @@ func eq(t *testing.T, got starlark.Value, want string) {
 }
 
 func column(table string, cols []string, mod func(*lookup.ColumnField)) lookup.Field {
-	f := &lookup.ColumnField{Table: table, Columns: cols, On: "id", TTL: time.Minute, FirstMatchOnly: true}
+	f := &lookup.ColumnField{Table: table, Columns: cols, On: "id", Options: lookup.Options{TTL: time.Minute, FirstMatchOnly: true}}
 	if mod != nil {
 		mod(f)
 	}
@@ -233,7 +233,7 @@ func TestLookups(t *testing.T) {
 	t.Run("query_field", func(t *testing.T) {
 		eachBackend(t, srv, "test_query_field", func(t *testing.T, b backend) {
 			table := map[string]string{"sqlite": "test", "postgres": "test_query_field"}[b.name]
-			fields := field("f", &lookup.QueryField{Query: "SELECT col2 FROM " + table + " WHERE col1 = " + b.queryParam("field1"), TTL: time.Minute, FirstMatchOnly: true})
+			fields := field("f", &lookup.QueryField{Query: "SELECT col2 FROM " + table + " WHERE col1 = " + b.queryParam("field1"), Options: lookup.Options{TTL: time.Minute, FirstMatchOnly: true}})
 			v := starlark.NewDict(1)
 			_ = v.SetKey(starlark.String("field1"), starlark.String("foo"))
 			join(t, b, fields, "key1", v)
@@ -250,7 +250,7 @@ func TestLookups(t *testing.T) {
 	t.Run("query_field_missing", func(t *testing.T) {
 		eachBackend(t, srv, "test_query_missing", func(t *testing.T, b backend) {
 			table := map[string]string{"sqlite": "test", "postgres": "test_query_missing"}[b.name]
-			fields := field("f", &lookup.QueryField{Query: "SELECT col2 FROM " + table + " WHERE col1 = " + b.queryParam("missing"), TTL: time.Minute, FirstMatchOnly: true})
+			fields := field("f", &lookup.QueryField{Query: "SELECT col2 FROM " + table + " WHERE col1 = " + b.queryParam("missing"), Options: lookup.Options{TTL: time.Minute, FirstMatchOnly: true}})
 			err := b.lookup.Join(context.Background(), fields, starlark.String("aa"), starlark.NewDict(1))
 			if err == nil || !strings.Contains(err.Error(), "missing") {
 				t.Errorf("a query parameter the record lacks: %v", err)
@@ -277,7 +277,7 @@ func TestLookups(t *testing.T) {
 	t.Run("query_field_all_rows", func(t *testing.T) {
 		eachBackend(t, srv, "test_query_all_rows", func(t *testing.T, b backend) {
 			table := map[string]string{"sqlite": "test", "postgres": "test_query_all_rows"}[b.name]
-			fields := field("f", &lookup.QueryField{Query: "SELECT col1, col2 FROM " + table + " WHERE id = " + b.queryParam("id"), TTL: time.Minute})
+			fields := field("f", &lookup.QueryField{Query: "SELECT col1, col2 FROM " + table + " WHERE id = " + b.queryParam("id"), Options: lookup.Options{TTL: time.Minute}})
 			v := starlark.NewDict(2)
 			_ = v.SetKey(starlark.String("id"), starlark.String("k1"))
 			join(t, b, fields, "k1", v)

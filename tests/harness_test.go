@@ -150,3 +150,18 @@ func diffRecords(t *testing.T, got, want []record) {
 }
 
 func noEnv(string) string { return "" }
+
+// ensureTopics creates the topics (those that do not exist).
+func ensureTopics(t *testing.T, addr string, specs ...kafka.TopicSpec) {
+	t.Helper()
+	admin, err := kafka.NewAdmin(addr, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.EnsureTopics(ctx, specs); err != nil {
+		t.Fatal(err)
+	}
+}

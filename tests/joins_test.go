@@ -107,20 +107,6 @@ func produceJoinInputs(t *testing.T, addr string, recs []joinInput) {
 	}
 }
 
-func ensureTopics(t *testing.T, addr string, specs ...kafka.TopicSpec) {
-	t.Helper()
-	admin, err := kafka.NewAdmin(addr, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, specs); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestJoinAsOfRestart runs a join_asof job over 100,000 orders and 1,000
 // customers on 4 partitions in two runs: the first reads every customer
 // and half of the orders; its state directory is then deleted, so the

@@ -60,16 +60,7 @@ func produceEvents(t *testing.T, addr string, keys, perKey int) {
 // (created if needed).
 func produceKeyed(t *testing.T, addr, topic string, keys, perKey int, f func(key string, i int) ([]byte, int64)) {
 	t.Helper()
-	admin, err := kafka.NewAdmin(addr, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := admin.EnsureTopics(ctx, []kafka.TopicSpec{{Name: topic, NumPartitions: 4, ReplicationFactor: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	ensureTopics(t, addr, kafka.TopicSpec{Name: topic, NumPartitions: 4, ReplicationFactor: 1})
 	p, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
