@@ -25,8 +25,7 @@ type Context struct {
 	callbacks *Callbacks
 	metrics   *Metrics
 	producer  Producer
-	stores    map[string]*taskStore // by StoreID, and by bare name when unambiguous (addStore)
-	ambiguous map[string]bool       // bare store names two streams of the task use
+	stores    map[string]*taskStore // by StoreID
 	stdout    io.Writer             // shared by tasks; each Write is one whole line
 	buf       []byte
 	out       record.Record
@@ -43,7 +42,7 @@ type Context struct {
 // operations write to stdout (which must accept concurrent whole-line
 // writes).
 func NewContext(thread *starlark.Thread, p Producer, stdout io.Writer) *Context {
-	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}, ambiguous: map[string]bool{}, metrics: &Metrics{}}
+	return &Context{Thread: thread, producer: p, stdout: stdout, stores: map[string]*taskStore{}, metrics: &Metrics{}}
 }
 
 // call calls fn with r. The row goes to fn from the Context rather than

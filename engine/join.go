@@ -24,43 +24,19 @@ type Merger func(c *Context, left, right starlark.Value) (starlark.Value, error)
 // MergeKeepLeft merges two dicts, the left one's values winning
 // (on_merge="keep-left").
 func MergeKeepLeft(_ *Context, left, right starlark.Value) (starlark.Value, error) {
-	return mergeDicts("keep-left", right, left)
+	return mergeDicts("keep-left", right, left, false)
 }
 
 // MergeKeepRight merges two dicts, the right one's values winning
 // (on_merge="keep-right").
 func MergeKeepRight(_ *Context, left, right starlark.Value) (starlark.Value, error) {
-	return mergeDicts("keep-right", left, right)
+	return mergeDicts("keep-right", left, right, false)
 }
 
 // MergeRaise merges two dicts that share no key, and fails on one they
 // share (on_merge="raise", the default).
 func MergeRaise(_ *Context, left, right starlark.Value) (starlark.Value, error) {
-	l, err := asMapping("raise", left)
-	if err != nil {
-		return nil, err
-	}
-	r, err := asMapping("raise", right)
-	if err != nil {
-		return nil, err
-	}
-	var overlap []string
-	for _, kv := range r {
-		if l != nil {
-			if _, found, _ := l.Get(kv[0]); found {
-				s, ok := starlark.AsString(kv[0])
-				if !ok {
-					s = kv[0].String()
-				}
-				overlap = append(overlap, s)
-			}
-		}
-	}
-	if len(overlap) > 0 {
-		sort.Strings(overlap)
-		return nil, fmt.Errorf(`ValueError: Overlapping columns: %s.You need to provide either an "on_merge" value of 'keep-left' or 'keep-right' or a custom merger function.`, strings.Join(overlap, ", "))
-	}
-	return mergeDicts("raise", left, right)
+	return mergeDicts("raise", left, right, true)
 }
 
 // MergeWith calls fn(left, right) (on_merge=callable).
@@ -70,45 +46,58 @@ func MergeWith(fn starlark.Callable) Merger {
 	}
 }
 
-// asMapping returns the items of a dict; nil for None.
-func asMapping(how string, v starlark.Value) (mapping, error) {
+// asDict returns a dict side of a merge; nil for None.
+func asDict(how string, v starlark.Value) (*starlark.Dict, error) {
 	switch v := v.(type) {
 	case starlark.NoneType:
 		return nil, nil
 	case *starlark.Dict:
-		return mapping(v.Items()), nil
+		return v, nil
 	}
 	return nil, fmt.Errorf(`TypeError: on_merge=%q merges dicts, got %s; pass a function (left, right) as on_merge to merge other values`, how, v.Type())
 }
 
-type mapping []starlark.Tuple
-
-func (m mapping) Get(k starlark.Value) (starlark.Value, bool, error) {
-	for _, kv := range m {
-		if eq, err := starlark.Equal(kv[0], k); err == nil && eq {
-			return kv[1], true, nil
+// mergeDicts returns {**first, **second}; with disjoint, a key of both is
+// an error naming every such key.
+func mergeDicts(how string, first, second starlark.Value, disjoint bool) (starlark.Value, error) {
+	a, err := asDict(how, first)
+	if err != nil {
+		return nil, err
+	}
+	b, err := asDict(how, second)
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	for _, side := range []*starlark.Dict{a, b} {
+		if side != nil {
+			size += side.Len()
 		}
 	}
-	return nil, false, nil
-}
-
-// mergeDicts returns {**first, **second}.
-func mergeDicts(how string, first, second starlark.Value) (starlark.Value, error) {
-	a, err := asMapping(how, first)
-	if err != nil {
-		return nil, err
-	}
-	b, err := asMapping(how, second)
-	if err != nil {
-		return nil, err
-	}
-	d := starlark.NewDict(len(a) + len(b))
-	for _, kvs := range []mapping{a, b} {
-		for _, kv := range kvs {
+	d := starlark.NewDict(size)
+	var overlap []string
+	for i, side := range []*starlark.Dict{a, b} {
+		if side == nil {
+			continue
+		}
+		for _, kv := range side.Items() {
+			if disjoint && i == 1 {
+				if _, found, _ := d.Get(kv[0]); found {
+					s, ok := starlark.AsString(kv[0])
+					if !ok {
+						s = kv[0].String()
+					}
+					overlap = append(overlap, s)
+				}
+			}
 			if err := d.SetKey(kv[0], kv[1]); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if len(overlap) > 0 {
+		sort.Strings(overlap)
+		return nil, fmt.Errorf(`ValueError: Overlapping columns: %s.You need to provide either an "on_merge" value of 'keep-left' or 'keep-right' or a custom merger function.`, strings.Join(overlap, ", "))
 	}
 	return d, nil
 }

@@ -317,7 +317,7 @@ func countPipeline(fail int) *engine.Source {
 	if fail >= 0 {
 		n = n.Then(engine.Apply(failAt{fail}, false), "")
 	}
-	n.Then(engine.Apply(countFunc{"default"}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
+	n.Then(engine.Apply(countFunc{engine.StoreID("in", "default")}, false), "").Then(engine.ToTopic(jsonTopic("out"), nil), "")
 	return &engine.Source{Topic: jsonTopic("in"), Root: root}
 }
 
@@ -546,7 +546,7 @@ func testReload(t *testing.T, g engine.Guarantee) {
 	pipeline := func(extra bool) *engine.Source {
 		root := engine.NewRoot()
 		n := root.Then(engine.Apply(column("i"), false), "").
-			Then(engine.Window("w", windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, true, engine.WindowOptions{}), "")
+			Then(engine.Window(engine.StoreID("in", "w"), windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, true, engine.WindowOptions{}), "")
 		n.Then(engine.ToTopic(jsonTopic("out"), nil), "")
 		if extra {
 			n.Then(engine.ToTopic(jsonTopic("after-reload"), nil), "")

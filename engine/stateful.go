@@ -60,7 +60,7 @@ func (c *Context) Transaction(store string) (StoreTx, error) {
 		if c.Message != nil {
 			topic = c.Message.Topic
 		}
-		return nil, fmt.Errorf("state store %q is not available for topic %q", store, topic)
+		return nil, fmt.Errorf("state store %q is not available for topic %q", storeName(store), topic)
 	}
 	if ts.tx == nil {
 		ts.tx = ts.part.Begin()
@@ -97,17 +97,9 @@ func storeName(id string) string {
 	return id
 }
 
-// addStore makes ts available under its StoreID and, while no other
-// stream of the task has a store of that name, under its bare name.
+// addStore makes ts available under its StoreID.
 func (c *Context) addStore(ts *taskStore) {
-	id := StoreID(ts.spec.Topic, ts.spec.Name)
-	c.stores[id] = ts
-	if other, ok := c.stores[ts.spec.Name]; ok && other != ts {
-		c.ambiguous[ts.spec.Name] = true
-		delete(c.stores, ts.spec.Name)
-	} else if !c.ambiguous[ts.spec.Name] {
-		c.stores[ts.spec.Name] = ts
-	}
+	c.stores[StoreID(ts.spec.Topic, ts.spec.Name)] = ts
 }
 
 // closeStores closes the task's store partitions, from the task's goroutine.
@@ -116,17 +108,13 @@ func (t *task) closeStores() {
 		ts.part.Close()
 	}
 	clear(t.ctx.stores)
-	clear(t.ctx.ambiguous)
 }
 
-// storeList returns each store of c once (addStore files one under two
-// names).
+// storeList returns the stores of c.
 func (c *Context) storeList() []*taskStore {
 	out := make([]*taskStore, 0, len(c.stores))
-	for id, ts := range c.stores {
-		if id == StoreID(ts.spec.Topic, ts.spec.Name) {
-			out = append(out, ts)
-		}
+	for _, ts := range c.stores {
+		out = append(out, ts)
 	}
 	return out
 }

@@ -22,7 +22,6 @@ func NewTestStores(stores Stores) *TestStores {
 // Bind opens the stores of specs for a partition and gives them to c.
 func (t *TestStores) Bind(c *Context, partition int32, specs []StoreSpec) error {
 	clear(c.stores)
-	clear(c.ambiguous)
 	for _, spec := range specs {
 		key := fmt.Sprintf("%s/%s/%d", spec.Name, spec.Topic, partition)
 		p, ok := t.parts[key]

@@ -42,7 +42,7 @@ func TestOnLateDecidesTheWarning(t *testing.T) {
 			}
 			root := engine.NewRoot()
 			root.Then(engine.Apply(column("i"), false), "").
-				Then(engine.Window("w", windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, false, opts), "").
+				Then(engine.Window(engine.StoreID("in", "w"), windows.Fixed{Duration: 10000, Step: 10000, Agg: windows.Sum()}, false, opts), "").
 				Then(engine.ToTopic(jsonTopic("out"), nil), "")
 			var log syncbuf.Buffer
 			err := run(t, engine.Config{Sources: []*engine.Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: &consumer{b: b}, Producer: producer{b},
