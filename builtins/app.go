@@ -91,6 +91,7 @@ type Application struct {
 	run         *RunRequest
 	platform    Platform // Quix Cloud, when connected
 	warnings    []string
+	sinks       []engine.Sink // of sdf.sink(), each once
 }
 
 // UsedClients reports whether the script used app.get_producer() or
@@ -510,6 +511,7 @@ var appMethods = map[string]*starlark.Builtin{
 	"clear_state":  starlark.NewBuiltin("Application.clear_state", appClearState),
 	"get_producer": starlark.NewBuiltin("Application.get_producer", appGetProducer),
 	"get_consumer": starlark.NewBuiltin("Application.get_consumer", appGetConsumer),
+	"checkpoint":   starlark.NewBuiltin("Application.checkpoint", appCheckpoint),
 }
 
 // appClearState implements app.clear_state(): the application's state

@@ -83,6 +83,7 @@ var dataframeMethods = map[string]*starlark.Builtin{
 	"join_asof":     starlark.NewBuiltin("StreamingDataFrame.join_asof", sdfJoinAsOf),
 	"join_interval": starlark.NewBuiltin("StreamingDataFrame.join_interval", sdfJoinInterval),
 	"join_lookup":   starlark.NewBuiltin("StreamingDataFrame.join_lookup", sdfJoinLookup),
+	"sink":          starlark.NewBuiltin("StreamingDataFrame.sink", sdfSink),
 }
 
 func (d *DataFrame) Attr(name string) (starlark.Value, error) {

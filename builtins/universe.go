@@ -52,6 +52,9 @@ func Predeclared() starlark.StringDict {
 	for k, v := range lookupClasses() {
 		d[k] = v
 	}
+	for k, v := range sinkClasses() {
+		d[k] = v
+	}
 	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}

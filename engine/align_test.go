@@ -35,7 +35,7 @@ func alignedTask(high map[string]int64) (*runner, *task, *wmConsumer) {
 	t := &task{partition: 0, parts: map[string]*taskPart{}, in: make(chan taskItem, 100)}
 	for _, topic := range []string{"a", "b"} {
 		tp := record.TopicPartition{Topic: topic, Partition: 0}
-		t.parts[topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, received: -1, committedAtAssign: record.NoOffset}
+		t.parts[topic] = &taskPart{tp: tp, processed: -1, dispatched: -1, received: -1, firstPolled: -1, committedAtAssign: record.NoOffset}
 		r.tasks[tp] = t
 	}
 	return r, t, c

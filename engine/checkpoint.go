@@ -146,6 +146,15 @@ func (r *runner) checkpoint(why string) error {
 			}
 		}
 	}
+	// 0. Write what the sinks hold: everything the tasks processed.
+	if err := FlushSinks(r.sinks); err != nil {
+		var bp *BackpressureError
+		if errors.As(err, &bp) {
+			return r.backpressure(bp)
+		}
+		r.failed = fmt.Errorf("engine: checkpoint: %w", err)
+		return r.failed
+	}
 	// 1. Produce the changelog records of every store transaction.
 	for _, t := range tasks {
 		processed := t.processedOffsets()

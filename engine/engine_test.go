@@ -94,6 +94,7 @@ func (c *fakeConsumer) Committed(tps []record.TopicPartition) ([]record.Offset, 
 
 func (c *fakeConsumer) Pause([]record.TopicPartition) error  { return nil }
 func (c *fakeConsumer) Resume([]record.TopicPartition) error { return nil }
+func (c *fakeConsumer) Seek([]record.Offset) error           { return nil }
 
 func (c *fakeConsumer) Close() error {
 	c.closed = true

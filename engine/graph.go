@@ -136,8 +136,10 @@ func (n *Node) Detach() {
 // ComposeChain composes only the operations on the paths from root to
 // n, ending in sink: what reaches n from root reaches sink (through each
 // path: the branches a concat merges each deliver theirs). Branches off
-// the paths do not run. It serves sdf.test(). A nil Step means n does not
-// descend from root.
+// the paths do not run, except sdf.sink()s of the nodes on them (a sink
+// is terminal: it changes no row), so that a test sees what a sink
+// receives. It serves sdf.test(). A nil Step means n does not descend
+// from root.
 func ComposeChain(root, n *Node, sink Step) Step {
 	on := map[*Node]bool{}
 	var up func(*Node) bool
@@ -156,7 +158,21 @@ func ComposeChain(root, n *Node, sink Step) Step {
 	if !up(n) {
 		return nil
 	}
-	c := composer{memo: map[*Node]Step{}, keep: func(x *Node) bool { return on[x] }, target: n, sink: sink}
+	keep := func(x *Node) bool {
+		if on[x] {
+			return true
+		}
+		if SinkOf(x.op) == nil {
+			return false
+		}
+		for _, p := range x.parents {
+			if on[p] {
+				return true
+			}
+		}
+		return false
+	}
+	c := composer{memo: map[*Node]Step{}, keep: keep, target: n, sink: sink}
 	return c.node(root)
 }
 
@@ -194,6 +210,15 @@ func (c *composer) node(n *Node) Step {
 	var next Step
 	if n == c.target && c.target != nil {
 		next = c.sink
+		if kept := c.kept(n.children); len(kept) > 0 {
+			sinks, target := c.children(kept), c.sink
+			next = func(c *Context, r Row) error {
+				if err := sinks(c, r); err != nil {
+					return err
+				}
+				return target(c, r)
+			}
+		}
 	} else {
 		next = c.children(n.children)
 	}
@@ -209,16 +234,22 @@ func (c *composer) node(n *Node) Step {
 
 func discard(*Context, Row) error { return nil }
 
-func (c *composer) children(all []*Node) Step {
-	children := all
-	if c.keep != nil {
-		children = nil
-		for _, x := range all {
-			if c.keep(x) {
-				children = append(children, x)
-			}
+// kept returns the nodes of all that are composed.
+func (c *composer) kept(all []*Node) []*Node {
+	if c.keep == nil {
+		return all
+	}
+	var out []*Node
+	for _, x := range all {
+		if c.keep(x) {
+			out = append(out, x)
 		}
 	}
+	return out
+}
+
+func (c *composer) children(all []*Node) Step {
+	children := c.kept(all)
 	switch len(children) {
 	case 0:
 		return discard

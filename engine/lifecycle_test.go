@@ -172,6 +172,7 @@ func (c *consumer) Committed(tps []record.TopicPartition) ([]record.Offset, erro
 
 func (c *consumer) Pause([]record.TopicPartition) error  { return nil }
 func (c *consumer) Resume([]record.TopicPartition) error { return nil }
+func (c *consumer) Seek([]record.Offset) error           { return nil }
 func (c *consumer) Close() error {
 	c.closing = true
 	if len(c.assignOnClose) > 0 {

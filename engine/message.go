@@ -36,6 +36,9 @@ type Consumer interface {
 	// Pause stops fetching tps; Resume starts again from the position.
 	Pause(tps []record.TopicPartition) error
 	Resume(tps []record.TopicPartition) error
+	// Seek moves the position of assigned partitions to the offsets
+	// (what is prefetched from before is dropped).
+	Seek(offsets []record.Offset) error
 	// Close leaves the group. Close may call r.Revoked.
 	Close() error
 }

@@ -60,6 +60,7 @@ func (r *runner) reload(sources []*Source) error {
 	}
 	r.sources = next
 	r.groups = groups
+	r.sinks = sinksOf(sources)
 	return nil
 }
 
@@ -74,6 +75,7 @@ func (r *runner) Assigned(tps []record.TopicPartition) error {
 		r.log.Debug("not starting tasks: the run is stopping", "partitions", fmt.Sprint(tps))
 		return nil
 	}
+	r.forgetBackoff(tps) // assigned afresh: read from the committed offsets
 	// The partitions of one sub-topology's task come together: the range
 	// assignor gives a member partition p of every topic it subscribes
 	// to. (A topic with fewer partitions has no partition p: a stateless
@@ -190,7 +192,7 @@ func (r *runner) addParts(t *task, tps []record.TopicPartition, committed map[re
 		if !ok {
 			c = record.NoOffset
 		}
-		t.parts[tp.Topic] = &taskPart{tp: tp, src: r.sources[tp.Topic], processed: -1, dispatched: -1, received: -1, committedAtAssign: c}
+		t.parts[tp.Topic] = &taskPart{tp: tp, src: r.sources[tp.Topic], processed: -1, dispatched: -1, received: -1, firstPolled: -1, committedAtAssign: c}
 		r.tasks[tp] = t
 	}
 }
@@ -230,6 +232,7 @@ func contains(tps []record.TopicPartition, tp record.TopicPartition) bool {
 // Revoked implements Rebalancer: it checkpoints, then stops the tasks of
 // the revoked partitions.
 func (r *runner) Revoked(tps []record.TopicPartition) error {
+	r.forgetBackoff(tps)
 	err := r.checkpoint("revoke")
 	r.dropPending(tps)
 	r.stopTasks(tps)
@@ -240,6 +243,7 @@ func (r *runner) Revoked(tps []record.TopicPartition) error {
 // Lost implements Rebalancer: the partitions already belong to another
 // member, so their tasks stop without a commit.
 func (r *runner) Lost(tps []record.TopicPartition) error {
+	r.forgetBackoff(tps)
 	if r.cfg.Guarantee == ExactlyOnce && r.stopping {
 		// Lost while the consumer closes: the final checkpoint is
 		// committed (or the run failed and aborts anyway).

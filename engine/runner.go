@@ -165,6 +165,9 @@ func (c *Config) validate() error {
 type Stats struct {
 	Consumed    int64
 	Checkpoints int64
+	// Backpressured counts the checkpoints dropped for a sink's
+	// backpressure.
+	Backpressured int64
 }
 
 // Run consumes the sources, runs their pipelines and commits checkpoints
@@ -197,6 +200,15 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	r.sources = sources
 	r.groups = SubTopologies(cfg.Sources)
+	r.sinks = sinksOf(cfg.Sources)
+	for _, s := range r.sinks {
+		if st, ok := s.(Starter); ok {
+			if err := st.Start(); err != nil {
+				_ = cfg.Consumer.Close()
+				return Stats{}, fmt.Errorf("engine: start sink %s: %w", s, err)
+			}
+		}
+	}
 	for name := range sources {
 		topics = append(topics, name)
 	}
@@ -407,6 +419,8 @@ type runner struct {
 	// lastUnprocessedLog is when StopWhenIdle last said why it waits.
 	lastUnprocessedLog time.Time
 	stats              Stats
+	sinks              []Sink   // flushed at every checkpoint
+	backoff            *backoff // a sink's backpressure in progress
 }
 
 func (r *runner) loop(ctx context.Context) error {
@@ -452,6 +466,15 @@ func (r *runner) loop(ctx context.Context) error {
 		if r.pending != nil {
 			timeout = min(timeout, r.cfg.CommitRetryInterval/2)
 		}
+		if r.backoff != nil {
+			if !time.Now().Before(r.backoff.until) {
+				if err := r.endBackoff(); err != nil {
+					return err
+				}
+			} else {
+				timeout = max(min(timeout, time.Until(r.backoff.until)), time.Millisecond)
+			}
+		}
 		if len(r.full) > 0 {
 			r.refill()
 			if len(r.full) > 0 {
@@ -491,7 +514,7 @@ func (r *runner) loop(ctx context.Context) error {
 			}
 			lastCommit = time.Now()
 		}
-		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && !r.recovering() && r.tasksIdle() {
+		if d := r.cfg.StopWhenIdle; d > 0 && r.joined && now.Sub(r.lastActivity) >= d && r.pending == nil && r.backoff == nil && !r.recovering() && r.tasksIdle() {
 			if r.loopback != nil && r.loopback.produced.Swap(false) {
 				// Exactly-once: what went to a source topic of this run
 				// (a group_by's repartition topic) becomes readable only
@@ -617,6 +640,9 @@ func (r *runner) dispatch(m *record.Record) {
 	if t == nil || r.stopping {
 		r.log.Debug("not processing a message: its partition is no longer assigned, or the run is stopping", "partition", tp.String(), "offset", m.Offset)
 		return
+	}
+	if p := t.parts[m.Topic]; p.firstPolled < 0 {
+		p.firstPolled = m.Offset
 	}
 	if len(t.parts) > 1 {
 		r.buffer(t, m) // aligned by timestamp across the task's topics (align.go)

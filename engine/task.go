@@ -80,6 +80,10 @@ type taskPart struct {
 	committed  int64 // owned by the runner: the offset last committed (next to read); 0 before the first commit
 	dispatched int64 // owned by the runner: offset of the last message handed to the task; -1: none
 	paused     bool  // owned by the runner: fetching is paused
+	// firstPolled is the offset of the first message of the partition
+	// handed to the runner (-1: none): where a sink's backpressure seeks
+	// back to before the first commit.
+	firstPolled int64
 	// committedAtAssign is the group's committed offset when the partition
 	// was assigned (record.NoOffset if none); recovery skips changelog
 	// records processed at or after it.

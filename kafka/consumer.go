@@ -286,6 +286,26 @@ func (c *Consumer) Pause(tps []record.TopicPartition) error {
 	return nil
 }
 
+// Seek moves the position of assigned partitions; librdkafka drops
+// what it prefetched for them.
+func (c *Consumer) Seek(offsets []record.Offset) error {
+	tps := make([]ckafka.TopicPartition, len(offsets))
+	for i, o := range offsets {
+		topic := o.Topic
+		tps[i] = ckafka.TopicPartition{Topic: &topic, Partition: o.Partition, Offset: ckafka.Offset(o.Offset)}
+	}
+	res, err := c.c.SeekPartitions(tps)
+	if err != nil {
+		return fmt.Errorf("kafka: seek: %w", err)
+	}
+	for _, tp := range res {
+		if tp.Error != nil {
+			return fmt.Errorf("kafka: seek %s[%d] to %d: %w", *tp.Topic, tp.Partition, tp.Offset, tp.Error)
+		}
+	}
+	return nil
+}
+
 // Resume fetches tps again.
 func (c *Consumer) Resume(tps []record.TopicPartition) error {
 	if err := c.c.Resume(partitionsToC(tps)); err != nil {

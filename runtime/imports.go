@@ -26,7 +26,9 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	// quixstreams.dataframe.windows
 	"Sum", "Count", "Mean", "Min", "Max", "Earliest", "Latest", "First", "Last", "Reduce", "Collect",
 	// quixstreams.dataframe.joins.lookups
-	"SQLiteLookup", "SQLiteLookupField", "SQLiteLookupQueryField", "PostgresLookup", "PostgresLookupField", "PostgresLookupQueryField"}
+	"SQLiteLookup", "SQLiteLookupField", "SQLiteLookupQueryField", "PostgresLookup", "PostgresLookupField", "PostgresLookupQueryField",
+	// quixstreams.sinks (core, community.postgresql, community.redis, ...)
+	"ListSink", "PostgreSQLSink", "RedisSink", "SinkBackpressureError"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.

@@ -291,3 +291,14 @@ func loads(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 	}
 	return v, nil
 }
+
+// Dumps is json.dumps(v) with its defaults, for Go callers (a sink's
+// value_serializer).
+func Dumps(v starlark.Value) (string, error) {
+	e := jsonEncoder{ensureASCII: true, allowNaN: true, item: ", ", key: ": "}
+	var sb strings.Builder
+	if err := e.encode(&sb, v, 0); err != nil {
+		return "", err
+	}
+	return sb.String(), nil
+}

@@ -1,0 +1,374 @@
+package builtins
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/builtins/python"
+	"github.com/qstar-dev/qstar/engine"
+	"github.com/qstar-dev/qstar/sinks"
+)
+
+// Sinks for sdf.sink() (Quix Streams 3.x's Sinks API): the classes a
+// script configures. The writing is in package sinks; a sink connects
+// when the job starts (or at its first flush in qstar test).
+
+// Sink is a script's sink: a PostgreSQLSink, RedisSink, ... value.
+type Sink struct {
+	kind string
+	s    engine.Sink
+}
+
+var _ starlark.Value = (*Sink)(nil)
+
+func (s *Sink) String() string        { return "<" + s.kind + " " + s.s.String() + ">" }
+func (s *Sink) Type() string          { return s.kind }
+func (s *Sink) Freeze()               {}
+func (s *Sink) Truth() starlark.Bool  { return true }
+func (s *Sink) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", s.kind) }
+
+func sinkClasses() map[string]*starlark.Builtin {
+	return map[string]*starlark.Builtin{
+		"ListSink":              starlark.NewBuiltin("ListSink", newListSink),
+		"PostgreSQLSink":        starlark.NewBuiltin("PostgreSQLSink", newPostgreSQLSink),
+		"RedisSink":             starlark.NewBuiltin("RedisSink", newRedisSink),
+		"SinkBackpressureError": typeOnly("SinkBackpressureError", "sinks are built in: a built-in sink reports backpressure itself"),
+	}
+}
+
+// sinkArg is a sink argument: a script's Sink or a ListSink.
+func sinkArg(name string, v starlark.Value) (engine.Sink, error) {
+	switch v := v.(type) {
+	case *Sink:
+		return v.s, nil
+	case *ListSink:
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s: want a sink (ListSink, PostgreSQLSink, RedisSink, ...), not %s", name, v.Type())
+}
+
+// sdfSink implements sdf.sink(sink): the records go to sink, which writes
+// them at every checkpoint. It ends the branch (returns None).
+func sdfSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	d := b.Receiver().(*DataFrame)
+	var v starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "sink", &v); err != nil {
+		return nil, err
+	}
+	s, err := sinkArg(b.Name(), v)
+	if err != nil {
+		return nil, err
+	}
+	d.app.addSink(s)
+	d.then(thread, engine.SinkTo(s))
+	return starlark.None, nil
+}
+
+// addSink notes a sink of the application (for app.checkpoint() in
+// tests, and closing it with the script).
+func (a *Application) addSink(s engine.Sink) {
+	for _, x := range a.sinks {
+		if x == s {
+			return
+		}
+	}
+	a.sinks = append(a.sinks, s)
+}
+
+// closeSinkWithScript closes a sink's client with the script that made it.
+func closeSinkWithScript(thread *starlark.Thread, c interface{ Close() error }) {
+	if r, err := registry(thread); err == nil {
+		r.OnClose(func() { _ = c.Close() })
+	}
+}
+
+// noConnectCallbacks refuses on_client_connect_success/failure, which a
+// built-in sink does not call.
+func noConnectCallbacks(name string, success, failure starlark.Value) error {
+	if success != starlark.None || failure != starlark.None {
+		return fmt.Errorf("%s: on_client_connect_success and on_client_connect_failure are not supported: a sink that cannot connect fails the job at start with the error", name)
+	}
+	return nil
+}
+
+// PostgreSQLSink(host, port, dbname, user, password, table_name,
+// schema_name="public", schema_auto_update=True,
+// connection_timeout_seconds=30, statement_timeout_seconds=30,
+// primary_key_columns=(), upsert_on_primary_key=False,
+// on_conflict_do_nothing=False, include_metadata=True)
+func newPostgreSQLSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	cfg := sinks.PostgresConfig{Schema: "public", SchemaAutoUpdate: true, IncludeMetadata: true}
+	connect, statement := 30, 30
+	var pks starlark.Value = starlark.Tuple{}
+	var success, failure starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "host", &cfg.Host, "port", &cfg.Port, "dbname", &cfg.DBName,
+		"user", &cfg.User, "password", &cfg.Password, "table_name", &cfg.Table, "schema_name?", &cfg.Schema,
+		"schema_auto_update?", &cfg.SchemaAutoUpdate, "connection_timeout_seconds?", &connect,
+		"statement_timeout_seconds?", &statement, "primary_key_columns?", &pks,
+		"upsert_on_primary_key?", &cfg.Upsert, "on_conflict_do_nothing?", &cfg.DoNothing,
+		"include_metadata?", &cfg.IncludeMetadata,
+		"on_client_connect_success?", &success, "on_client_connect_failure?", &failure); err != nil {
+		return nil, err
+	}
+	if err := noConnectCallbacks(b.Name(), success, failure); err != nil {
+		return nil, err
+	}
+	switch v := pks.(type) {
+	case starlark.String:
+		if v != "" {
+			cfg.PrimaryKeys = []string{string(v)}
+		}
+	case starlark.Tuple, *starlark.List:
+		for i := 0; i < v.(starlark.Indexable).Len(); i++ {
+			s, ok := starlark.AsString(v.(starlark.Indexable).Index(i))
+			if !ok {
+				return nil, fmt.Errorf("%s: primary_key_columns must hold column names (str)", b.Name())
+			}
+			cfg.PrimaryKeys = append(cfg.PrimaryKeys, s)
+		}
+	default:
+		return nil, fmt.Errorf("%s: primary_key_columns must be a str or a list of str, not %s", b.Name(), pks.Type())
+	}
+	cfg.ConnectTimeout, cfg.StatementTimeout = time.Duration(connect)*time.Second, time.Duration(statement)*time.Second
+	w, err := sinks.NewPostgres(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	closeSinkWithScript(thread, w)
+	return &Sink{kind: "PostgreSQLSink", s: sinks.NewBatching(w.String(), w.Item, w)}, nil
+}
+
+// RedisSink(host, port, db, value_serializer=json.dumps,
+// key_serializer=None, password=None, socket_timeout=30.0,
+// ttl_seconds=None). ttl_seconds is qstar's: each key expires after it.
+func newRedisSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var cfg sinks.RedisConfig
+	var valueSer, keySer, password, ttl starlark.Value = starlark.None, starlark.None, starlark.None, starlark.None
+	var success, failure starlark.Value = starlark.None, starlark.None
+	timeout := 30.0
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "host", &cfg.Host, "port", &cfg.Port, "db", &cfg.DB,
+		"value_serializer?", &valueSer, "key_serializer?", &keySer, "password?", &password,
+		"socket_timeout?", &timeout, "ttl_seconds?", &ttl,
+		"on_client_connect_success?", &success, "on_client_connect_failure?", &failure); err != nil {
+		return nil, err
+	}
+	if err := noConnectCallbacks(b.Name(), success, failure); err != nil {
+		return nil, err
+	}
+	if s, ok := password.(starlark.String); ok {
+		cfg.Password = string(s)
+	}
+	cfg.SocketTimeout = time.Duration(timeout * float64(time.Second))
+	if ttl != starlark.None {
+		f, ok := starlark.AsFloat(ttl)
+		if !ok || f <= 0 {
+			return nil, fmt.Errorf("%s: ttl_seconds must be a positive number of seconds, not %s", b.Name(), ttl)
+		}
+		cfg.TTL = time.Duration(f * float64(time.Second))
+	}
+	var vfn, kfn starlark.Callable
+	for _, a := range []struct {
+		name string
+		v    starlark.Value
+		fn   *starlark.Callable
+	}{{"value_serializer", valueSer, &vfn}, {"key_serializer", keySer, &kfn}} {
+		if a.v == starlark.None {
+			continue
+		}
+		fn, ok := a.v.(starlark.Callable)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s must be a function, not %s", b.Name(), a.name, a.v.Type())
+		}
+		if bi, ok := fn.(*starlark.Builtin); ok && bi.Name() == "json.dumps" {
+			continue // the default, done in Go
+		}
+		*a.fn = fn
+	}
+	w := sinks.NewRedis(cfg)
+	closeSinkWithScript(thread, w)
+	convert := func(c *engine.Context, r engine.SinkRecord) (sinks.Item, error) {
+		var key starlark.Value = r.Key
+		if kfn != nil {
+			k, err := starlark.Call(c.Thread, kfn, starlark.Tuple{r.Key, r.Value}, nil)
+			if err != nil {
+				return sinks.Item{}, err
+			}
+			key = k
+		}
+		kb, err := redisBytes("key", key)
+		if err != nil {
+			return sinks.Item{}, err
+		}
+		var v starlark.Value
+		if vfn != nil {
+			if v, err = starlark.Call(c.Thread, vfn, starlark.Tuple{r.Value}, nil); err != nil {
+				return sinks.Item{}, err
+			}
+		} else {
+			s, err := python.Dumps(r.Value)
+			if err != nil {
+				return sinks.Item{}, fmt.Errorf("value: %w", err)
+			}
+			v = starlark.String(s)
+		}
+		vb, err := redisBytes("value", v)
+		if err != nil {
+			return sinks.Item{}, err
+		}
+		return sinks.Item{Key: kb, Value: vb, Timestamp: r.Timestamp, Offset: r.Offset}, nil
+	}
+	return &Sink{kind: "RedisSink", s: sinks.NewBatching(w.String(), convert, w)}, nil
+}
+
+// redisBytes is a serialized key or value: str or bytes.
+func redisBytes(what string, v starlark.Value) ([]byte, error) {
+	switch v := v.(type) {
+	case starlark.String:
+		return []byte(v), nil
+	case starlark.Bytes:
+		return []byte(v), nil
+	case starlark.NoneType:
+		return nil, fmt.Errorf("RedisSink: the record has no %s (None)", what)
+	}
+	return nil, fmt.Errorf("RedisSink: the %s must be str or bytes (give a %s_serializer), not %s", what, what, v.Type())
+}
+
+// ListSink(metadata=False) keeps every record it receives, in a list a
+// script (or a test) reads: Quix Streams' ListSink. A value that is not a
+// dict is kept as {"value": value}; with metadata, the dict starts with
+// _key, _timestamp, _headers, _topic, _partition and _offset. Records are
+// appended as they arrive (it does not batch), from every partition.
+type ListSink struct {
+	metadata bool
+	mu       sync.Mutex
+	items    []starlark.Value
+}
+
+var (
+	_ engine.Sink        = (*ListSink)(nil)
+	_ starlark.Indexable = (*ListSink)(nil)
+	_ starlark.Iterable  = (*ListSink)(nil)
+	_ starlark.HasAttrs  = (*ListSink)(nil)
+)
+
+func newListSink(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var init starlark.Value = starlark.None
+	s := &ListSink{}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "initlist?", &init, "metadata?", &s.metadata); err != nil {
+		return nil, err
+	}
+	if init != starlark.None {
+		it := starlark.Iterate(init)
+		if it == nil {
+			return nil, fmt.Errorf("%s: initlist must be iterable, not %s", b.Name(), init.Type())
+		}
+		defer it.Done()
+		var x starlark.Value
+		for it.Next(&x) {
+			s.items = append(s.items, x)
+		}
+	}
+	return s, nil
+}
+
+func (s *ListSink) String() string {
+	return starlark.NewList(s.snapshot()).String()
+}
+func (s *ListSink) Type() string          { return "ListSink" }
+func (s *ListSink) Freeze()               {}
+func (s *ListSink) Truth() starlark.Bool  { return s.Len() > 0 }
+func (s *ListSink) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: ListSink") }
+
+func (s *ListSink) snapshot() []starlark.Value {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]starlark.Value(nil), s.items...)
+}
+
+func (s *ListSink) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
+}
+
+func (s *ListSink) Index(i int) starlark.Value {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.items[i]
+}
+
+func (s *ListSink) Iterate() starlark.Iterator { return starlark.NewList(s.snapshot()).Iterate() }
+
+func (s *ListSink) Attr(name string) (starlark.Value, error) {
+	if name == "clear" {
+		return starlark.NewBuiltin("ListSink.clear", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+			s.mu.Lock()
+			s.items = nil
+			s.mu.Unlock()
+			return starlark.None, nil
+		}), nil
+	}
+	return nil, nil
+}
+
+func (s *ListSink) AttrNames() []string { return []string{"clear"} }
+
+// Add implements engine.Sink: it keeps a frozen copy of the record.
+func (s *ListSink) Add(_ *engine.Context, r engine.SinkRecord) error {
+	v, err := engine.DeepCopy(r.Value)
+	if err != nil {
+		return err
+	}
+	d, ok := v.(*starlark.Dict)
+	if !ok {
+		d = starlark.NewDict(1)
+		_ = d.SetKey(starlark.String("value"), v)
+	}
+	if s.metadata {
+		m := starlark.NewDict(d.Len() + 6)
+		for _, kv := range [][2]starlark.Value{
+			{starlark.String("_key"), r.Key}, {starlark.String("_timestamp"), starlark.MakeInt64(r.Timestamp)},
+			{starlark.String("_headers"), engine.HeadersValue(r.Headers)}, {starlark.String("_topic"), starlark.String(r.Topic)},
+			{starlark.String("_partition"), starlark.MakeInt(int(r.Partition))}, {starlark.String("_offset"), starlark.MakeInt64(r.Offset)},
+		} {
+			_ = m.SetKey(kv[0], kv[1])
+		}
+		for _, kv := range d.Items() {
+			_ = m.SetKey(kv[0], kv[1])
+		}
+		d = m
+	}
+	d.Freeze()
+	s.mu.Lock()
+	s.items = append(s.items, d)
+	s.mu.Unlock()
+	return nil
+}
+
+// Flush implements engine.Sink: a ListSink keeps records as they come.
+func (s *ListSink) Flush() error { return nil }
+
+// OnPaused implements engine.Sink: records already kept stay (as in Quix
+// Streams' ListSink, which does not batch).
+func (s *ListSink) OnPaused() {}
+
+// appCheckpoint implements app.checkpoint(), qstar's: the application's
+// sinks write what they hold, as at a checkpoint of a run. A test
+// (qstar test) calls it between sdf.test() records to see what a batching
+// sink writes at a checkpoint; sdf.test() commits state after each record.
+func appCheckpoint(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		return nil, err
+	}
+	a := b.Receiver().(*Application)
+	if !a.reg.Building.on.Load() {
+		return nil, fmt.Errorf("%s: can only be called from a test function or while the script loads, not from a running pipeline", b.Name())
+	}
+	if err := engine.FlushSinks(a.sinks); err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	return starlark.None, nil
+}
