@@ -19,12 +19,13 @@ deps:
 	fi
 
 # test-deps installs the servers the tests start on loopback ports:
-# PostgreSQL (lookups), with sudo when not root.
+# PostgreSQL (lookups, PostgreSQLSink) and Redis (RedisSink), with sudo
+# when not root.
 test-deps: deps
-	@if ! dpkg -s postgresql >/dev/null 2>&1; then \
-		echo "installing postgresql (the tests start their own servers)"; \
+	@if ! dpkg -s postgresql redis-server >/dev/null 2>&1; then \
+		echo "installing postgresql and redis-server (the tests start their own servers)"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; \
 	fi
 
 build: deps

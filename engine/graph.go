@@ -162,7 +162,7 @@ func ComposeChain(root, n *Node, sink Step) Step {
 		if on[x] {
 			return true
 		}
-		if SinkOf(x.op) == nil {
+		if sinkOf(x.op) == nil {
 			return false
 		}
 		for _, p := range x.parents {

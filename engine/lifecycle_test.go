@@ -73,6 +73,7 @@ type consumer struct {
 	// consumer.
 	assignOnClose []record.TopicPartition
 	closing       bool
+	paused        map[record.TopicPartition]bool
 }
 
 func (c *consumer) Subscribe(_ []string, r engine.Rebalancer) error {
@@ -133,6 +134,9 @@ func (c *consumer) Poll(time.Duration) (*record.Record, error) {
 	for range c.assigned {
 		tp := c.assigned[c.next%len(c.assigned)]
 		c.next++
+		if c.paused[tp] {
+			continue
+		}
 		if i := c.pos[tp]; i < int64(len(c.b.input[tp.Partition])) {
 			c.pos[tp]++
 			c.served++
@@ -170,9 +174,29 @@ func (c *consumer) Committed(tps []record.TopicPartition) ([]record.Offset, erro
 	return out, nil
 }
 
-func (c *consumer) Pause([]record.TopicPartition) error  { return nil }
-func (c *consumer) Resume([]record.TopicPartition) error { return nil }
-func (c *consumer) Seek([]record.Offset) error           { return nil }
+func (c *consumer) Pause(tps []record.TopicPartition) error {
+	if c.paused == nil {
+		c.paused = map[record.TopicPartition]bool{}
+	}
+	for _, tp := range tps {
+		c.paused[tp] = true
+	}
+	return nil
+}
+
+func (c *consumer) Resume(tps []record.TopicPartition) error {
+	for _, tp := range tps {
+		delete(c.paused, tp)
+	}
+	return nil
+}
+
+func (c *consumer) Seek(offsets []record.Offset) error {
+	for _, o := range offsets {
+		c.pos[o.TopicPartition] = o.Offset
+	}
+	return nil
+}
 func (c *consumer) Close() error {
 	c.closing = true
 	if len(c.assignOnClose) > 0 {
@@ -663,5 +687,93 @@ func TestShutdownCancelsStuckCallback(t *testing.T) {
 	}
 	if len(b.visible) > 3 {
 		t.Errorf("%d outputs: messages after the stuck one were processed", len(b.visible))
+	}
+}
+
+// refusingSink asks for time on its first `refuse` flushes that hold
+// records, then writes: it keeps the counts it was flushed, per key.
+type refusingSink struct {
+	mu      sync.Mutex
+	refuse  int
+	refused int
+	added   []record.Offset
+	counts  map[string][]int
+	offsets map[record.TopicPartition][]int64
+}
+
+func (s *refusingSink) String() string { return "refusing" }
+
+func (s *refusingSink) Add(_ *engine.Context, r engine.SinkRecord) error {
+	d := r.Value.(*starlark.Dict)
+	n, _, _ := d.Get(starlark.String("n"))
+	ni, _ := starlark.AsInt32(n)
+	k, _, _ := d.Get(starlark.String("key"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.added = append(s.added, record.Offset{TopicPartition: record.TopicPartition{Topic: r.Topic + "\x00" + string(k.(starlark.String)), Partition: r.Partition}, Offset: int64(ni)*1_000_000 + r.Offset})
+	return nil
+}
+
+func (s *refusingSink) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.added) == 0 {
+		return nil
+	}
+	if s.refused < s.refuse {
+		s.refused++
+		s.added = nil
+		return &engine.BackpressureError{RetryAfter: 20 * time.Millisecond}
+	}
+	for _, a := range s.added {
+		topic, key, _ := strings.Cut(a.Topic, "\x00")
+		tp := record.TopicPartition{Topic: topic, Partition: a.Partition}
+		s.counts[key] = append(s.counts[key], int(a.Offset/1_000_000))
+		s.offsets[tp] = append(s.offsets[tp], a.Offset%1_000_000)
+	}
+	s.added = nil
+	return nil
+}
+
+func (s *refusingSink) OnPaused() {
+	s.mu.Lock()
+	s.added = nil
+	s.mu.Unlock()
+}
+
+// TestSinkBackpressureReplays: a sink refuses its first two flushes; each
+// time the checkpoint is dropped (state changes too), the partitions are
+// sought back, and once the sink accepts, every message reaches it once,
+// with the counts it would have had without the refusals, and every offset
+// is committed.
+func TestSinkBackpressureReplays(t *testing.T) {
+	b := newBroker(2, 30, keyOf)
+	stores := memStores(t, engine.StoreSpec{Name: "default", Topic: "in"})
+	sink := &refusingSink{refuse: 2, counts: map[string][]int{}, offsets: map[record.TopicPartition][]int64{}}
+	root := engine.NewRoot()
+	root.Then(engine.Apply(countFunc{engine.StoreID("in", "default")}, false), "").Then(engine.SinkTo(sink), "")
+	err := run(t, engine.Config{Sources: []*engine.Source{{Topic: jsonTopic("in"), Root: root}}, Consumer: &consumer{b: b}, Producer: producer{b},
+		Stores: stores, CommitInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sink.refused != 2 {
+		t.Fatalf("the sink refused %d flushes, want 2", sink.refused)
+	}
+	exact(t, sink.counts, allKeys, 10)
+	for p := int32(0); p < 2; p++ {
+		tp := record.TopicPartition{Topic: "in", Partition: p}
+		offs := sink.offsets[tp]
+		sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+		ok := len(offs) == 30
+		for i := 0; ok && i < 30; i++ {
+			ok = offs[i] == int64(i)
+		}
+		if !ok {
+			t.Errorf("partition %d: the sink wrote offsets %v, want 0..29 once each", p, offs)
+		}
+		if got := b.committed[tp]; got != 30 {
+			t.Errorf("partition %d committed %d, want 30", p, got)
+		}
 	}
 }

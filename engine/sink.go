@@ -85,8 +85,8 @@ func (o *sinkOp) Compose(pos string, next Step) Step {
 	}
 }
 
-// SinkOf returns the sink of a node made by SinkTo, or nil.
-func SinkOf(op Op) Sink {
+// sinkOf returns the sink of a node made by SinkTo, or nil.
+func sinkOf(op Op) Sink {
 	if o, ok := op.(*sinkOp); ok {
 		return o.s
 	}
@@ -105,7 +105,7 @@ func sinksOf(sources []*Source) []Sink {
 			return
 		}
 		visited[n] = true
-		if s := SinkOf(n.op); s != nil && !seen[s] {
+		if s := sinkOf(n.op); s != nil && !seen[s] {
 			seen[s] = true
 			out = append(out, s)
 		}

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/serde"
 )
 
 // Field is what one enriched column of a record gets: a ColumnField or
@@ -349,23 +351,8 @@ func (l *Lookup) collect(rows *sql.Rows, first bool, def starlark.Value, row fun
 
 // goValue converts a Starlark parameter for the driver.
 func goValue(v starlark.Value) (any, error) {
-	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.Bool:
-		return bool(v), nil
-	case starlark.Int:
-		n, ok := v.Int64()
-		if !ok {
-			return nil, fmt.Errorf("int %s out of range", v)
-		}
-		return n, nil
-	case starlark.Float:
-		return float64(v), nil
-	case starlark.String:
-		return string(v), nil
-	case starlark.Bytes:
-		return []byte(v), nil
+	if x, ok, err := serde.GoScalar(v); ok {
+		return x, err
 	}
 	return nil, fmt.Errorf("a %s cannot be an SQL parameter (want None, bool, int, float, str or bytes)", v.Type())
 }

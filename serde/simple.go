@@ -2,6 +2,7 @@ package serde
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"unicode/utf8"
 
@@ -122,4 +123,29 @@ func (Double) Serialize(dst []byte, v starlark.Value) ([]byte, error) {
 		return dst, serializeErr("double", "expected float or int, got %s", v.Type())
 	}
 	return binary.BigEndian.AppendUint64(dst, math.Float64bits(f)), nil
+}
+
+// GoScalar converts a Starlark scalar into Go: None → nil, bool, int →
+// int64, float → float64, str → string, bytes → []byte. ok is false for
+// any other type; err is set for an int beyond 64 bits.
+func GoScalar(v starlark.Value) (x any, ok bool, err error) {
+	switch v := v.(type) {
+	case starlark.NoneType:
+		return nil, true, nil
+	case starlark.Bool:
+		return bool(v), true, nil
+	case starlark.Int:
+		n, fits := v.Int64()
+		if !fits {
+			return nil, true, fmt.Errorf("int %s out of range (more than 64 bits)", v)
+		}
+		return n, true, nil
+	case starlark.Float:
+		return float64(v), true, nil
+	case starlark.String:
+		return string(v), true, nil
+	case starlark.Bytes:
+		return []byte(v), true, nil
+	}
+	return nil, false, nil
 }

@@ -10,15 +10,18 @@ package sinks
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"go.starlark.net/starlark"
 
 	"github.com/qstar-dev/qstar/engine"
 	"github.com/qstar-dev/qstar/record"
+	"github.com/qstar-dev/qstar/serde"
 )
 
 // Item is one record of a batch, in the form its sink writes.
@@ -57,7 +60,11 @@ type Batching struct {
 	name    string
 	convert Convert
 	w       Writer
-	batches sync.Map // record.TopicPartition -> *Batch
+	// batches is read without a lock (an immutable map); a partition
+	// first seen replaces it with a copy under mu. A partition's batch
+	// stays in the map, emptied at each flush.
+	batches atomic.Pointer[map[record.TopicPartition]*Batch]
+	mu      sync.Mutex
 }
 
 // NewBatching returns a sink named name (for errors and qstar check).
@@ -66,9 +73,6 @@ func NewBatching(name string, convert Convert, w Writer) *Batching {
 }
 
 func (s *Batching) String() string { return s.name }
-
-// Writer returns the sink's writer.
-func (s *Batching) Writer() Writer { return s.w }
 
 // Start implements engine.Starter when the writer does.
 func (s *Batching) Start() error {
@@ -85,13 +89,33 @@ func (s *Batching) Add(c *engine.Context, r engine.SinkRecord) error {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	tp := record.TopicPartition{Topic: r.Topic, Partition: r.Partition}
-	b, ok := s.batches.Load(tp)
-	if !ok {
-		b, _ = s.batches.LoadOrStore(tp, &Batch{Topic: r.Topic, Partition: r.Partition})
+	var b *Batch
+	if m := s.batches.Load(); m != nil {
+		b = (*m)[tp]
 	}
-	bb := b.(*Batch)
-	bb.Items = append(bb.Items, it)
+	if b == nil {
+		b = s.batch(tp)
+	}
+	b.Items = append(b.Items, it)
 	return nil
+}
+
+// batch returns tp's batch, adding it to the map.
+func (s *Batching) batch(tp record.TopicPartition) *Batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.batches.Load()
+	if old != nil && (*old)[tp] != nil {
+		return (*old)[tp]
+	}
+	m := make(map[record.TopicPartition]*Batch, 1)
+	if old != nil {
+		maps.Copy(m, *old)
+	}
+	b := &Batch{Topic: tp.Topic, Partition: tp.Partition}
+	m[tp] = b
+	s.batches.Store(&m)
+	return b
 }
 
 // Flush implements engine.Sink: it writes each partition's batch, in
@@ -110,17 +134,19 @@ func (s *Batching) Flush() error {
 // OnPaused implements engine.Sink.
 func (s *Batching) OnPaused() { s.take() }
 
-// take removes and returns the non-empty batches, in topic-partition
-// order.
+// take returns copies of the non-empty batches, in topic-partition
+// order, and empties them.
 func (s *Batching) take() []*Batch {
 	var out []*Batch
-	s.batches.Range(func(k, v any) bool {
-		s.batches.Delete(k)
-		if b := v.(*Batch); len(b.Items) > 0 {
-			out = append(out, b)
+	if m := s.batches.Load(); m != nil {
+		for _, b := range *m {
+			if len(b.Items) > 0 {
+				c := *b
+				out = append(out, &c)
+				b.Items = nil
+			}
 		}
-		return true
-	})
+	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Topic != out[j].Topic {
 			return out[i].Topic < out[j].Topic
@@ -136,16 +162,6 @@ type Columns struct {
 	Values []any
 }
 
-// Get returns the value of column name, and whether it is there.
-func (c *Columns) Get(name string) (any, bool) {
-	for i, n := range c.Names {
-		if n == name {
-			return c.Values[i], true
-		}
-	}
-	return nil, false
-}
-
 // GoValue converts a Starlark value into Go: None → nil, bool, int →
 // int64, float → float64, str → string, bytes → []byte, dict → *Columns
 // (str keys only), list and tuple → []any.
@@ -155,23 +171,10 @@ func goValue(v starlark.Value, depth int) (any, error) {
 	if depth > 100 {
 		return nil, fmt.Errorf("value nested deeper than 100 levels")
 	}
+	if x, ok, err := serde.GoScalar(v); ok {
+		return x, err
+	}
 	switch v := v.(type) {
-	case starlark.NoneType:
-		return nil, nil
-	case starlark.Bool:
-		return bool(v), nil
-	case starlark.Int:
-		n, ok := v.Int64()
-		if !ok {
-			return nil, fmt.Errorf("integer %s does not fit in 64 bits", v)
-		}
-		return n, nil
-	case starlark.Float:
-		return float64(v), nil
-	case starlark.String:
-		return string(v), nil
-	case starlark.Bytes:
-		return []byte(v), nil
 	case *starlark.Dict:
 		return columnsOf(v, depth)
 	case *starlark.List:

@@ -50,6 +50,7 @@ type PostgresConfig struct {
 // interface, which COPY needs.
 type Postgres struct {
 	cfg  PostgresConfig
+	isPK map[string]bool // the primary key's columns
 	conn *pgx.Conn
 	// Schema state known to be in the database: the table exists, its
 	// columns, and its primary key was checked.
@@ -69,7 +70,11 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 	if cfg.Schema == "" {
 		cfg.Schema = "public"
 	}
-	return &Postgres{cfg: cfg, columns: map[string]bool{}}, nil
+	p := &Postgres{cfg: cfg, isPK: map[string]bool{}, columns: map[string]bool{}}
+	for _, k := range cfg.PrimaryKeys {
+		p.isPK[k] = true
+	}
+	return p, nil
 }
 
 func (p *Postgres) String() string {
@@ -178,10 +183,6 @@ func (p *Postgres) Write(b *Batch) error {
 			return err
 		}
 	}
-	isPK := map[string]bool{}
-	for _, k := range p.cfg.PrimaryKeys {
-		isPK[k] = true
-	}
 	// The batch's columns, in the order they first appear, with the type
 	// of their first non-null value.
 	var names []string
@@ -207,7 +208,7 @@ func (p *Postgres) Write(b *Batch) error {
 		cols := it.Value.(*Columns)
 		for i, n := range cols.Names {
 			if cols.Values[i] == nil {
-				if isPK[n] {
+				if p.isPK[n] {
 					return fmt.Errorf("primary key column '%s' value cannot be None (null) (offset %d)", n, it.Offset)
 				}
 				continue
@@ -221,7 +222,7 @@ func (p *Postgres) Write(b *Batch) error {
 	}
 	rows := make([][]any, 0, len(b.Items))
 	var keyOf map[string]int // upsert: the row of each primary key, the last one winning
-	if len(p.cfg.PrimaryKeys) > 0 && (p.cfg.Upsert || p.cfg.DoNothing) {
+	if len(p.cfg.PrimaryKeys) > 0 && p.merging() {
 		keyOf = make(map[string]int, len(b.Items))
 	}
 	var kb []byte
@@ -271,6 +272,10 @@ func (p *Postgres) Write(b *Batch) error {
 	return nil
 }
 
+// merging reports whether a batch is merged into the table (ON CONFLICT)
+// rather than copied straight in.
+func (p *Postgres) merging() bool { return p.cfg.Upsert || p.cfg.DoNothing }
+
 // copyRows writes rows in one transaction.
 func (p *Postgres) copyRows(ctx context.Context, names []string, rows [][]any) error {
 	tx, err := p.conn.Begin(ctx)
@@ -278,45 +283,45 @@ func (p *Postgres) copyRows(ctx context.Context, names []string, rows [][]any) e
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	target := pgx.Identifier{p.cfg.Schema, p.cfg.Table}
-	if len(p.cfg.PrimaryKeys) > 0 && (p.cfg.Upsert || p.cfg.DoNothing) {
-		if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE qstar_sink_batch (LIKE "+p.table()+") ON COMMIT DROP"); err != nil {
+	if !p.merging() {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{p.cfg.Schema, p.cfg.Table}, names, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
-		target = pgx.Identifier{"qstar_sink_batch"}
+		return tx.Commit(ctx)
 	}
-	if _, err := tx.CopyFrom(ctx, target, names, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE qstar_sink_batch (LIKE "+p.table()+") ON COMMIT DROP"); err != nil {
 		return err
 	}
-	if target[0] == "qstar_sink_batch" {
-		quoted := make([]string, len(names))
-		var set []string
-		isPK := map[string]bool{}
-		for _, k := range p.cfg.PrimaryKeys {
-			isPK[k] = true
-		}
-		for i, n := range names {
-			quoted[i] = ident(n)
-			if !isPK[n] {
-				set = append(set, ident(n)+" = EXCLUDED."+ident(n))
-			}
-		}
-		pks := make([]string, len(p.cfg.PrimaryKeys))
-		for i, k := range p.cfg.PrimaryKeys {
-			pks[i] = ident(k)
-		}
-		cols := strings.Join(quoted, ", ")
-		q := "INSERT INTO " + p.table() + " (" + cols + ") SELECT " + cols + " FROM qstar_sink_batch ON CONFLICT (" + strings.Join(pks, ", ") + ") "
-		if p.cfg.Upsert && len(set) > 0 {
-			q += "DO UPDATE SET " + strings.Join(set, ", ")
-		} else {
-			q += "DO NOTHING"
-		}
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return err
-		}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"qstar_sink_batch"}, names, pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, p.mergeQuery(names)); err != nil {
+		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// mergeQuery moves the temporary table's rows into the table: on a
+// primary key already there, updating its row (upsert) or keeping it.
+func (p *Postgres) mergeQuery(names []string) string {
+	quoted := make([]string, len(names))
+	var set []string
+	for i, n := range names {
+		quoted[i] = ident(n)
+		if !p.isPK[n] {
+			set = append(set, ident(n)+" = EXCLUDED."+ident(n))
+		}
+	}
+	cols := strings.Join(quoted, ", ")
+	q := "INSERT INTO " + p.table() + " (" + cols + ") SELECT " + cols + " FROM qstar_sink_batch ON CONFLICT "
+	if !p.cfg.Upsert || len(set) == 0 {
+		return q + "DO NOTHING"
+	}
+	pks := make([]string, len(p.cfg.PrimaryKeys))
+	for i, k := range p.cfg.PrimaryKeys {
+		pks[i] = ident(k)
+	}
+	return q + "(" + strings.Join(pks, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 }
 
 // ensureSchema creates the table, its new columns and its primary key

@@ -59,11 +59,7 @@ func TestPostgresUpsert(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	conn, err := pgx.Connect(context.Background(), srv.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, srv)
 	rows, _ := conn.Query(context.Background(), `SELECT id, name, score, "__key" FROM totals ORDER BY id`)
 	type row struct {
 		ID    int64
@@ -97,6 +93,17 @@ func TestPostgresRejectsNonDict(t *testing.T) {
 	}
 }
 
+// connect connects to srv for the test.
+func connect(t *testing.T, srv *pgtest.Server) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), srv.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
 func fmtList(s []string) string {
 	out := "["
 	for i, x := range s {
@@ -106,4 +113,38 @@ func fmtList(s []string) string {
 		out += x
 	}
 	return out + "]"
+}
+
+// TestPostgresDoNothing: with on_conflict_do_nothing, a key already in
+// the table keeps its first row; a batch without primary key columns
+// configured still skips rows the table's own key refuses.
+func TestPostgresDoNothing(t *testing.T) {
+	srv := pgtest.Start(t)
+	if err := srv.Exec(`CREATE TABLE kept (id BIGINT PRIMARY KEY, name TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewPostgres(PostgresConfig{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, DBName: srv.DBName,
+		Table: "kept", DoNothing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	s := NewBatching("pg", w.Item, w)
+	for i, name := range []string{"first", "second"} {
+		if err := s.Add(nil, engine.SinkRecord{Value: dict("id", 1, "name", name), Offset: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn := connect(t, srv)
+	rows, _ := conn.Query(context.Background(), `SELECT name FROM kept`)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmtList(names) != "[first]" {
+		t.Fatalf("rows = %v, want [first]", names)
+	}
 }
