@@ -33,6 +33,11 @@ func (s *Sink) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %
 func sinkClasses() map[string]*starlark.Builtin {
 	return map[string]*starlark.Builtin{
 		"ListSink":              starlark.NewBuiltin("ListSink", newListSink),
+		"FileSink":              starlark.NewBuiltin("FileSink", newFileSink),
+		"LocalFileSink":         starlark.NewBuiltin("LocalFileSink", newFileSink),
+		"JSONFormat":            starlark.NewBuiltin("JSONFormat", newJSONFormat),
+		"ParquetFormat":         starlark.NewBuiltin("ParquetFormat", newParquetFormat),
+		"CSVSink":               starlark.NewBuiltin("CSVSink", newCSVSink),
 		"PostgreSQLSink":        starlark.NewBuiltin("PostgreSQLSink", newPostgreSQLSink),
 		"RedisSink":             starlark.NewBuiltin("RedisSink", newRedisSink),
 		"SinkBackpressureError": typeOnly("SinkBackpressureError", "sinks are built in: a built-in sink reports backpressure itself"),
@@ -47,7 +52,7 @@ func sinkArg(name string, v starlark.Value) (engine.Sink, error) {
 	case *ListSink:
 		return v, nil
 	}
-	return nil, fmt.Errorf("%s: want a sink (ListSink, PostgreSQLSink, RedisSink, ...), not %s", name, v.Type())
+	return nil, fmt.Errorf("%s: want a sink (ListSink, PostgreSQLSink, RedisSink, FileSink, CSVSink), not %s", name, v.Type())
 }
 
 // sdfSink implements sdf.sink(sink): the records go to sink, which writes
@@ -169,23 +174,13 @@ func newRedisSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		}
 		cfg.TTL = time.Duration(f * float64(time.Second))
 	}
-	var vfn, kfn starlark.Callable
-	for _, a := range []struct {
-		name string
-		v    starlark.Value
-		fn   *starlark.Callable
-	}{{"value_serializer", valueSer, &vfn}, {"key_serializer", keySer, &kfn}} {
-		if a.v == starlark.None {
-			continue
-		}
-		fn, ok := a.v.(starlark.Callable)
-		if !ok {
-			return nil, fmt.Errorf("%s: %s must be a function, not %s", b.Name(), a.name, a.v.Type())
-		}
-		if bi, ok := fn.(*starlark.Builtin); ok && bi.Name() == "json.dumps" {
-			continue // the default, done in Go
-		}
-		*a.fn = fn
+	vfn, err := sinkSerializer(b.Name(), "value_serializer", valueSer, "json.dumps")
+	if err != nil {
+		return nil, err
+	}
+	kfn, err := sinkSerializer(b.Name(), "key_serializer", keySer, "")
+	if err != nil {
+		return nil, err
 	}
 	w := sinks.NewRedis(cfg)
 	closeSinkWithScript(thread, w)
@@ -234,6 +229,172 @@ func redisBytes(what string, v starlark.Value) ([]byte, error) {
 		return nil, fmt.Errorf("RedisSink: the record has no %s (None)", what)
 	}
 	return nil, fmt.Errorf("RedisSink: the %s must be str or bytes (give a %s_serializer), not %s", what, what, v.Type())
+}
+
+// FileFormat is a FileSink's format: JSONFormat(...) or ParquetFormat(...).
+type FileFormat struct {
+	cfg sinks.FileConfig // Format, Extension, Compress, ParquetCompression
+}
+
+var _ starlark.Value = (*FileFormat)(nil)
+
+func (f *FileFormat) String() string { return f.Type() + "(" + f.cfg.Extension + ")" }
+func (f *FileFormat) Type() string {
+	return map[string]string{"json": "JSONFormat", "parquet": "ParquetFormat"}[f.cfg.Format]
+}
+func (f *FileFormat) Freeze()               {}
+func (f *FileFormat) Truth() starlark.Bool  { return true }
+func (f *FileFormat) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: %s", f.Type()) }
+
+// JSONFormat(file_extension=".jsonl", compress=False, dumps=None).
+func newJSONFormat(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	f := &FileFormat{cfg: sinks.FileConfig{Format: "json", Extension: ".jsonl"}}
+	var dumps starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "file_extension?", &f.cfg.Extension, "compress?", &f.cfg.Compress, "dumps?", &dumps); err != nil {
+		return nil, err
+	}
+	if dumps != starlark.None {
+		return nil, fmt.Errorf("%s: dumps is not supported: values are written as JSON by the sink (as json.dumps would, compactly)", b.Name())
+	}
+	return f, nil
+}
+
+// ParquetFormat(file_extension=".parquet", compression="snappy").
+func newParquetFormat(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	f := &FileFormat{cfg: sinks.FileConfig{Format: "parquet", Extension: ".parquet", ParquetCompression: "snappy"}}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "file_extension?", &f.cfg.Extension, "compression?", &f.cfg.ParquetCompression); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// FileSink(directory="", format="json", append=False,
+// max_file_bytes=None) and LocalFileSink(append=False, directory="",
+// format="json", max_file_bytes=None): Quix Streams' LocalFileSink, with
+// rolling by size (max_file_bytes, qstar's).
+func newFileSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var cfg sinks.FileConfig
+	var format starlark.Value = starlark.String("json")
+	var maxBytes starlark.Value = starlark.None
+	var success, failure starlark.Value = starlark.None, starlark.None
+	params := []any{"directory?", &cfg.Directory, "format?", &format, "append?", &cfg.Append}
+	if b.Name() == "LocalFileSink" {
+		params = []any{"append?", &cfg.Append, "directory?", &cfg.Directory, "format?", &format}
+	}
+	params = append(params, "max_file_bytes?", &maxBytes, "on_client_connect_success?", &success, "on_client_connect_failure?", &failure)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, params...); err != nil {
+		return nil, err
+	}
+	if err := noConnectCallbacks(b.Name(), success, failure); err != nil {
+		return nil, err
+	}
+	switch f := format.(type) {
+	case starlark.String:
+		cfg.Format = string(f)
+	case *FileFormat:
+		cfg.Format, cfg.Extension, cfg.Compress, cfg.ParquetCompression = f.cfg.Format, f.cfg.Extension, f.cfg.Compress, f.cfg.ParquetCompression
+	default:
+		return nil, fmt.Errorf("%s: format must be \"json\", \"parquet\", JSONFormat(...) or ParquetFormat(...), not %s", b.Name(), format.Type())
+	}
+	if maxBytes != starlark.None {
+		n, err := starlark.AsInt32(maxBytes)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s: max_file_bytes must be a positive int, not %s", b.Name(), maxBytes)
+		}
+		cfg.MaxFileBytes = int64(n)
+	}
+	w, err := sinks.NewFile(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	convert := func(_ *engine.Context, r engine.SinkRecord) (sinks.Item, error) {
+		v, err := sinks.GoValue(r.Value)
+		if err != nil {
+			return sinks.Item{}, err
+		}
+		return sinks.Item{Key: keyString(r.Key), Value: v, Timestamp: r.Timestamp, Offset: r.Offset}, nil
+	}
+	return &Sink{kind: b.Name(), s: sinks.NewBatching(w.String(), convert, w)}, nil
+}
+
+// keyString is a message key as a file sink writes it: bytes decoded,
+// anything else as str() makes it.
+func keyString(k starlark.Value) string {
+	if b, ok := k.(starlark.Bytes); ok {
+		return string(b)
+	}
+	return python.Str(k)
+}
+
+// CSVSink(path, dialect="excel", key_serializer=str,
+// value_serializer=json.dumps).
+func newCSVSink(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var path, dialect string = "", "excel"
+	var keySer, valueSer starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "dialect?", &dialect, "key_serializer?", &keySer, "value_serializer?", &valueSer); err != nil {
+		return nil, err
+	}
+	kfn, err := sinkSerializer(b.Name(), "key_serializer", keySer, "str")
+	if err != nil {
+		return nil, err
+	}
+	vfn, err := sinkSerializer(b.Name(), "value_serializer", valueSer, "json.dumps")
+	if err != nil {
+		return nil, err
+	}
+	w, err := sinks.NewCSV(path, dialect)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", b.Name(), err)
+	}
+	convert := func(c *engine.Context, r engine.SinkRecord) (sinks.Item, error) {
+		key := python.Str(r.Key)
+		if kfn != nil {
+			if key, err = callString(c.Thread, "key_serializer", kfn, r.Key); err != nil {
+				return sinks.Item{}, err
+			}
+		}
+		var value string
+		var err error
+		if vfn != nil {
+			value, err = callString(c.Thread, "value_serializer", vfn, r.Value)
+		} else {
+			value, err = python.Dumps(r.Value)
+		}
+		if err != nil {
+			return sinks.Item{}, err
+		}
+		return sinks.Item{Key: key, Value: value, Timestamp: r.Timestamp, Offset: r.Offset}, nil
+	}
+	return &Sink{kind: "CSVSink", s: sinks.NewBatching(w.String(), convert, w)}, nil
+}
+
+// sinkSerializer is a sink's serializer function, nil for None or for the
+// default (named def: done in Go).
+func sinkSerializer(fn, name string, v starlark.Value, def string) (starlark.Callable, error) {
+	if v == starlark.None {
+		return nil, nil
+	}
+	c, ok := v.(starlark.Callable)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s must be a function, not %s", fn, name, v.Type())
+	}
+	if bi, ok := c.(*starlark.Builtin); ok && bi.Name() == def {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// callString calls a serializer that must return a str.
+func callString(thread *starlark.Thread, name string, fn starlark.Callable, v starlark.Value) (string, error) {
+	out, err := starlark.Call(thread, fn, starlark.Tuple{v}, nil)
+	if err != nil {
+		return "", err
+	}
+	s, ok := out.(starlark.String)
+	if !ok {
+		return "", fmt.Errorf("%s must return a str, not %s", name, out.Type())
+	}
+	return string(s), nil
 }
 
 // ListSink(metadata=False) keeps every record it receives, in a list a

@@ -28,7 +28,7 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	// quixstreams.dataframe.joins.lookups
 	"SQLiteLookup", "SQLiteLookupField", "SQLiteLookupQueryField", "PostgresLookup", "PostgresLookupField", "PostgresLookupQueryField",
 	// quixstreams.sinks (core, community.postgresql, community.redis, ...)
-	"ListSink", "PostgreSQLSink", "RedisSink", "SinkBackpressureError"}
+	"ListSink", "PostgreSQLSink", "RedisSink", "FileSink", "LocalFileSink", "JSONFormat", "ParquetFormat", "CSVSink", "SinkBackpressureError"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.

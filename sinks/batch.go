@@ -11,7 +11,6 @@ package sinks
 import (
 	"fmt"
 	"maps"
-	"math"
 	"sort"
 	"strconv"
 	"sync"
@@ -227,10 +226,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	case int64:
 		return strconv.AppendInt(dst, v, 10), nil
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return append(dst, "null"...), nil
-		}
-		return strconv.AppendFloat(dst, v, 'g', -1, 64), nil
+		return serde.AppendFloat(dst, v), nil
 	case string:
 		return appendJSONString(dst, v), nil
 	case []byte:

@@ -81,3 +81,77 @@ func TestSinksFromScript(t *testing.T) {
 		t.Errorf("o-3 was written before a checkpoint")
 	}
 }
+
+// fileSinkStarTests configure FileSink (JSON Lines), LocalFileSink
+// (Parquet) and CSVSink from a script, with Quix Streams' imports.
+const fileSinkStarTests = `
+from quixstreams.sinks.community.file.local import LocalFileSink
+from quixstreams.sinks.community.file.formats import ParquetFormat
+from quixstreams.sinks.core.csv import CSVSink
+
+app = Application()
+topic = app.topic("orders")
+sdf = app.dataframe(topic)
+sdf.sink(FileSink(directory=%q, append=True))
+sdf.sink(LocalFileSink(directory=%q, format=ParquetFormat(compression="zstd")))
+sdf.sink(CSVSink(path=%q, key_serializer=lambda k: k.upper()))
+
+def test_written_at_checkpoints():
+    sdf.test({"id": 1, "amount": 2.5}, "o-1", 1000)
+    sdf.test({"id": 2, "amount": 1.0, "note": "é,\""}, "o-2", 3000)
+    app.checkpoint()
+    sdf.test({"id": 3}, "o-3", 4000)
+    app.checkpoint()
+    sdf.test({"id": 4}, "o-4", 5000)  # after the last checkpoint: not written
+`
+
+// TestFileSinksFromScript: the files the script's file sinks wrote.
+func TestFileSinksFromScript(t *testing.T) {
+	dir := t.TempDir()
+	jsonDir, parquetDir, csvPath := filepath.Join(dir, "json"), filepath.Join(dir, "parquet"), filepath.Join(dir, "out.csv")
+	file := filepath.Join(dir, "test_file_sinks.star")
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(fileSinkStarTests, jsonDir, parquetDir, csvPath)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results, err := runtime.RunTestFile(file, nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Err != nil {
+		t.Fatalf("results: %+v", results)
+	}
+	// sdf.test() records are on partition 0 of the topic.
+	jsonl, err := os.ReadFile(filepath.Join(jsonDir, "orders", "0", "0000000000000000000.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"_timestamp":1000,"_key":"o-1","_value":{"id":1,"amount":2.5}}
+{"_timestamp":3000,"_key":"o-2","_value":{"id":2,"amount":1.0,"note":"é,\""}}
+{"_timestamp":4000,"_key":"o-3","_value":{"id":3}}
+`
+	if string(jsonl) != want {
+		t.Errorf("JSON Lines file (appended to) holds\n%s\nwant\n%s", jsonl, want)
+	}
+	ents, err := os.ReadDir(filepath.Join(parquetDir, "orders", "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if fmt.Sprint(names) != "[0000000000000000000.parquet 0000000000000000002.parquet]" {
+		t.Errorf("Parquet files %v, want one per checkpoint's batch, named by its first offset", names)
+	}
+	csvText, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCSV := "key,value,timestamp,topic,partition,offset\r\n" +
+		`O-1,"{""id"": 1, ""amount"": 2.5}",1000,orders,0,0` + "\r\n" +
+		`O-2,"{""id"": 2, ""amount"": 1.0, ""note"": ""\u00e9,\""""}",3000,orders,0,1` + "\r\n" +
+		`O-3,"{""id"": 3}",4000,orders,0,2` + "\r\n"
+	if string(csvText) != wantCSV {
+		t.Errorf("CSV file holds\n%s\nwant\n%s", csvText, wantCSV)
+	}
+}
