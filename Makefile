@@ -48,8 +48,9 @@ test: test-deps
 	$(GO) run ./cmd/qstar test scripts/examples
 
 # bench measures throughput against raw confluent-kafka-go pass-through on a
-# separate broker process and rewrites docs/benchmarks.md.
-bench: deps
+# separate broker process (and the PostgreSQL sink against plain COPY, on a
+# server it starts: hence test-deps) and rewrites docs/benchmarks.md.
+bench: test-deps
 	$(GO) build -o bin/qstar ./cmd/qstar
 	$(GO) build -o bin/qstar-bench ./cmd/qstar-bench
 	bin/qstar-bench -qstar bin/qstar -messages 1000000 -write docs/benchmarks.md

@@ -37,7 +37,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	raw, _ := os.ReadFile(doc)
 	got := string(raw)
-	for _, want := range []string{"| baseline |", "| native |", "| starlark |", "| stateful |", "| stateful-eos |", "Exactly-once against at-least-once", "| cpu-bound |", "| cpu-bound-1core |", "CPU-bound callback, every core against GOMAXPROCS=1", "| window-count |", "| window-sum |", "| count-window |", "| session-window |", "| join-asof |", "| group-by |", "| state-1m |", "State size (same work per message)", "| state10-1m |", "| state10-10m |", "State size, 10 writes per message", "Chained steps", "Partitions on one process", "State recovery", "-messages 3000", "after\n"} {
+	for _, want := range []string{"| baseline |", "| native |", "| starlark |", "| stateful |", "| stateful-eos |", "Exactly-once against at-least-once", "| cpu-bound |", "| cpu-bound-1core |", "CPU-bound callback, every core against GOMAXPROCS=1", "| window-count |", "| window-sum |", "| count-window |", "| session-window |", "| join-asof |", "| group-by |", "| state-1m |", "State size (same work per message)", "| state10-1m |", "| state10-10m |", "State size, 10 writes per message", "Chained steps", "Partitions on one process", "State recovery", "PostgreSQL sink", "-messages 3000", "after\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("benchmarks doc lacks %q:\n%s", want, got)
 		}

@@ -415,7 +415,7 @@ func benchMain(args []string) error {
 	idle := fs.Duration("idle", 2*time.Second, "each job stops after this long without new messages")
 	write := fs.String("write", "", "rewrite the results table in this markdown `file`")
 	profile := fs.String("profile", "", "write each job's CPU profile to `DIR`/JOB.prof and heap profile to DIR/JOB.heap, and the restoring run's CPU profile to DIR/recovery.prof (go tool pprof)")
-	only := fs.String("jobs", "", "run only these comma-separated `jobs` (and the baseline; \"recovery\" for the recovery measurement); default all")
+	only := fs.String("jobs", "", "run only these comma-separated `jobs` (and the baseline; \"recovery\" for the recovery measurement, \"pgsink\" for the PostgreSQL sink's); default all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -512,7 +512,15 @@ func benchMain(args []string) error {
 		}
 		recoveries = append(recoveries, rec)
 	}
-	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderGrowth(results, *partitions) + renderRecovery(recoveries)
+	var pgSinks []pgSink
+	if *only == "" || slices.Contains(strings.Split(*only, ","), "pgsink") {
+		r, err := measurePgSink(*qstar, addr, dir, *n, *idle)
+		if err != nil {
+			return fmt.Errorf("PostgreSQL sink: %w", err)
+		}
+		pgSinks = append(pgSinks, r)
+	}
+	table := render(results, base) + renderGuarantees(results) + renderCores(results, *partitions) + renderGrowth(results, *partitions) + renderRecovery(recoveries) + renderPgSink(pgSinks, base)
 	fmt.Print(table)
 	if *write != "" {
 		cmdline := fmt.Sprintf("make bench  # qstar-bench -messages %d -partitions %d -idle %s", *n, *partitions, *idle)

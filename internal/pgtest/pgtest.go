@@ -55,28 +55,51 @@ func binDir() (string, error) {
 }
 
 // Start starts a server for the test, with user "qstar", password
-// "qstar" and database "qstar".
+// "qstar" and database "qstar"; it stops when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := binDir()
+	s, stop, err := Launch()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// Launch starts a server (for a program that is not a test: the
+// benchmarks) with user "qstar", password "qstar" and database "qstar";
+// stop shuts it down and removes its data.
+func Launch() (s *Server, stop func(), err error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, nil, err
 	}
 	dir, err := os.MkdirTemp("", "qstar-pg-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	var cleanups []func()
+	stop = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
 	var cred *syscall.Credential
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("running as root, the server needs the postgres user (from the postgresql package): %v", err)
+			return nil, nil, fmt.Errorf("running as root, the server needs the postgres user (from the postgresql package): %v", err)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
@@ -88,20 +111,23 @@ func Start(t testing.TB) *Server {
 	}
 	pwfile := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pwfile, []byte("qstar\n"), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	data := filepath.Join(dir, "data")
 	if out, err := run("initdb", "-D", data, "-U", "qstar", "--pwfile", pwfile, "-A", "md5", "-E", "UTF8", "--locale", "C").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
+		return nil, nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	port := freePort(t)
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
 	server := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir, "-c", "fsync=off")
 	var log strings.Builder
 	server.Stdout, server.Stderr = &log, &log
 	if err := server.Start(); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	t.Cleanup(func() {
+	cleanups = append(cleanups, func() {
 		_ = server.Process.Signal(syscall.SIGINT) // fast shutdown
 		done := make(chan struct{})
 		go func() { _ = server.Wait(); close(done) }()
@@ -119,11 +145,11 @@ func Start(t testing.TB) *Server {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("postgres did not listen on %d within 30s:\n%s", port, log.String())
+			return nil, nil, fmt.Errorf("postgres did not listen on %d within 30s:\n%s", port, log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s := &Server{Host: "127.0.0.1", Port: port, User: "qstar", Password: "qstar", DBName: "postgres"}
+	s = &Server{Host: "127.0.0.1", Port: port, User: "qstar", Password: "qstar", DBName: "postgres"}
 	// The server accepts connections a moment after it listens.
 	for {
 		err := s.Exec("CREATE DATABASE qstar")
@@ -131,12 +157,12 @@ func Start(t testing.TB) *Server {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("create database: %v\n%s", err, log.String())
+			return nil, nil, fmt.Errorf("create database: %v\n%s", err, log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.DBName = "qstar"
-	return s
+	return s, stop, nil
 }
 
 // Exec runs SQL statements on the server's database.
@@ -152,11 +178,11 @@ func (s *Server) Exec(sql string, args ...any) error {
 	return err
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
