@@ -140,11 +140,21 @@ func (f *File) full(n int64) bool { return f.cfg.MaxFileBytes > 0 && n >= f.cfg.
 func (f *File) writeJSON(dir string, items []Item) (int, error) {
 	var path string
 	var size int64
+	name := f.fileName(items[0].Offset)
 	if f.cfg.Append {
-		if last, n, err := f.lastFile(dir); err != nil {
+		last, n, err := f.lastFile(dir)
+		if err != nil {
 			return 0, err
-		} else if last != "" && !f.full(n) {
+		}
+		switch {
+		case last != "" && !f.full(n):
 			path, size = last, n
+		case last != "" && filepath.Base(last) >= name:
+			// A restart writes again from its last commit, offsets the
+			// last file may already hold: the new file is named after
+			// it, so names keep the order of writing.
+			off, _ := strconv.ParseInt(strings.TrimSuffix(filepath.Base(last), f.cfg.Extension), 10, 64)
+			name = f.fileName(off + 1)
 		}
 	}
 	var buf []byte
@@ -171,7 +181,7 @@ func (f *File) writeJSON(dir string, items []Item) (int, error) {
 		buf = z.Bytes()
 	}
 	if path == "" {
-		return n, writeNew(filepath.Join(dir, f.fileName(items[0].Offset)), buf)
+		return n, writeNew(filepath.Join(dir, name), buf)
 	}
 	return n, f.appendTo(path, buf)
 }

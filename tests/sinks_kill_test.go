@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/qstar-dev/qstar/internal/pgtest"
 	"github.com/qstar-dev/qstar/internal/redistest"
@@ -32,15 +33,18 @@ sdf.sink(PostgreSQLSink(host="127.0.0.1", port=%d, dbname="qstar", user="qstar",
 sdf.sink(RedisSink(host="127.0.0.1", port=%d, db=0, key_serializer=lambda key, value: value["id"]))
 sdf.sink(FileSink(directory=%q, append=True, max_file_bytes=1000000))
 sdf.sink(CSVSink(path=%q))
+sdf.sink(FileSink(directory=%q, format="parquet"))
 app.run()
 `
 
 // TestSinksSurviveKills is the sinks' crash test: 100,000 events on 4
 // partitions through a job writing each one to PostgreSQLSink,
-// RedisSink, FileSink (JSON Lines, appended, rolled by size) and
-// CSVSink; the job is SIGKILLed at random moments three times and
-// restarted, then run to the end. The upsert sinks hold exactly one row
-// or key per event, with its value. The append sinks hold every event;
+// RedisSink, FileSink (JSON Lines, appended, rolled by size; and Parquet,
+// a file per batch) and CSVSink; the job is SIGKILLed at random moments
+// three times and restarted, then run to the end. The upsert sinks hold
+// exactly one row or key per event, with its value, and the Parquet
+// files exactly one row per event (a batch written again replaces its
+// file). The append sinks hold every event;
 // an event is written twice only when a kill came after its checkpoint's
 // flush and before its commit, so each partition's offsets, in file
 // order, are at most four runs of consecutive offsets (one per start),
@@ -54,8 +58,8 @@ func TestSinksSurviveKills(t *testing.T) {
 	produceKeyed(t, addr, "events", keys, perKey, func(key string, i int) ([]byte, int64) {
 		return []byte(fmt.Sprintf(`{"id":"%s-%d","k":%q,"i":%d}`, key, i, key, i)), 0
 	})
-	fileDir, csvPath := filepath.Join(dir, "files"), filepath.Join(dir, "events.csv")
-	src := fmt.Sprintf(sinkKillJob, pg.Port, rd.Port, fileDir, csvPath)
+	fileDir, csvPath, parquetDir := filepath.Join(dir, "files"), filepath.Join(dir, "events.csv"), filepath.Join(dir, "parquet")
+	src := fmt.Sprintf(sinkKillJob, pg.Port, rd.Port, fileDir, csvPath, parquetDir)
 	stateDir := filepath.Join(dir, "state")
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	for i := 0; i < kills; i++ {
@@ -143,6 +147,35 @@ func TestSinksSurviveKills(t *testing.T) {
 		}
 		checkAppended(t, rounds, total, kills+1)
 	})
+	t.Run("FileSink-parquet", func(t *testing.T) {
+		// A file per batch, named by its first offset: a batch written
+		// again after a kill replaced its file, so each event is in
+		// exactly one file.
+		seen := map[string]int{}
+		for p := 0; p < 4; p++ {
+			pdir := filepath.Join(parquetDir, "events", strconv.Itoa(p))
+			files, err := filepath.Glob(filepath.Join(pdir, "*.parquet"))
+			if err != nil || len(files) == 0 {
+				t.Fatalf("partition %d: no Parquet files (%v)", p, err)
+			}
+			for _, f := range files {
+				rows, err := parquet.ReadFile[parquetEvent](f)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				for _, r := range rows {
+					seen[r.ID]++
+				}
+			}
+		}
+		dups := 0
+		for _, n := range seen {
+			dups += n - 1
+		}
+		if len(seen) != total || dups != 0 {
+			t.Errorf("Parquet files hold %d distinct events and %d duplicates, want %d and none", len(seen), dups, total)
+		}
+	})
 	t.Run("CSVSink", func(t *testing.T) {
 		offsets := map[string][]int64{}
 		for _, row := range readSinkCSV(t, csvPath) {
@@ -154,6 +187,11 @@ func TestSinksSurviveKills(t *testing.T) {
 		}
 		checkAppended(t, offsets, total, kills+1)
 	})
+}
+
+// parquetEvent is the column of a Parquet row the test reads.
+type parquetEvent struct {
+	ID string `parquet:"id,optional"`
 }
 
 // readSinkCSV reads a CSVSink's file, without its header.
