@@ -92,6 +92,7 @@ type Application struct {
 	platform    Platform // Quix Cloud, when connected
 	warnings    []string
 	sinks       []engine.Sink // of sdf.sink(), each once
+	sources     []*Source     // of app.add_source(), in order
 }
 
 // UsedClients reports whether the script used app.get_producer() or
@@ -512,6 +513,7 @@ var appMethods = map[string]*starlark.Builtin{
 	"get_producer": starlark.NewBuiltin("Application.get_producer", appGetProducer),
 	"get_consumer": starlark.NewBuiltin("Application.get_consumer", appGetConsumer),
 	"checkpoint":   starlark.NewBuiltin("Application.checkpoint", appCheckpoint),
+	"add_source":   starlark.NewBuiltin("Application.add_source", appAddSource),
 }
 
 // appClearState implements app.clear_state(): the application's state
@@ -526,7 +528,7 @@ func appClearState(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 
 func (a *Application) Attr(name string) (starlark.Value, error) {
 	if m, ok := appMethods[name]; ok {
-		if name == "dataframe" || name == "topic" {
+		if name == "dataframe" || name == "topic" || name == "add_source" {
 			return a.reg.buildOnly(m, a), nil
 		}
 		return m.BindReceiver(a), nil
@@ -631,9 +633,30 @@ func appTopic(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 // branch of its own.
 func appDataframe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
-	var t *Topic
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "topic", &t); err != nil {
+	var topic, source starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "topic?", &topic, "source?", &source); err != nil {
 		return nil, err
+	}
+	var t *Topic
+	switch src := source.(type) {
+	case starlark.NoneType:
+		tt, ok := topic.(*Topic)
+		if !ok {
+			if topic == starlark.None {
+				return nil, fmt.Errorf("%s: one of source or topic is required", b.Name())
+			}
+			return nil, fmt.Errorf("%s: topic must be a Topic, not %s", b.Name(), topic.Type())
+		}
+		t = tt
+	case *Source:
+		// With both, the source writes to topic instead of its default.
+		tt, err := app.addSource(thread, b.Name(), src, topic)
+		if err != nil {
+			return nil, err
+		}
+		t = tt
+	default:
+		return nil, fmt.Errorf("%s: source must be a source (CSVSource, FileSource, ...), not %s", b.Name(), source.Type())
 	}
 	if _, ok := app.topics[t.Name()]; !ok {
 		return nil, fmt.Errorf("%s: topic %q was not declared by this application's app.topic()", b.Name(), t.Name())

@@ -55,6 +55,9 @@ func Predeclared() starlark.StringDict {
 	for k, v := range sinkClasses() {
 		d[k] = v
 	}
+	for k, v := range sourceClasses() {
+		d[k] = v
+	}
 	for k, v := range operatorBuiltins() {
 		d[k] = v
 	}

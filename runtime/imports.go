@@ -28,7 +28,9 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	// quixstreams.dataframe.joins.lookups
 	"SQLiteLookup", "SQLiteLookupField", "SQLiteLookupQueryField", "PostgresLookup", "PostgresLookupField", "PostgresLookupQueryField",
 	// quixstreams.sinks (core, community.postgresql, community.redis, ...)
-	"ListSink", "PostgreSQLSink", "RedisSink", "FileSink", "LocalFileSink", "JSONFormat", "ParquetFormat", "CSVSink", "SinkBackpressureError"}
+	"ListSink", "PostgreSQLSink", "RedisSink", "FileSink", "LocalFileSink", "JSONFormat", "ParquetFormat", "CSVSink", "SinkBackpressureError",
+	// quixstreams.sources (core.csv, community.file, ...)
+	"CSVSource", "FileSource", "LocalFileSource"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.

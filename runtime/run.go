@@ -284,7 +284,18 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		go w.run(wctx)
 		log.Info("watching for changes", "files", fmt.Sprint(s.Files))
 	}
-	stats, runErr := engine.Run(ctx, engine.Config{
+	// A source that fails stops the job with its error, as a failing
+	// pipeline does.
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	srcs, err := startSources(runCtx, s.App, addr, cfg, group, func(name string) *starlark.Thread {
+		return &starlark.Thread{Name: name, Print: printTo(stdout)}
+	}, stopRun, log)
+	if err != nil {
+		_ = prod.Close(time.Second)
+		return err
+	}
+	stats, runErr := engine.Run(runCtx, engine.Config{
 		Sources:        s.App.Run().Sources,
 		Consumer:       consumer{cons},
 		Producer:       engineProducer,
@@ -305,6 +316,9 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).
 	closeErr := prod.Close(10 * time.Second)
+	if srcErr := srcs.stop(); srcErr != nil && (runErr == nil || errors.Is(runErr, context.Canceled)) {
+		runErr = srcErr
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -402,6 +416,9 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		specs = append(specs, spec)
 	}
 	if err := ensure(specs, cfg.AutoCreateTopics); err != nil {
+		return err
+	}
+	if err := ensure(sourceStateSpecs(app, cfg.ConsumerGroup, defaultSize), true); err != nil {
 		return err
 	}
 	sources, replicas, err := describeTopics(ctx, admin, names)

@@ -23,6 +23,11 @@ func TestLayering(t *testing.T) {
 		"state":    {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", "confluent-kafka-go", "franz-go"},
 		// Python's library, under builtins, needs nothing of the engine or above.
 		"builtins/python": {mod + "/engine", mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
+		// The built-in sinks and sources sit under builtins: their
+		// clients (pgx, go-redis, files), no Kafka client (runtime hands
+		// a source its producer) and nothing above them.
+		"sinks":   {mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", "confluent-kafka-go", "franz-go", "grocksdb"},
+		"sources": {mod + "/builtins", mod + "/runtime", mod + "/kafka", mod + "/state", mod + "/engine", "confluent-kafka-go", "franz-go", "grocksdb", "starlark"},
 		// The record vocabulary is a leaf every layer shares.
 		"record": {mod + "/", "confluent-kafka-go", "franz-go", "grocksdb", "starlark"},
 		// The Portal API client needs nothing but the standard library.

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -68,7 +69,10 @@ func TestSinksSurviveKills(t *testing.T) {
 		time.Sleep(time.Duration(300+rng.Intn(2000)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
-		t.Logf("run %d killed; CSV rows so far: %d", i+1, len(readSinkCSV(t, csvPath)))
+		// The kill may have torn the CSV file's last row (the next run
+		// cuts it): count lines.
+		text, _ := os.ReadFile(csvPath)
+		t.Logf("run %d killed; CSV lines so far: %d", i+1, bytes.Count(text, []byte("\n")))
 	}
 	cmd, stderr := startJob(t, dir, addr, stateDir, src, 0, "--stop-when-idle", "3s")
 	if err := cmd.Wait(); err != nil {

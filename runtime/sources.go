@@ -1,0 +1,141 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/qstar-dev/qstar/builtins"
+	"github.com/qstar-dev/qstar/kafka"
+	"github.com/qstar-dev/qstar/record"
+	"github.com/qstar-dev/qstar/sources"
+)
+
+// sourceStateTopic is the topic a source's position is kept in, named
+// as Quix Streams names a stateful source's changelog (store
+// "source-<name>", no stream).
+func sourceStateTopic(group, name string) string {
+	return "changelog__" + group + "--source-" + name
+}
+
+// sourceStateSpecs are the state topics of the application's sources:
+// one compacted partition each.
+func sourceStateSpecs(app *builtins.Application, group string, replicas int) []kafka.TopicSpec {
+	var specs []kafka.TopicSpec
+	for _, s := range app.Sources() {
+		specs = append(specs, kafka.TopicSpec{Name: sourceStateTopic(group, s.Name), NumPartitions: 1, ReplicationFactor: replicas,
+			Config: map[string]string{"cleanup.policy": "compact"}})
+	}
+	return specs
+}
+
+// txnSourceProducer adapts a transactional kafka.Producer to
+// sources.Producer.
+type txnSourceProducer struct{ *kafka.Producer }
+
+func (p txnSourceProducer) CommitTransaction() error { return p.Producer.CommitTransaction(nil, nil) }
+
+// runningSources are the application's sources running beside the job.
+type runningSources struct {
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error // the first source failure
+	timeout time.Duration
+	prods   []*kafka.Producer
+}
+
+// startSources starts every source of the application, each producing
+// with its own transactional producer (transactional.id
+// <group>-source-<name>: a source runs in one process of the group; one
+// started elsewhere fences this one, which then stops) from the position
+// its state topic holds. A source that fails calls fail with the error
+// (the job stops with it); one that ends logs it and stops.
+func startSources(ctx context.Context, app *builtins.Application, addr string, cfg builtins.AppConfig, group string, newThread func(name string) *starlark.Thread, fail func(error), log *slog.Logger) (*runningSources, error) {
+	srcs := app.Sources()
+	rs := &runningSources{}
+	if len(srcs) == 0 {
+		return rs, nil
+	}
+	ctx, rs.cancel = context.WithCancel(ctx)
+	reader := &kafka.ChangelogReader{Brokers: addr, Extra: cfg.ConsumerExtraConfig, Connection: cfg.Connection, Logger: log}
+	defer reader.Close()
+	for _, s := range srcs {
+		stateTopic := sourceStateTopic(group, s.Name)
+		prod, err := kafka.NewProducer(kafka.ProducerConfig{Brokers: addr, Extra: cfg.ProducerExtraConfig, Connection: cfg.Connection,
+			TransactionalID: group + "-source-" + s.Name, Logger: log})
+		if err != nil {
+			rs.stop()
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		rs.prods = append(rs.prods, prod)
+		// The producer's transactions are initialised, so one a killed
+		// process left open is aborted: the position read is committed.
+		var pos []byte
+		err = reader.Read(ctx, stateTopic, 0, 0, func(r *record.Record) error {
+			if string(r.Key) == sources.PositionKey {
+				pos = r.Value
+			}
+			return nil
+		})
+		if err != nil {
+			rs.stop()
+			return nil, fmt.Errorf("source %s: read its position from %s: %w", s.Name, stateTopic, err)
+		}
+		run := &sources.Runner{
+			Source: s.Build(newThread("source " + s.Name)), Topic: s.Topic.Name(), StateTopic: stateTopic,
+			Producer: txnSourceProducer{prod}, Position: pos, CommitInterval: cfg.CommitInterval,
+			Delay: s.Delay, ReplaySpeed: s.ReplaySpeed, Logger: log,
+		}
+		rs.timeout = max(rs.timeout, s.ShutdownTimeout)
+		if pos != nil {
+			log.Info("source resumes", "source", s.Name, "topic", run.Topic, "position", string(pos))
+		} else {
+			log.Info("source starts", "source", s.Name, "topic", run.Topic)
+		}
+		rs.wg.Add(1)
+		go func(name string) {
+			defer rs.wg.Done()
+			err := run.Run(ctx)
+			switch {
+			case err == nil:
+			case errors.Is(err, kafka.ErrFenced):
+				log.Warn("source stopped: another process of the group runs it now", "source", name)
+			default:
+				rs.mu.Lock()
+				if rs.err == nil {
+					rs.err = err
+				}
+				rs.mu.Unlock()
+				fail(err)
+			}
+		}(s.Name)
+	}
+	return rs, nil
+}
+
+// stop stops the sources (each commits what it produced), waits for
+// them up to their shutdown timeout, and closes their producers; it
+// returns the first failure of a source.
+func (rs *runningSources) stop() error {
+	if rs.cancel != nil {
+		rs.cancel()
+	}
+	done := make(chan struct{})
+	go func() { rs.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(max(rs.timeout, time.Second)):
+	}
+	for _, p := range rs.prods {
+		_ = p.Close(5 * time.Second)
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.err
+}
