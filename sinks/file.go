@@ -41,8 +41,13 @@ type FileConfig struct {
 }
 
 // unsafeChars are the characters replaced by "_" in a topic's directory
-// name (and refused in the base directory), as in Quix Streams.
-var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9 ._/]`)
+// name, as in Quix Streams; unsafeDirChars are those refused in the base
+// directory: Quix Streams' set, where qstar allows "-" too (temporary
+// and home directories have them).
+var (
+	unsafeChars    = regexp.MustCompile(`[^a-zA-Z0-9 ._/]`)
+	unsafeDirChars = regexp.MustCompile(`[^a-zA-Z0-9 ._/-]`)
+)
 
 // File writes each batch to files of its topic-partition's directory,
 // named by the offset of their first item (19 digits, so they sort in
@@ -61,8 +66,8 @@ type File struct {
 
 // NewFile checks cfg and returns a file writer.
 func NewFile(cfg FileConfig) (*File, error) {
-	if unsafeChars.MatchString(cfg.Directory) {
-		return nil, fmt.Errorf("invalid characters in directory path %q: only letters, digits, spaces, dots, underscores and slashes are allowed", cfg.Directory)
+	if unsafeDirChars.MatchString(cfg.Directory) {
+		return nil, fmt.Errorf("invalid characters in directory path %q: only letters, digits, spaces, dots, underscores, hyphens and slashes are allowed", cfg.Directory)
 	}
 	f := &File{cfg: cfg, checked: map[string]bool{}}
 	switch cfg.Format {
