@@ -133,6 +133,25 @@ func (p *Postgres) fail(err error) error {
 	return err
 }
 
+// transientRetry is how long a sink waits after a transient failure.
+const transientRetry = time.Second
+
+// transient wraps an error PostgreSQL reports as passing (a statement or
+// lock timeout: a table locked by a migration, a server under load; a
+// serialization failure or a deadlock) as backpressure: the checkpoint
+// is dropped and the batch written again after transientRetry, where
+// Quix Streams' sink fails the job. Other errors stay as they are.
+func transient(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57014", "55P03", "40001", "40P01": // query_canceled, lock_not_available, serialization_failure, deadlock_detected
+			return &engine.BackpressureError{RetryAfter: transientRetry, Err: err}
+		}
+	}
+	return err
+}
+
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 func (p *Postgres) table() string { return ident(p.cfg.Schema) + "." + ident(p.cfg.Table) }
@@ -260,10 +279,13 @@ func (p *Postgres) Write(b *Batch) error {
 	}
 	ctx := context.Background()
 	if err := p.ensureSchema(ctx, names, types); err != nil {
-		return p.fail(err)
+		return p.fail(transient(err))
 	}
 	if err := p.copyRows(ctx, names, rows); err != nil {
 		var pe *pgconn.PgError
+		if bp := transient(err); bp != err {
+			return p.fail(bp)
+		}
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			return p.fail(fmt.Errorf("failed to write batch: attempted insert of new row using an existing primary key. Try `upsert_on_primary_key=True` for upsert functionality. PostgreSQL error info: %w", err))
 		}
