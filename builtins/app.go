@@ -93,7 +93,16 @@ type Application struct {
 	warnings    []string
 	sinks       []engine.Sink // of sdf.sink(), each once
 	sources     []*Source     // of app.add_source(), in order
+	ranWith     *RunRequest   // the last app.run(count=, timeout=)
 }
+
+// RanNow reports whether the script called app.run(count=, timeout=),
+// which runs the job while the script loads.
+func (a *Application) RanNow() bool { return a.ranWith != nil }
+
+// PendingRun is the app.run() (without a stop condition) the job runs
+// after the script loads, or nil.
+func (a *Application) PendingRun() *RunRequest { return a.run }
 
 // UsedClients reports whether the script used app.get_producer() or
 // app.get_consumer().
@@ -497,7 +506,15 @@ func (a *Application) Topics() []*Topic {
 }
 
 // Run returns what app.run() asked for, or nil if it was not called.
-func (a *Application) Run() *RunRequest { return a.run }
+//
+// It is the pending run, or else the last app.run(count=, timeout=): the
+// pipeline that qstar check and qstar test describe.
+func (a *Application) Run() *RunRequest {
+	if a.run != nil {
+		return a.run
+	}
+	return a.ranWith
+}
 
 func (a *Application) String() string        { return fmt.Sprintf("<Application at %s>", a.pos) }
 func (a *Application) Type() string          { return "Application" }
@@ -670,19 +687,39 @@ func appDataframe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	return &DataFrame{app: app, topic: t, node: root}, nil
 }
 
-// appRun implements app.run(dataframe=None). It records the request; the
-// pipeline runs after the script has loaded. app.run() runs every
-// dataframe of the application; app.run(sdf) runs the dataframes fed by
-// sdf's source topic, every branch included.
+// appRun implements app.run(dataframe=None, timeout=0.0, count=0,
+// collect=True, metadata=False). Without a stop condition it records the
+// request; the pipeline runs after the script has loaded. app.run() runs
+// every dataframe of the application; app.run(sdf) runs the dataframes
+// fed by sdf's source topic, every branch included. With timeout or count
+// (Quix Streams 3.11+) it runs the job now, until nothing was consumed
+// for timeout seconds or count outputs were processed, and returns the
+// outputs collected (runNow); a script may do that more than once.
 func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	app := b.Receiver().(*Application)
 	var sdf starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dataframe?", &sdf); err != nil {
+	var timeout number
+	count, collect, metadata := 0, true, false
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dataframe?", &sdf, "timeout?", &timeout, "count?", &count,
+		"collect?", &collect, "metadata?", &metadata); err != nil {
 		return nil, err
+	}
+	if timeout > 0 || count > 0 {
+		return app.runNow(thread, b.Name(), sdf, durationOf(timeout), count, collect, metadata)
 	}
 	if app.run != nil {
 		return nil, fmt.Errorf("%s: app.run() was already called at %s", b.Name(), app.run.Pos)
 	}
+	req, err := app.runRequest(thread, b.Name(), sdf)
+	if err != nil {
+		return nil, err
+	}
+	app.run = req
+	return starlark.None, nil
+}
+
+// runRequest is what app.run(dataframe) runs.
+func (app *Application) runRequest(thread *starlark.Thread, fn string, sdf starlark.Value) (*RunRequest, error) {
 	req := &RunRequest{Pos: callerPos(thread)}
 	var topics []string
 	switch s := sdf.(type) {
@@ -690,20 +727,19 @@ func appRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 		topics = app.rootOf
 	case *DataFrame:
 		if s.app != app {
-			return nil, fmt.Errorf("%s: the dataframe belongs to another Application", b.Name())
+			return nil, fmt.Errorf("%s: the dataframe belongs to another Application", fn)
 		}
 		topics = app.related(s.topic.Name())
 	default:
-		return nil, fmt.Errorf("%s: dataframe must be a StreamingDataFrame, not %s", b.Name(), sdf.Type())
+		return nil, fmt.Errorf("%s: dataframe must be a StreamingDataFrame, not %s", fn, sdf.Type())
 	}
 	if len(topics) == 0 {
-		return nil, fmt.Errorf("%s: the application has no dataframe; create one with app.dataframe(topic)", b.Name())
+		return nil, fmt.Errorf("%s: the application has no dataframe; create one with app.dataframe(topic)", fn)
 	}
 	for _, n := range topics {
 		req.Sources = append(req.Sources, &engine.Source{Topic: app.topics[n].t, Root: app.roots[n]})
 	}
-	app.run = req
-	return starlark.None, nil
+	return req, nil
 }
 
 // storeSpecs returns the application's stores as the engine describes them.

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"time"
 	"fmt"
 	"io"
 
@@ -54,6 +55,12 @@ type Registry struct {
 	// script loads and while a test function runs. Rewritten comparisons
 	// in function bodies build series only then (see runtime's rewrite).
 	Building Flag
+
+	// RunNow runs app's job while the script loads (app.run(count=,
+	// timeout=)): until nothing arrived for idle (0: no such limit) or
+	// stop is closed, every dataframe's outputs going to outputs. The
+	// runtime sets it under qstar run; without it such calls run nothing.
+	RunNow func(app *Application, idle time.Duration, outputs engine.Sink, stop <-chan struct{}) error
 
 	// NewTestStores returns the stores stateful sdf.test() calls use
 	// (in memory, without changelogs) and a function releasing them. The

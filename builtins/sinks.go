@@ -479,30 +479,10 @@ func (s *ListSink) AttrNames() []string { return []string{"clear"} }
 
 // Add implements engine.Sink: it keeps a frozen copy of the record.
 func (s *ListSink) Add(_ *engine.Context, r engine.SinkRecord) error {
-	v, err := engine.DeepCopy(r.Value)
+	d, err := recordDict(r, "value", s.metadata)
 	if err != nil {
 		return err
 	}
-	d, ok := v.(*starlark.Dict)
-	if !ok {
-		d = starlark.NewDict(1)
-		_ = d.SetKey(starlark.String("value"), v)
-	}
-	if s.metadata {
-		m := starlark.NewDict(d.Len() + 6)
-		for _, kv := range [][2]starlark.Value{
-			{starlark.String("_key"), r.Key}, {starlark.String("_timestamp"), starlark.MakeInt64(r.Timestamp)},
-			{starlark.String("_headers"), engine.HeadersValue(r.Headers)}, {starlark.String("_topic"), starlark.String(r.Topic)},
-			{starlark.String("_partition"), starlark.MakeInt(int(r.Partition))}, {starlark.String("_offset"), starlark.MakeInt64(r.Offset)},
-		} {
-			_ = m.SetKey(kv[0], kv[1])
-		}
-		for _, kv := range d.Items() {
-			_ = m.SetKey(kv[0], kv[1])
-		}
-		d = m
-	}
-	d.Freeze()
 	s.mu.Lock()
 	s.items = append(s.items, d)
 	s.mu.Unlock()

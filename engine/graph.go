@@ -184,8 +184,15 @@ func Compose(root *Node) Step {
 
 // ComposeAll composes the graphs below roots, one Step each. A node below
 // two roots (after a Merge) is composed once and shared.
-func ComposeAll(roots []*Node) []Step {
+func ComposeAll(roots []*Node) []Step { return composeAll(roots, nil) }
+
+// composeAll is ComposeAll with every branch that ends in no child (and
+// not in a sink) ending in outputs (nil: nothing).
+func composeAll(roots []*Node, outputs Sink) []Step {
 	c := composer{memo: map[*Node]Step{}}
+	if outputs != nil {
+		c.out = SinkTo(outputs).Compose("outputs", discard)
+	}
 	steps := make([]Step, len(roots))
 	for i, r := range roots {
 		steps[i] = c.node(r)
@@ -201,6 +208,7 @@ type composer struct {
 	keep   func(*Node) bool
 	target *Node
 	sink   Step
+	out    Step // where a branch with no child ends; nil: discard
 }
 
 func (c *composer) node(n *Node) Step {
@@ -219,6 +227,8 @@ func (c *composer) node(n *Node) Step {
 				return target(c, r)
 			}
 		}
+	} else if c.out != nil && len(c.kept(n.children)) == 0 && sinkOf(n.op) == nil {
+		next = c.out
 	} else {
 		next = c.children(n.children)
 	}

@@ -14,7 +14,7 @@ import (
 // idle tasks get the new composed steps. A reload that changes the source
 // topics is refused.
 func (r *runner) reload(sources []*Source) error {
-	next, err := composeSources(sources)
+	next, err := composeSources(sources, r.cfg.Outputs)
 	if err != nil {
 		return fmt.Errorf("engine: reload: %w", err)
 	}

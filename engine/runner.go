@@ -65,6 +65,10 @@ type Config struct {
 	Callbacks Callbacks
 	// Metrics, when not nil, receives the run's counters.
 	Metrics *Metrics
+	// Outputs, when set, receives every record that reaches the end of a
+	// branch (a dataframe's last step; not a sink's): app.run(count=,
+	// collect=) counts and collects them.
+	Outputs Sink
 	// Reloads delivers new pipelines to switch to (hot reload); each is
 	// applied at a checkpoint boundary and answered on its Done channel.
 	Reloads <-chan Reload
@@ -194,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		changelog: &changelogProducer{p: cfg.Producer},
 	}
 	topics := make([]string, 0, len(cfg.Sources))
-	sources, err := composeSources(cfg.Sources)
+	sources, err := composeSources(cfg.Sources, cfg.Outputs)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -327,7 +331,7 @@ type composed struct {
 
 // composeSources composes the sources' pipelines, sharing what two of
 // them merge into.
-func composeSources(sources []*Source) (map[string]*composed, error) {
+func composeSources(sources []*Source, outputs Sink) (map[string]*composed, error) {
 	roots := make([]*Node, len(sources))
 	out := make(map[string]*composed, len(sources))
 	for i, s := range sources {
@@ -337,7 +341,7 @@ func composeSources(sources []*Source) (map[string]*composed, error) {
 		out[s.Topic.Name] = nil
 		roots[i] = s.Root
 	}
-	for i, step := range ComposeAll(roots) {
+	for i, step := range composeAll(roots, outputs) {
 		out[sources[i].Topic.Name] = &composed{topic: sources[i].Topic, step: step}
 	}
 	return out, nil

@@ -21,6 +21,10 @@ type ClientOptions struct {
 	DataDir string // embedded broker data
 	Logger  *slog.Logger
 	Getenv  func(string) string
+	// Run, when set, lets app.run(count=, timeout=) run the job while the
+	// script loads, with these options, until Context is done at most.
+	Run     *Options
+	Context context.Context
 }
 
 // scriptClients implements builtins.Clients. Close releases every client

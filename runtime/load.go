@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -154,9 +156,10 @@ func loadIn(filename string, src []byte, stdout io.Writer, clients *scriptClient
 	}
 	if len(ran) == 0 {
 		for _, app := range reg.Apps {
-			if app.UsedClients() {
+			if app.UsedClients() || app.RanNow() {
 				// A script that only produces or consumes with
-				// get_producer()/get_consumer() has done its work.
+				// get_producer()/get_consumer(), or ran its job with
+				// app.run(count=, timeout=), has done its work.
 				return &Script{Filename: filename, Globals: globals, App: app, Files: files, clients: clients, reg: reg, env: env}, nil
 			}
 		}
@@ -206,6 +209,29 @@ func execScriptFiles(filename string, src []byte, stdout io.Writer, predeclared 
 	}
 	if clients != nil {
 		reg.Clients = clients
+		if run := clients.opts.Run; run != nil {
+			reg.RunNow = func(app *builtins.Application, idle time.Duration, outputs engine.Sink, stop <-chan struct{}) error {
+				base := clients.opts.Context
+				if base == nil {
+					base = context.Background()
+				}
+				ctx, cancel := context.WithCancel(base)
+				defer cancel()
+				go func() {
+					select {
+					case <-stop:
+						cancel()
+					case <-ctx.Done():
+					}
+				}()
+				o := *run
+				o.Watch, o.Outputs = false, outputs
+				if idle > 0 {
+					o.StopWhenIdle = idle
+				}
+				return Run(ctx, &Script{App: app, Filename: filename}, o)
+			}
+		}
 	}
 	predeclared[builtins.BuildingName] = &reg.Building
 	l := &loader{reg: reg, predeclared: predeclared, stdout: stdout, modules: map[string]*module{},

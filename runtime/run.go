@@ -74,6 +74,9 @@ type Options struct {
 	// address came from; 0 does not check (qstar run's --broker-wait
 	// defaults to BrokerWait).
 	BrokerWait time.Duration
+	// Outputs, when set, receives every record reaching the end of a
+	// dataframe (app.run(count=, collect=)).
+	Outputs engine.Sink
 }
 
 // EmbeddedBroker is the --broker value that selects the embedded broker.
@@ -312,6 +315,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		Callbacks: s.App.Callbacks(),
 		Metrics:   metrics,
 		Reloads:   reloads,
+		Outputs:   opts.Outputs,
 	})
 	// After a failure nothing more is committed; what was produced after
 	// the last checkpoint may be delivered or not (at-least-once).

@@ -47,15 +47,7 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	script, err := runtime.LoadFileWith(pos[0], e.stdout, &runtime.ClientOptions{Broker: *broker, DataDir: *dataDir, Logger: log, Getenv: e.getenv})
-	if err != nil {
-		return scriptError(err)
-	}
-	defer script.Close()
-	if script.App.Run() == nil {
-		return nil // a script that only used get_producer()/get_consumer()
-	}
-	return runtime.Run(ctx, script, runtime.Options{
+	opts := runtime.Options{
 		LogLevel:     *logLevel,
 		StateDir:     *stateDir,
 		MetricsAddr:  *metricsAddr,
@@ -69,7 +61,18 @@ func runCmd(ctx context.Context, e *env, args []string) error {
 		Logger:       log,
 		Level:        level,
 		Getenv:       e.getenv,
-	})
+	}
+	// app.run(count=, timeout=) runs the job while the script loads, with
+	// the same options.
+	script, err := runtime.LoadFileWith(pos[0], e.stdout, &runtime.ClientOptions{Broker: *broker, DataDir: *dataDir, Logger: log, Getenv: e.getenv, Run: &opts, Context: ctx})
+	if err != nil {
+		return scriptError(err)
+	}
+	defer script.Close()
+	if script.App.PendingRun() == nil {
+		return nil // a script that only used get_producer()/get_consumer(), or app.run(count=, timeout=)
+	}
+	return runtime.Run(ctx, script, opts)
 }
 
 // startProfiles starts CPU profiling and returns the function that stops
