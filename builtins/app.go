@@ -544,6 +544,9 @@ func appClearState(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 }
 
 func (a *Application) Attr(name string) (starlark.Value, error) {
+	if name == "config" {
+		return &AppConfigValue{cfg: a.cfg}, nil
+	}
 	if m, ok := appMethods[name]; ok {
 		if name == "dataframe" || name == "topic" || name == "add_source" {
 			return a.reg.buildOnly(m, a), nil
@@ -553,7 +556,49 @@ func (a *Application) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-func (a *Application) AttrNames() []string { return methodNames(appMethods) }
+func (a *Application) AttrNames() []string { return append(methodNames(appMethods), "config") }
+
+// AppConfigValue is app.config, Quix Streams' ApplicationConfig: what
+// KafkaReplicatorSource(app_config=...) takes, and the settings a script
+// may read.
+type AppConfigValue struct{ cfg AppConfig }
+
+var _ starlark.HasAttrs = (*AppConfigValue)(nil)
+
+func (c *AppConfigValue) String() string {
+	return fmt.Sprintf("<ApplicationConfig %q>", c.cfg.ConsumerGroup)
+}
+func (c *AppConfigValue) Type() string         { return "ApplicationConfig" }
+func (c *AppConfigValue) Freeze()              {}
+func (c *AppConfigValue) Truth() starlark.Bool { return true }
+func (c *AppConfigValue) Hash() (uint32, error) {
+	return 0, fmt.Errorf("unhashable type: ApplicationConfig")
+}
+
+func (c *AppConfigValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "broker_address":
+		if c.cfg.BrokerAddress == "" {
+			return starlark.None, nil
+		}
+		return starlark.String(c.cfg.BrokerAddress), nil
+	case "consumer_group":
+		return starlark.String(c.cfg.ConsumerGroup), nil
+	case "auto_offset_reset":
+		return starlark.String(c.cfg.AutoOffsetReset), nil
+	case "commit_interval":
+		return starlark.Float(c.cfg.CommitInterval.Seconds()), nil
+	case "consumer_poll_timeout":
+		return starlark.Float(c.cfg.ConsumerPollTimeout.Seconds()), nil
+	case "processing_guarantee":
+		return starlark.String(c.cfg.ProcessingGuarantee.String()), nil
+	}
+	return nil, nil
+}
+
+func (c *AppConfigValue) AttrNames() []string {
+	return []string{"auto_offset_reset", "broker_address", "commit_interval", "consumer_group", "consumer_poll_timeout", "processing_guarantee"}
+}
 
 func methodNames(m map[string]*starlark.Builtin) []string {
 	names := make([]string, 0, len(m))

@@ -1,9 +1,9 @@
 package builtins
 
 import (
-	"time"
 	"fmt"
 	"io"
+	"time"
 
 	"go.starlark.net/starlark"
 

@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,12 +26,17 @@ type Source struct {
 	// build makes the Go source producing into topic; its Starlark
 	// callbacks run on thread.
 	build func(topic *engine.Topic, thread *starlark.Thread) sources.Source
-	// defaultTopic configures the topic source__<name>.
-	keySer, valueSer serde.Serializer
-	delay            time.Duration
-	replaySpeed      float64
-	shutdownTimeout  time.Duration
-	topic            *Topic // set by add_source
+	// replicate is a KafkaReplicatorSource's input (build is nil: the
+	// runtime reads the other cluster).
+	replicate *Replication
+	// The default topic source__<name>'s serializers, and its
+	// deserializers (nil: the topic's defaults).
+	keySer, valueSer     serde.Serializer
+	keyDeser, valueDeser serde.Deserializer
+	delay                time.Duration
+	replaySpeed          float64
+	shutdownTimeout      time.Duration
+	topic                *Topic // set by add_source
 }
 
 var _ starlark.HasAttrs = (*Source)(nil)
@@ -60,27 +66,53 @@ type AppSource struct {
 	Delay           time.Duration
 	ReplaySpeed     float64
 	ShutdownTimeout time.Duration
-	build           func(topic *engine.Topic, thread *starlark.Thread) sources.Source
+	// Replicate is a KafkaReplicatorSource's cluster and topic (nil for
+	// the others); the runtime reads it. DefaultTopic: the source
+	// produces to source__<name>, which takes the replicated topic's
+	// partition count.
+	Replicate    *Replication
+	DefaultTopic bool
+	build        func(topic *engine.Topic, thread *starlark.Thread) sources.Source
 }
 
-// Build returns the Go source; its Starlark callbacks run on thread.
-func (s *AppSource) Build(thread *starlark.Thread) sources.Source { return s.build(s.Topic.t, thread) }
+// Replication is where a KafkaReplicatorSource reads.
+type Replication struct {
+	Brokers string
+	// Config holds the connection's settings and consumer_extra_config.
+	Config map[string]string
+	Topic  string
+	// FromBeginning: a partition without a position is read from its
+	// start (auto_offset_reset="earliest"), else from its end.
+	FromBeginning bool
+	PollTimeout   time.Duration
+}
+
+// Build returns the Go source; its Starlark callbacks run on thread. A
+// replicator has none (nil).
+func (s *AppSource) Build(thread *starlark.Thread) sources.Source {
+	if s.build == nil {
+		return nil
+	}
+	return s.build(s.Topic.t, thread)
+}
 
 // Sources returns the application's sources, in the order they were added.
 func (a *Application) Sources() []*AppSource {
 	out := make([]*AppSource, len(a.sources))
 	for i, s := range a.sources {
 		out[i] = &AppSource{Name: s.name, Kind: s.kind, Topic: s.topic, Delay: s.delay, ReplaySpeed: s.replaySpeed,
-			ShutdownTimeout: s.shutdownTimeout, build: s.build}
+			ShutdownTimeout: s.shutdownTimeout, Replicate: s.replicate, DefaultTopic: s.topic.Name() == "source__"+s.name,
+			build: s.build}
 	}
 	return out
 }
 
 func sourceClasses() map[string]*starlark.Builtin {
 	return map[string]*starlark.Builtin{
-		"CSVSource":       starlark.NewBuiltin("CSVSource", newCSVSource),
-		"FileSource":      starlark.NewBuiltin("FileSource", newFileSource),
-		"LocalFileSource": starlark.NewBuiltin("LocalFileSource", newFileSource),
+		"CSVSource":             starlark.NewBuiltin("CSVSource", newCSVSource),
+		"FileSource":            starlark.NewBuiltin("FileSource", newFileSource),
+		"LocalFileSource":       starlark.NewBuiltin("LocalFileSource", newFileSource),
+		"KafkaReplicatorSource": starlark.NewBuiltin("KafkaReplicatorSource", newKafkaReplicatorSource),
 	}
 }
 
@@ -123,8 +155,11 @@ func (a *Application) addSource(thread *starlark.Thread, fn string, src *Source,
 		}
 		t = v2.(*Topic)
 		t.t.KeySerializer, t.t.ValueSerializer = src.keySer, src.valueSer
-		if src.kind == "CSVSource" {
-			t.t.KeyDeserializer = serde.String{}
+		if src.keyDeser != nil {
+			t.t.KeyDeserializer = src.keyDeser
+		}
+		if src.valueDeser != nil {
+			t.t.ValueDeserializer = src.valueDeser
 		}
 	case *Topic:
 		if _, ok := a.topics[v.Name()]; !ok {
@@ -189,7 +224,7 @@ func newCSVSource(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 		}}
 	}
 	return &Source{kind: "CSVSource", name: name, build: build, keySer: serde.String{}, valueSer: serde.JSON{},
-		delay: durationOf(delay), shutdownTimeout: durationOf(shutdown)}, nil
+		keyDeser: serde.String{}, delay: durationOf(delay), shutdownTimeout: durationOf(shutdown)}, nil
 }
 
 // FileSource(filepath, key_setter=None, value_setter=None,
@@ -292,6 +327,91 @@ func newFileSource(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	return &Source{kind: b.Name(), name: srcName, build: build, keySer: serde.Bytes{}, valueSer: serde.JSON{},
 		replaySpeed: float64(speed), shutdownTimeout: durationOf(shutdown)}, nil
+}
+
+// KafkaReplicatorSource(name, app_config, topic, broker_address,
+// auto_offset_reset="latest", consumer_extra_config=None,
+// consumer_poll_timeout=None, shutdown_timeout=10, on_consumer_error=None,
+// value_deserializer="json", key_deserializer="bytes"): copies topic from
+// another cluster, each message's bytes, headers, timestamp and partition
+// as they are. The deserializers are the default topic's, for the
+// dataframe reading it.
+func newKafkaReplicatorSource(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name, topic string
+	var appConfig, broker, reset, extra, pollTimeout, onError starlark.Value = starlark.None, nil, starlark.String("latest"), starlark.None, starlark.None, starlark.None
+	var success, failure starlark.Value = starlark.None, starlark.None
+	var shutdown number = 10
+	vd := deserializerArg{serde.NewJSON()}
+	kd := deserializerArg{serde.Bytes{}}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "app_config", &appConfig, "topic", &topic,
+		"broker_address", &broker, "auto_offset_reset?", &reset, "consumer_extra_config?", &extra,
+		"consumer_poll_timeout?", &pollTimeout, "shutdown_timeout?", &shutdown, "on_consumer_error?", &onError,
+		"value_deserializer?", &vd, "key_deserializer?", &kd,
+		"on_client_connect_success?", &success, "on_client_connect_failure?", &failure); err != nil {
+		return nil, err
+	}
+	if err := noConnectCallbacks(b.Name(), success, failure); err != nil {
+		return nil, err
+	}
+	if err := checkSourceName(b.Name(), name); err != nil {
+		return nil, err
+	}
+	if topic == "" {
+		return nil, fmt.Errorf("%s: topic must not be empty", b.Name())
+	}
+	if onError != starlark.None {
+		return nil, fmt.Errorf("%s: on_consumer_error is not supported: an error reading the other cluster stops the source and the job, which a restart resumes from the source's last position", b.Name())
+	}
+	rep := &Replication{Topic: topic, PollTimeout: time.Second}
+	cfg, _ := appConfig.(*AppConfigValue)
+	switch v := broker.(type) {
+	case *ConnectionConfig:
+		rep.Brokers, rep.Config = v.Brokers(), v.Settings()
+	case starlark.String:
+		rep.Brokers = string(v)
+	default:
+		return nil, fmt.Errorf("%s: broker_address must be a str or a ConnectionConfig, not %s", b.Name(), broker.Type())
+	}
+	if rep.Brokers == "" {
+		return nil, fmt.Errorf("%s: broker_address must not be empty", b.Name())
+	}
+	consumerExtra, err := extraConfig(b.Name(), "consumer_extra_config", extra)
+	if err != nil {
+		return nil, err
+	}
+	if len(consumerExtra) > 0 {
+		merged := maps.Clone(consumerExtra)
+		maps.Copy(merged, rep.Config) // the connection's settings win
+		rep.Config = merged
+	}
+	offsetReset := "latest"
+	switch r := reset.(type) {
+	case starlark.NoneType:
+		if cfg != nil {
+			offsetReset = cfg.cfg.AutoOffsetReset
+		}
+	case starlark.String:
+		offsetReset = string(r)
+	default:
+		return nil, fmt.Errorf("%s: auto_offset_reset must be \"earliest\", \"latest\" or None, not %s", b.Name(), reset.Type())
+	}
+	switch offsetReset {
+	case "earliest":
+		rep.FromBeginning = true
+	case "latest":
+	default:
+		return nil, fmt.Errorf("%s: auto_offset_reset must be \"earliest\" or \"latest\", not %q", b.Name(), offsetReset)
+	}
+	switch {
+	case pollTimeout != starlark.None:
+		if rep.PollTimeout, err = seconds(b.Name(), "consumer_poll_timeout", pollTimeout, false); err != nil {
+			return nil, err
+		}
+	case cfg != nil && cfg.cfg.ConsumerPollTimeout > 0:
+		rep.PollTimeout = cfg.cfg.ConsumerPollTimeout
+	}
+	return &Source{kind: b.Name(), name: name, replicate: rep, keySer: serde.Bytes{}, valueSer: serde.Bytes{},
+		keyDeser: kd.d, valueDeser: vd.d, shutdownTimeout: durationOf(shutdown)}, nil
 }
 
 // extract calls a source's key and timestamp callbacks on row (keyFn,

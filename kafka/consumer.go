@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -588,12 +589,20 @@ func (c *Consumer) Close() error {
 // Reader reads every partition of one topic without a consumer group, for
 // tools such as `qstar consume`. Use it from one goroutine.
 type Reader struct {
-	c *ckafka.Consumer
+	c     *ckafka.Consumer
+	start map[int32]int64
 }
 
 // NewReader assigns all partitions of topic, from the beginning or from
 // the end. librdkafka's logs go to log (default slog.Default()).
 func NewReader(brokers, topic string, fromBeginning bool, extra map[string]string, log *slog.Logger) (*Reader, error) {
+	return NewReaderFrom(brokers, topic, nil, fromBeginning, extra, log)
+}
+
+// NewReaderFrom is NewReader with the partitions in from read from their
+// offset there; with from not nil, the others' first or end offsets are
+// looked up, so Start tells where each partition is read from.
+func NewReaderFrom(brokers, topic string, from map[int32]int64, fromBeginning bool, extra map[string]string, log *slog.Logger) (*Reader, error) {
 	forced := map[string]string{
 		"bootstrap.servers":  brokers,
 		"group.id":           "qstar-reader",
@@ -623,15 +632,36 @@ func NewReader(brokers, topic string, fromBeginning bool, extra map[string]strin
 		start = ckafka.OffsetBeginning
 	}
 	tps := make([]ckafka.TopicPartition, len(t.Partitions))
+	starts := make(map[int32]int64, len(t.Partitions))
 	for i, p := range t.Partitions {
 		tps[i] = ckafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: start}
+		off, ok := from[p.ID]
+		if !ok && from != nil {
+			low, high, err := c.QueryWatermarkOffsets(topic, p.ID, 10000)
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("kafka: offsets of %s[%d]: %w", topic, p.ID, err)
+			}
+			off, ok = high, true
+			if fromBeginning {
+				off = low
+			}
+		}
+		if ok {
+			tps[i].Offset = ckafka.Offset(off)
+			starts[p.ID] = off
+		}
 	}
 	if err := c.Assign(tps); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("kafka: assign %q: %w", topic, err)
 	}
-	return &Reader{c: c}, nil
+	return &Reader{c: c, start: starts}, nil
 }
+
+// Start is the offset each partition is read from (NewReaderFrom with
+// from not nil), by partition; it holds every partition of the topic.
+func (r *Reader) Start() map[int32]int64 { return maps.Clone(r.start) }
 
 // Poll waits up to timeout for a message; (nil, nil) on timeout.
 func (r *Reader) Poll(timeout time.Duration) (*record.Record, error) {

@@ -30,7 +30,7 @@ var quixNames = []string{"Application", "JSONSerializer", "JSONDeserializer", "S
 	// quixstreams.sinks (core, community.postgresql, community.redis, ...)
 	"ListSink", "PostgreSQLSink", "RedisSink", "FileSink", "LocalFileSink", "JSONFormat", "ParquetFormat", "CSVSink", "SinkBackpressureError",
 	// quixstreams.sources (core.csv, community.file, ...)
-	"CSVSource", "FileSource", "LocalFileSource"}
+	"CSVSource", "FileSource", "LocalFileSource", "KafkaReplicatorSource"}
 
 // importModules are the Python modules a script may import, for one load:
 // os and dotenv read and write env.

@@ -405,6 +405,10 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		}
 		return err
 	}
+	replicated, err := replicatedPartitions(ctx, app, log)
+	if err != nil {
+		return err
+	}
 	var names, internal []string
 	var specs []kafka.TopicSpec
 	for _, t := range app.Topics() {
@@ -416,6 +420,8 @@ func setupTopics(ctx context.Context, app *builtins.Application, stores *state.M
 		spec := kafka.TopicSpec{Name: t.Name(), NumPartitions: defaultSize, ReplicationFactor: defaultSize}
 		if c := t.Config(); c != nil {
 			spec.NumPartitions, spec.ReplicationFactor, spec.Config = c.NumPartitions, c.ReplicationFactor, c.Extra
+		} else if n, ok := replicated[t.Name()]; ok {
+			spec.NumPartitions = n
 		}
 		specs = append(specs, spec)
 	}

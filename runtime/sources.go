@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,100 @@ func sourceStateSpecs(app *builtins.Application, group string, replicas int) []k
 	}
 	return specs
 }
+
+// replicatedPartitions asks the other cluster of each
+// KafkaReplicatorSource producing to its default topic how many
+// partitions the replicated topic has: the default topic gets as many
+// (as Quix Streams creates it), by topic name.
+func replicatedPartitions(ctx context.Context, app *builtins.Application, log *slog.Logger) (map[string]int, error) {
+	out := map[string]int{}
+	for _, s := range app.Sources() {
+		if s.Replicate == nil || !s.DefaultTopic || s.Topic.Config() != nil {
+			continue
+		}
+		n, err := partitionsOf(ctx, s.Replicate.Brokers, s.Replicate.Config, s.Replicate.Topic, log)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		out[s.Topic.Name()] = n
+	}
+	return out, nil
+}
+
+// partitionsOf is the partition count of an existing topic.
+func partitionsOf(ctx context.Context, brokers string, config map[string]string, topic string, log *slog.Logger) (int, error) {
+	admin, err := kafka.NewAdmin(brokers, config, log)
+	if err != nil {
+		return 0, err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(ctx, setupStepTimeout)
+	defer cancel()
+	counts, err := admin.Partitions(ctx, []string{topic})
+	if err != nil {
+		return 0, fmt.Errorf("topic %q on %s: %w", topic, brokers, err)
+	}
+	n, ok := counts[topic]
+	if !ok {
+		return 0, fmt.Errorf("topic %q not found on %s", topic, brokers)
+	}
+	return n, nil
+}
+
+// replicator is a KafkaReplicatorSource: it reads every partition of a
+// topic of another cluster outside any consumer group, its position the
+// next offset of each partition, and produces each message as it is to
+// the same partition of its topic, which has at least as many.
+type replicator struct {
+	name    string
+	rep     *builtins.Replication
+	target  int // the destination topic's partitions
+	destTop string
+	log     *slog.Logger
+}
+
+func (r *replicator) String() string { return r.name }
+
+func (r *replicator) Open(pos []byte) (sources.Reader, error) {
+	from := map[int32]int64{}
+	if pos != nil {
+		if err := json.Unmarshal(pos, &from); err != nil {
+			return nil, fmt.Errorf("bad position %q: %w", pos, err)
+		}
+	}
+	rd, err := kafka.NewReaderFrom(r.rep.Brokers, r.rep.Topic, from, r.rep.FromBeginning, r.rep.Config, r.log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.rep.Brokers, err)
+	}
+	next := rd.Start()
+	if len(next) > r.target {
+		_ = rd.Close()
+		return nil, fmt.Errorf("topic %q on %s has %d partitions, more than its destination %q (%d)", r.rep.Topic, r.rep.Brokers, len(next), r.destTop, r.target)
+	}
+	return &replicaReader{rd: rd, next: next, timeout: r.rep.PollTimeout}, nil
+}
+
+type replicaReader struct {
+	rd      *kafka.Reader
+	next    map[int32]int64
+	timeout time.Duration
+}
+
+func (r *replicaReader) Next() (*record.Record, error) {
+	rec, err := r.rd.Poll(r.timeout)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	r.next[rec.Partition] = rec.Offset + 1
+	return rec, nil
+}
+
+func (r *replicaReader) Position() []byte {
+	b, _ := json.Marshal(r.next)
+	return b
+}
+
+func (r *replicaReader) Close() error { return r.rd.Close() }
 
 // txnSourceProducer adapts a transactional kafka.Producer to
 // sources.Producer.
@@ -91,6 +186,15 @@ func startSources(ctx context.Context, app *builtins.Application, addr string, c
 			Source: s.Build(newThread("source " + s.Name)), Topic: s.Topic.Name(), StateTopic: stateTopic,
 			Producer: txnSourceProducer{prod}, Position: pos, CommitInterval: cfg.CommitInterval,
 			Delay: s.Delay, ReplaySpeed: s.ReplaySpeed, Logger: log,
+		}
+		if s.Replicate != nil {
+			n, err := partitionsOf(ctx, addr, cfg.Connection, s.Topic.Name(), log)
+			if err != nil {
+				rs.stop()
+				return nil, fmt.Errorf("source %s: %w", s.Name, err)
+			}
+			run.Source = &replicator{name: s.Name, rep: s.Replicate, target: n, destTop: s.Topic.Name(), log: log}
+			run.KeepPartitions = true
 		}
 		rs.timeout = max(rs.timeout, s.ShutdownTimeout)
 		if pos != nil {

@@ -36,7 +36,8 @@ type Source interface {
 type Reader interface {
 	// Next returns the next record (its Key, Value, Headers and
 	// Timestamp; 0 is the time it is produced), or io.EOF at the end of
-	// the input. An error names where in the input it came from.
+	// the input, or (nil, nil) when none is there yet (a Kafka topic). An
+	// error names where in the input it came from.
 	Next() (*record.Record, error)
 	// Position is the position after the records returned so far.
 	Position() []byte
@@ -76,7 +77,10 @@ type Runner struct {
 	// ReplaySpeed, when positive, waits between two records their
 	// timestamps' difference times ReplaySpeed (FileSource's replay).
 	ReplaySpeed float64
-	Logger      *slog.Logger
+	// KeepPartitions produces each record to its Partition (a replicated
+	// topic's); otherwise the partitioner picks one by key.
+	KeepPartitions bool
+	Logger         *slog.Logger
 }
 
 // Run produces the source's records until its input ends (it returns
@@ -124,6 +128,13 @@ func (r *Runner) Run(ctx context.Context) error {
 				_ = r.Producer.AbortTransaction()
 				return fmt.Errorf("source %s: %w", r.Source, err)
 			}
+			if rec == nil { // nothing yet: commit what there is, or wait on
+				if n > 0 {
+					break
+				}
+				deadline = time.Now().Add(interval)
+				continue
+			}
 			wait := r.Delay
 			if r.ReplaySpeed > 0 && rec.Timestamp > 0 {
 				if prevTs >= 0 && rec.Timestamp > prevTs {
@@ -133,7 +144,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				}
 				prevTs = rec.Timestamp
 			}
-			rec.Topic, rec.Partition = r.Topic, -1
+			rec.Topic = r.Topic
+			if !r.KeepPartitions {
+				rec.Partition = -1
+			}
 			if err := r.Producer.Produce(rec); err != nil {
 				_ = r.Producer.AbortTransaction()
 				return fmt.Errorf("source %s: %w", r.Source, err)

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/qstar-dev/qstar/record"
 )
@@ -133,5 +135,85 @@ func TestFilesResume(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[1 2 3 4 5 6]" {
 		t.Errorf("lines %v, want [1 2 3 4 5 6], each once", got)
+	}
+}
+
+// gapReader returns its records with a "nothing yet" between two, then
+// waits (nothing yet) for ever.
+type gapReader struct {
+	recs []*record.Record
+	gap  bool
+	pos  int
+}
+
+func (r *gapReader) Next() (*record.Record, error) {
+	if r.gap = !r.gap; r.gap || r.pos == len(r.recs) {
+		time.Sleep(time.Millisecond)
+		return nil, nil
+	}
+	r.pos++
+	return r.recs[r.pos-1], nil
+}
+func (r *gapReader) Position() []byte { return []byte(fmt.Sprint(r.pos)) }
+func (r *gapReader) Close() error     { return nil }
+
+type gapSource struct{ r *gapReader }
+
+func (s gapSource) String() string              { return "gaps" }
+func (s gapSource) Open([]byte) (Reader, error) { return s.r, nil }
+
+// txnLog records a producer's committed transactions.
+type txnLog struct {
+	open      []*record.Record
+	committed [][]*record.Record
+	commits   chan struct{}
+}
+
+func (p *txnLog) BeginTransaction() error        { p.open = nil; return nil }
+func (p *txnLog) Produce(r *record.Record) error { p.open = append(p.open, r); return nil }
+func (p *txnLog) Flush(time.Duration) error      { return nil }
+func (p *txnLog) AbortTransaction() error        { p.open = nil; return nil }
+func (p *txnLog) CommitTransaction() error {
+	p.committed = append(p.committed, p.open)
+	p.commits <- struct{}{}
+	return nil
+}
+
+// TestRunnerCommitsWhenNothingComes: a reader with nothing yet (a Kafka
+// topic) has what it returned committed at once, with its position, not
+// held until the commit interval; an idle reader commits nothing; kept
+// partitions stay.
+func TestRunnerCommitsWhenNothingComes(t *testing.T) {
+	recs := []*record.Record{{Partition: 2, Value: []byte("a")}, {Partition: 1, Value: []byte("b")}}
+	p := &txnLog{commits: make(chan struct{}, 10)}
+	r := &Runner{Source: gapSource{&gapReader{recs: recs}}, Topic: "out", StateTopic: "state", Producer: p,
+		CommitInterval: time.Hour, KeepPartitions: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+	for i := 0; i < 2; i++ {
+		select {
+		case <-p.commits:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("transaction %d was not committed", i+1)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // idle: no transaction
+	cancel()
+	<-p.commits // the stop commits the position
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, txn := range p.committed {
+		var s []string
+		for _, rec := range txn {
+			s = append(s, fmt.Sprintf("%s[%d]=%s", rec.Topic, rec.Partition, rec.Value))
+		}
+		got = append(got, strings.Join(s, " "))
+	}
+	want := []string{"out[2]=a state[0]=1", "out[1]=b state[0]=2", "state[0]=2"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("transactions %q, want %q", got, want)
 	}
 }

@@ -56,21 +56,17 @@ func TestCSVSourceSurvivesKills(t *testing.T) {
 	}
 	src := fmt.Sprintf(csvSourceJob, csvPath, pg.Port)
 	stateDir := filepath.Join(dir, "state")
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-	for i := 0; i < kills; i++ {
-		cmd, stderr := startJob(t, dir, addr, stateDir, src, 0)
-		// The source starts before the group assigns partitions: kill
-		// while it reads (at 50 µs a row, the file takes 5 s).
-		waitLog(t, stderr, sourceStarted, 30*time.Second)
-		time.Sleep(time.Duration(200+rng.Intn(1000)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+	// The source starts before the group assigns partitions: kill while
+	// it reads (at 50 µs a row, the file takes 5 s).
+	killSourceRuns(t, kills, 200*time.Millisecond, time.Second, func() (*exec.Cmd, *syncbuf.Buffer) {
+		return startJob(t, dir, addr, stateDir, src, 0)
+	}, func(run int) {
 		n := len(sourceTopicIDs(t, addr))
-		t.Logf("run %d killed; rows in the source topic: %d", i+1, n)
+		t.Logf("run %d killed; rows in the source topic: %d", run, n)
 		if n >= rows {
-			t.Fatalf("the source finished before kill %d: slow it down", i+1)
+			t.Fatalf("the source finished before kill %d: slow it down", run)
 		}
-	}
+	})
 	cmd, stderr := startJob(t, dir, addr, stateDir, src, 0, "--stop-when-idle", "3s")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("final run: %v\n%s", err, stderr.String())
@@ -107,6 +103,22 @@ func TestCSVSourceSurvivesKills(t *testing.T) {
 }
 
 var sourceStarted = regexp.MustCompile(`source (starts|resumes)`)
+
+// killSourceRuns starts a job kills times and SIGKILLs each at a random
+// moment between after and after+spread past its source's start; after
+// each kill it calls killed with the run's number (from 1).
+func killSourceRuns(t *testing.T, kills int, after, spread time.Duration, start func() (*exec.Cmd, *syncbuf.Buffer), killed func(run int)) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	for i := 1; i <= kills; i++ {
+		cmd, stderr := start()
+		waitLog(t, stderr, sourceStarted, 30*time.Second)
+		time.Sleep(after + time.Duration(rng.Int63n(int64(spread))))
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		killed(i)
+	}
+}
 
 // waitLog waits until a job's log matches re.
 func waitLog(t *testing.T, log *syncbuf.Buffer, re *regexp.Regexp, within time.Duration) {
