@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 
 	"github.com/qstar-dev/qstar/builtins/python"
 	"github.com/qstar-dev/qstar/engine"
@@ -107,10 +108,10 @@ func noConnectCallbacks(name string, success, failure starlark.Value) error {
 func newPostgreSQLSink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	cfg := sinks.PostgresConfig{Schema: "public", SchemaAutoUpdate: true, IncludeMetadata: true}
 	connect, statement := 30, 30
-	var pks starlark.Value = starlark.Tuple{}
+	var pks, table starlark.Value = starlark.Tuple{}, nil
 	var success, failure starlark.Value = starlark.None, starlark.None
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "host", &cfg.Host, "port", &cfg.Port, "dbname", &cfg.DBName,
-		"user", &cfg.User, "password", &cfg.Password, "table_name", &cfg.Table, "schema_name?", &cfg.Schema,
+		"user", &cfg.User, "password", &cfg.Password, "table_name", &table, "schema_name?", &cfg.Schema,
 		"schema_auto_update?", &cfg.SchemaAutoUpdate, "connection_timeout_seconds?", &connect,
 		"statement_timeout_seconds?", &statement, "primary_key_columns?", &pks,
 		"upsert_on_primary_key?", &cfg.Upsert, "on_conflict_do_nothing?", &cfg.DoNothing,
@@ -137,13 +138,45 @@ func newPostgreSQLSink(thread *starlark.Thread, b *starlark.Builtin, args starla
 	default:
 		return nil, fmt.Errorf("%s: primary_key_columns must be a str or a list of str, not %s", b.Name(), pks.Type())
 	}
+	var tableFn starlark.Callable
+	switch v := table.(type) {
+	case starlark.String:
+		if v == "" {
+			return nil, fmt.Errorf("%s: table_name must not be empty", b.Name())
+		}
+		cfg.Table = string(v)
+	case starlark.Callable:
+		tableFn = v
+	default:
+		return nil, fmt.Errorf("%s: table_name must be a str or a function of the SinkItem, not %s", b.Name(), table.Type())
+	}
 	cfg.ConnectTimeout, cfg.StatementTimeout = time.Duration(connect)*time.Second, time.Duration(statement)*time.Second
 	w, err := sinks.NewPostgres(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", b.Name(), err)
 	}
 	closeSinkWithScript(thread, w)
-	return &Sink{kind: "PostgreSQLSink", s: sinks.NewBatching(w.String(), w.Item, w)}, nil
+	convert := w.Item
+	if tableFn != nil {
+		// The table of each record, on its task as Quix Streams does at
+		// the flush: table_name(item) with item a SinkItem.
+		convert = func(c *engine.Context, r engine.SinkRecord) (sinks.Item, error) {
+			it, err := w.Item(c, r)
+			if err != nil {
+				return it, err
+			}
+			name, err := callString(c.Thread, "table_name", tableFn, sinkItem(r))
+			if err != nil {
+				return it, err
+			}
+			if name == "" {
+				return it, fmt.Errorf("table_name returned an empty name (offset %d)", r.Offset)
+			}
+			it.Table = name
+			return it, nil
+		}
+	}
+	return &Sink{kind: "PostgreSQLSink", s: sinks.NewBatching(w.String(), convert, w)}, nil
 }
 
 // RedisSink(host, port, db, value_serializer=json.dumps,
@@ -385,6 +418,19 @@ func sinkSerializer(fn, name string, v starlark.Value, def string) (starlark.Cal
 }
 
 // callString calls a serializer that must return a str.
+// sinkItem is Quix Streams' SinkItem of a record, what a sink's callbacks
+// receive: value, key, timestamp, headers and offset.
+func sinkItem(r engine.SinkRecord) starlark.Value {
+	key := r.Key
+	if key == nil {
+		key = starlark.None
+	}
+	return starlarkstruct.FromStringDict(starlark.String("SinkItem"), starlark.StringDict{
+		"value": r.Value, "key": key, "timestamp": starlark.MakeInt64(r.Timestamp),
+		"headers": engine.HeadersValue(r.Headers), "offset": starlark.MakeInt64(r.Offset),
+	})
+}
+
 func callString(thread *starlark.Thread, name string, fn starlark.Callable, v starlark.Value) (string, error) {
 	out, err := starlark.Call(thread, fn, starlark.Tuple{v}, nil)
 	if err != nil {

@@ -30,6 +30,9 @@ type Item struct {
 	Timestamp int64 // milliseconds since the epoch
 	Headers   []record.Header
 	Offset    int64
+	// Table is the PostgreSQL table of the item when its sink's table
+	// depends on the record (a table_name callable); "" otherwise.
+	Table string
 }
 
 // Batch is the items of one topic-partition since the last flush, in

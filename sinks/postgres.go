@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"net/url"
 	"strconv"
@@ -28,8 +29,10 @@ const (
 type PostgresConfig struct {
 	Host, DBName, User, Password string
 	Port                         int
-	Table                        string
-	Schema                       string // default "public"
+	// Table is the table every item goes to; "" when each item names its
+	// own (Item.Table: a table_name callable).
+	Table  string
+	Schema string // default "public"
 	// SchemaAutoUpdate creates the table and adds columns (and the
 	// primary key) as values bring them.
 	SchemaAutoUpdate bool
@@ -49,11 +52,16 @@ type PostgresConfig struct {
 // CONFLICT. It connects through github.com/jackc/pgx/v5's native
 // interface, which COPY needs.
 type Postgres struct {
-	cfg  PostgresConfig
-	isPK map[string]bool // the primary key's columns
-	conn *pgx.Conn
-	// Schema state known to be in the database: the table exists, its
-	// columns, and its primary key was checked.
+	cfg    PostgresConfig
+	isPK   map[string]bool // the primary key's columns
+	conn   *pgx.Conn
+	tables map[string]*pgTable // by name, as far as this connection knows them
+}
+
+// pgTable is what is known to be in the database of one table: it
+// exists, its columns, and its primary key was checked.
+type pgTable struct {
+	name    string
 	created bool
 	columns map[string]bool
 	pkDone  bool
@@ -70,7 +78,7 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 	if cfg.Schema == "" {
 		cfg.Schema = "public"
 	}
-	p := &Postgres{cfg: cfg, isPK: map[string]bool{}, columns: map[string]bool{}}
+	p := &Postgres{cfg: cfg, isPK: map[string]bool{}, tables: map[string]*pgTable{}}
 	for _, k := range cfg.PrimaryKeys {
 		p.isPK[k] = true
 	}
@@ -78,7 +86,11 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 }
 
 func (p *Postgres) String() string {
-	return fmt.Sprintf("PostgreSQLSink(%s:%d/%s, table %s.%s)", p.cfg.Host, p.cfg.Port, p.cfg.DBName, p.cfg.Schema, p.cfg.Table)
+	table := "table " + p.cfg.Schema + "." + p.cfg.Table
+	if p.cfg.Table == "" {
+		table = "tables of " + p.cfg.Schema + " by table_name"
+	}
+	return fmt.Sprintf("PostgreSQLSink(%s:%d/%s, %s)", p.cfg.Host, p.cfg.Port, p.cfg.DBName, table)
 }
 
 // Start implements engine.Starter: it connects and creates the schema.
@@ -128,8 +140,7 @@ func (p *Postgres) fail(err error) error {
 		_ = p.conn.Close(context.Background())
 		p.conn = nil
 	}
-	p.created, p.pkDone = false, false
-	clear(p.columns)
+	clear(p.tables)
 	return err
 }
 
@@ -152,9 +163,29 @@ func transient(err error) error {
 	return err
 }
 
+// quotedList is names quoted, comma-separated.
+func quotedList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = ident(n)
+	}
+	return strings.Join(quoted, ", ")
+}
+
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func (p *Postgres) table() string { return ident(p.cfg.Schema) + "." + ident(p.cfg.Table) }
+// table returns what is known of the table name.
+func (p *Postgres) table(name string) *pgTable {
+	t := p.tables[name]
+	if t == nil {
+		t = &pgTable{name: name, columns: map[string]bool{}}
+		p.tables[name] = t
+	}
+	return t
+}
+
+// qualified is the table's name in SQL, with its schema.
+func (p *Postgres) qualified(t *pgTable) string { return ident(p.cfg.Schema) + "." + ident(t.name) }
 
 // Item converts a record for Postgres: its value must be a dict.
 func (p *Postgres) Item(_ *engine.Context, r engine.SinkRecord) (Item, error) {
@@ -195,15 +226,75 @@ func pgType(v any) (string, bool) {
 	return "", false
 }
 
-// Write implements Writer.
+// tableRows are a batch's rows for one table.
+type tableRows struct {
+	t     *pgTable
+	names []string // the columns, in the order they first appear
+	rows  [][]any
+}
+
+// Write implements Writer: the rows of every table the batch holds are
+// written in one transaction.
 func (p *Postgres) Write(b *Batch) error {
 	if p.conn == nil {
 		if err := p.Start(); err != nil {
 			return err
 		}
 	}
-	// The batch's columns, in the order they first appear, with the type
-	// of their first non-null value.
+	ctx := context.Background()
+	var writes []tableRows
+	for name, items := range p.byTable(b.Items) {
+		t := p.table(name)
+		names, types, rows, err := p.rows(items)
+		if err != nil {
+			return err
+		}
+		if err := p.ensureSchema(ctx, t, names, types); err != nil {
+			return p.fail(transient(err))
+		}
+		writes = append(writes, tableRows{t, names, rows})
+	}
+	if err := p.copyRows(ctx, writes); err != nil {
+		var pe *pgconn.PgError
+		if bp := transient(err); bp != err {
+			return p.fail(bp)
+		}
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			return p.fail(fmt.Errorf("failed to write batch: attempted insert of new row using an existing primary key. Try `upsert_on_primary_key=True` for upsert functionality. PostgreSQL error info: %w", err))
+		}
+		return p.fail(fmt.Errorf("failed to write batch: %w", err))
+	}
+	return nil
+}
+
+// byTable yields the items of each table, tables in the order they first
+// appear, items in batch order.
+func (p *Postgres) byTable(items []Item) iter.Seq2[string, []Item] {
+	return func(yield func(string, []Item) bool) {
+		if p.cfg.Table != "" {
+			yield(p.cfg.Table, items)
+			return
+		}
+		var order []string
+		of := map[string][]Item{}
+		for _, it := range items {
+			if _, ok := of[it.Table]; !ok {
+				order = append(order, it.Table)
+			}
+			of[it.Table] = append(of[it.Table], it)
+		}
+		for _, name := range order {
+			if !yield(name, of[name]) {
+				return
+			}
+		}
+	}
+}
+
+// rows converts items to rows: the columns, in the order they first
+// appear, with the type of their first non-null value. Upserting, a
+// primary key's last row wins (skipping existing keys, its first).
+func (p *Postgres) rows(items []Item) ([]string, map[string]string, [][]any, error) {
 	var names []string
 	types := map[string]string{}
 	index := map[string]int{}
@@ -223,29 +314,29 @@ func (p *Postgres) Write(b *Batch) error {
 	for _, k := range p.cfg.PrimaryKeys {
 		addColumn(k, "")
 	}
-	for _, it := range b.Items {
+	for _, it := range items {
 		cols := it.Value.(*Columns)
 		for i, n := range cols.Names {
 			if cols.Values[i] == nil {
 				if p.isPK[n] {
-					return fmt.Errorf("primary key column '%s' value cannot be None (null) (offset %d)", n, it.Offset)
+					return nil, nil, nil, fmt.Errorf("primary key column '%s' value cannot be None (null) (offset %d)", n, it.Offset)
 				}
 				continue
 			}
 			typ, ok := pgType(cols.Values[i])
 			if !ok {
-				return fmt.Errorf(`failed to add new column "%s": cannot map a %T to a PostgreSQL column type`, n, cols.Values[i])
+				return nil, nil, nil, fmt.Errorf(`failed to add new column "%s": cannot map a %T to a PostgreSQL column type`, n, cols.Values[i])
 			}
 			addColumn(n, typ)
 		}
 	}
-	rows := make([][]any, 0, len(b.Items))
-	var keyOf map[string]int // upsert: the row of each primary key, the last one winning
+	rows := make([][]any, 0, len(items))
+	var keyOf map[string]int // the row of each primary key
 	if len(p.cfg.PrimaryKeys) > 0 && p.merging() {
-		keyOf = make(map[string]int, len(b.Items))
+		keyOf = make(map[string]int, len(items))
 	}
 	var kb []byte
-	for _, it := range b.Items {
+	for _, it := range items {
 		row := make([]any, len(names))
 		cols := it.Value.(*Columns)
 		for i, n := range cols.Names {
@@ -263,7 +354,7 @@ func (p *Postgres) Write(b *Batch) error {
 			kb = kb[:0]
 			for _, k := range p.cfg.PrimaryKeys {
 				if row[index[k]] == nil {
-					return fmt.Errorf("primary key column '%s' value cannot be None (null) (offset %d)", k, it.Offset)
+					return nil, nil, nil, fmt.Errorf("primary key column '%s' value cannot be None (null) (offset %d)", k, it.Offset)
 				}
 				kb = fmt.Appendf(kb, "%v\x00", row[index[k]])
 			}
@@ -277,65 +368,54 @@ func (p *Postgres) Write(b *Batch) error {
 		}
 		rows = append(rows, row)
 	}
-	ctx := context.Background()
-	if err := p.ensureSchema(ctx, names, types); err != nil {
-		return p.fail(transient(err))
-	}
-	if err := p.copyRows(ctx, names, rows); err != nil {
-		var pe *pgconn.PgError
-		if bp := transient(err); bp != err {
-			return p.fail(bp)
-		}
-		if errors.As(err, &pe) && pe.Code == "23505" {
-			return p.fail(fmt.Errorf("failed to write batch: attempted insert of new row using an existing primary key. Try `upsert_on_primary_key=True` for upsert functionality. PostgreSQL error info: %w", err))
-		}
-		return p.fail(fmt.Errorf("failed to write batch: %w", err))
-	}
-	return nil
+	return names, types, rows, nil
 }
 
 // merging reports whether a batch is merged into the table (ON CONFLICT)
 // rather than copied straight in.
 func (p *Postgres) merging() bool { return p.cfg.Upsert || p.cfg.DoNothing }
 
-// copyRows writes rows in one transaction.
-func (p *Postgres) copyRows(ctx context.Context, names []string, rows [][]any) error {
+// copyRows writes each table's rows, all in one transaction.
+func (p *Postgres) copyRows(ctx context.Context, writes []tableRows) error {
 	tx, err := p.conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if !p.merging() {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{p.cfg.Schema, p.cfg.Table}, names, pgx.CopyFromRows(rows)); err != nil {
+	for i, w := range writes {
+		if !p.merging() {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{p.cfg.Schema, w.t.name}, w.names, pgx.CopyFromRows(w.rows)); err != nil {
+				return err
+			}
+			continue
+		}
+		temp := "qstar_sink_batch_" + strconv.Itoa(i)
+		// The batch's columns only, without constraints (the table's own
+		// columns, such as _row_id SERIAL, are filled by the merge).
+		if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE "+temp+" ON COMMIT DROP AS SELECT "+quotedList(w.names)+" FROM "+p.qualified(w.t)+" WITH NO DATA"); err != nil {
 			return err
 		}
-		return tx.Commit(ctx)
-	}
-	if _, err := tx.Exec(ctx, "CREATE TEMPORARY TABLE qstar_sink_batch (LIKE "+p.table()+") ON COMMIT DROP"); err != nil {
-		return err
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"qstar_sink_batch"}, names, pgx.CopyFromRows(rows)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, p.mergeQuery(names)); err != nil {
-		return err
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{temp}, w.names, pgx.CopyFromRows(w.rows)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, p.mergeQuery(w.t, temp, w.names)); err != nil {
+			return err
+		}
 	}
 	return tx.Commit(ctx)
 }
 
 // mergeQuery moves the temporary table's rows into the table: on a
 // primary key already there, updating its row (upsert) or keeping it.
-func (p *Postgres) mergeQuery(names []string) string {
-	quoted := make([]string, len(names))
+func (p *Postgres) mergeQuery(t *pgTable, temp string, names []string) string {
 	var set []string
-	for i, n := range names {
-		quoted[i] = ident(n)
+	for _, n := range names {
 		if !p.isPK[n] {
 			set = append(set, ident(n)+" = EXCLUDED."+ident(n))
 		}
 	}
-	cols := strings.Join(quoted, ", ")
-	q := "INSERT INTO " + p.table() + " (" + cols + ") SELECT " + cols + " FROM qstar_sink_batch ON CONFLICT "
+	cols := quotedList(names)
+	q := "INSERT INTO " + p.qualified(t) + " (" + cols + ") SELECT " + cols + " FROM " + temp + " ON CONFLICT "
 	if !p.cfg.Upsert || len(set) == 0 {
 		return q + "DO NOTHING"
 	}
@@ -348,35 +428,36 @@ func (p *Postgres) mergeQuery(names []string) string {
 
 // ensureSchema creates the table, its new columns and its primary key
 // (schema_auto_update), as Quix Streams does.
-func (p *Postgres) ensureSchema(ctx context.Context, names []string, types map[string]string) error {
+func (p *Postgres) ensureSchema(ctx context.Context, t *pgTable, names []string, types map[string]string) error {
 	if !p.cfg.SchemaAutoUpdate {
 		return nil
 	}
-	if !p.created {
-		q := "CREATE TABLE IF NOT EXISTS " + p.table() + " (" + ident(TimestampColumn) + " TIMESTAMP NOT NULL, " + ident(KeyColumn) + " TEXT)"
+	table := p.qualified(t)
+	if !t.created {
+		q := "CREATE TABLE IF NOT EXISTS " + table + " (" + ident(TimestampColumn) + " TIMESTAMP NOT NULL, " + ident(KeyColumn) + " TEXT)"
 		if !p.cfg.IncludeMetadata {
-			q = "CREATE TABLE IF NOT EXISTS " + p.table() + " (_row_id SERIAL)"
+			q = "CREATE TABLE IF NOT EXISTS " + table + " (_row_id SERIAL)"
 		}
 		if _, err := p.conn.Exec(ctx, q); err != nil {
-			return fmt.Errorf("create table %s: %w", p.table(), err)
+			return fmt.Errorf("create table %s: %w", table, err)
 		}
-		p.created = true
+		t.created = true
 	}
 	for _, n := range names {
-		if p.columns[n] || types[n] == "" {
+		if t.columns[n] || types[n] == "" {
 			continue
 		}
-		if _, err := p.conn.Exec(ctx, "ALTER TABLE "+p.table()+" ADD COLUMN IF NOT EXISTS "+ident(n)+" "+types[n]); err != nil {
-			return fmt.Errorf("add column %s: %w", n, err)
+		if _, err := p.conn.Exec(ctx, "ALTER TABLE "+table+" ADD COLUMN IF NOT EXISTS "+ident(n)+" "+types[n]); err != nil {
+			return fmt.Errorf("add column %s of %s: %w", n, table, err)
 		}
-		p.columns[n] = true
+		t.columns[n] = true
 	}
-	if p.pkDone || len(p.cfg.PrimaryKeys) == 0 {
+	if t.pkDone || len(p.cfg.PrimaryKeys) == 0 {
 		return nil
 	}
 	rows, err := p.conn.Query(ctx, `SELECT kcu.column_name FROM information_schema.table_constraints tc
 		JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name
-		WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_name = $1 AND tc.table_schema = $2`, p.cfg.Table, p.cfg.Schema)
+		WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_name = $1 AND tc.table_schema = $2`, t.name, p.cfg.Schema)
 	if err != nil {
 		return err
 	}
@@ -395,7 +476,7 @@ func (p *Postgres) ensureSchema(ctx context.Context, names []string, types map[s
 	switch {
 	case same:
 	case len(current) > 0:
-		return fmt.Errorf("the table %s has the primary key %v, not %v", p.table(), current, p.cfg.PrimaryKeys)
+		return fmt.Errorf("the table %s has the primary key %v, not %v", table, current, p.cfg.PrimaryKeys)
 	default:
 		pks := make([]string, len(p.cfg.PrimaryKeys))
 		for i, k := range p.cfg.PrimaryKeys {
@@ -404,11 +485,11 @@ func (p *Postgres) ensureSchema(ctx context.Context, names []string, types map[s
 			}
 			pks[i] = ident(k)
 		}
-		if _, err := p.conn.Exec(ctx, "ALTER TABLE "+p.table()+" ADD PRIMARY KEY ("+strings.Join(pks, ", ")+")"); err != nil {
-			return fmt.Errorf("set the primary key: %w", err)
+		if _, err := p.conn.Exec(ctx, "ALTER TABLE "+table+" ADD PRIMARY KEY ("+strings.Join(pks, ", ")+")"); err != nil {
+			return fmt.Errorf("set the primary key of %s: %w", table, err)
 		}
 	}
-	p.pkDone = true
+	t.pkDone = true
 	return nil
 }
 

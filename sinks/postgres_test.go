@@ -148,3 +148,50 @@ func TestPostgresDoNothing(t *testing.T) {
 		t.Fatalf("rows = %v, want [first]", names)
 	}
 }
+
+// TestPostgresTables: items naming their table (a table_name callable)
+// go to their tables, each created with its own columns and key, all of a
+// batch in one transaction: a batch that fails in one table writes none.
+func TestPostgresTables(t *testing.T) {
+	srv := pgtest.Start(t)
+	w, err := NewPostgres(PostgresConfig{Host: srv.Host, Port: srv.Port, User: srv.User, Password: srv.Password, DBName: srv.DBName,
+		Schema: "public", SchemaAutoUpdate: true, PrimaryKeys: []string{"id"}, Upsert: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	byKind := func(c *engine.Context, r engine.SinkRecord) (Item, error) {
+		it, err := w.Item(c, r)
+		kind, _, _ := r.Value.(*starlark.Dict).Get(starlark.String("kind"))
+		it.Table = string(kind.(starlark.String))
+		return it, err
+	}
+	s := NewBatching("pg", byKind, w)
+	flush := func(values ...*starlark.Dict) error {
+		for i, v := range values {
+			if err := s.Add(nil, engine.SinkRecord{Value: v, Offset: int64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s.Flush()
+	}
+	if err := flush(dict("kind", "orders", "id", 1, "qty", 3), dict("kind", "refunds", "id", 1, "reason", "late"),
+		dict("kind", "orders", "id", 1, "qty", 4)); err != nil {
+		t.Fatal(err)
+	}
+	// refunds.id is BIGINT now: a str there fails the batch, orders' row too.
+	if err := flush(dict("kind", "orders", "id", 2, "qty", 1), dict("kind", "refunds", "id", "x")); err == nil {
+		t.Fatal("a batch with a str in a BIGINT column was written")
+	}
+	conn := connect(t, srv)
+	for query, want := range map[string]string{
+		`SELECT id::text || ':' || qty::text FROM orders ORDER BY id`: "[1:4]",
+		`SELECT id::text || ':' || reason FROM refunds ORDER BY id`:   "[1:late]",
+	} {
+		rows, _ := conn.Query(context.Background(), query)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || fmtList(got) != want {
+			t.Errorf("%s: %v (%v), want %s", query, got, err, want)
+		}
+	}
+}

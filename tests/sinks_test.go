@@ -27,9 +27,13 @@ topic = app.topic("orders")
 pg = PostgreSQLSink(host="127.0.0.1", port=%d, dbname="qstar", user="qstar", password="qstar",
                     table_name="orders", primary_key_columns="id", upsert_on_primary_key=True)
 rd = RedisSink(host="127.0.0.1", port=%d, db=0, ttl_seconds=60)
+by_size = PostgreSQLSink(host="127.0.0.1", port=%d, dbname="qstar", user="qstar", password="qstar",
+                         table_name=lambda item: ("big_" if item.value["amount"] > 2 else "small_") + item.key[:1],
+                         primary_key_columns="id", upsert_on_primary_key=True, include_metadata=False)
 sdf = app.dataframe(topic)
 sdf.sink(pg)
 sdf.sink(rd)
+sdf.sink(by_size)
 
 def test_written_at_checkpoints():
     sdf.test({"id": 1, "amount": 2.5, "tags": ["a"]}, "o-1", 1000)
@@ -40,12 +44,13 @@ def test_written_at_checkpoints():
 `
 
 // TestSinksFromScript: the rows and keys the script's sinks wrote, read
-// back from a real PostgreSQL and a real redis-server.
+// back from a real PostgreSQL and a real redis-server; a table_name
+// callable sends each record to the table it names.
 func TestSinksFromScript(t *testing.T) {
 	pg := pgtest.Start(t)
 	rd := redistest.Start(t)
 	file := filepath.Join(t.TempDir(), "test_sinks.star")
-	if err := os.WriteFile(file, []byte(fmt.Sprintf(sinkStarTests, pg.Port, rd.Port)), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(fmt.Sprintf(sinkStarTests, pg.Port, rd.Port, pg.Port)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	results, err := runtime.RunTestFile(file, nil, &bytes.Buffer{})
@@ -70,6 +75,13 @@ func TestSinksFromScript(t *testing.T) {
 	want := fmt.Sprint([]string{`1|3.5|["b"]||o-1|1970-01-01 00:00:02`, `2|1||é|o-2|1970-01-01 00:00:03`})
 	if fmt.Sprint(got) != want {
 		t.Errorf("orders = %q, want %q", got, want)
+	}
+	for table, want := range map[string]string{"big_o": "[1|3.5]", "small_o": "[2|1]"} {
+		rows, _ := conn.Query(ctx, `SELECT id::text || '|' || amount::text FROM `+table+` ORDER BY id`)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("%s = %q (%v), want %s", table, got, err, want)
+		}
 	}
 	c := rd.Client(t, 0)
 	for k, want := range map[string]string{"o-1": `{"id": 1, "amount": 3.5, "tags": ["b"]}`, "o-2": `{"id": 2, "amount": 1.0, "note": "\u00e9"}`} {
