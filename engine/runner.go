@@ -40,6 +40,10 @@ type Config struct {
 	// committed and waited for another idle period: they are readable only
 	// after their transaction commits.
 	StopWhenIdle time.Duration
+	// Busy, if set, reports whether something outside the run still
+	// feeds its topics (a source reading a file): StopWhenIdle counts
+	// from when it stops being busy.
+	Busy func() bool
 	// FlushTimeout bounds the producer flush of a checkpoint. Default 5m.
 	FlushTimeout time.Duration
 	// QueueSize is the number of messages handed to a task ahead of its
@@ -528,6 +532,10 @@ func (r *runner) loop(ctx context.Context) error {
 					return err
 				}
 				r.lastActivity = time.Now()
+				continue
+			}
+			if r.cfg.Busy != nil && r.cfg.Busy() {
+				r.lastActivity = now
 				continue
 			}
 			if r.unprocessedElsewhere(now) {

@@ -306,6 +306,7 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		CommitInterval: cfg.CommitInterval,
 		PollTimeout:    cfg.ConsumerPollTimeout,
 		StopWhenIdle:   opts.StopWhenIdle,
+		Busy:           srcs.busy,
 		Logger:         log,
 		Stdout:         stdout,
 		NewThread: func(tp record.TopicPartition) *starlark.Thread {

@@ -143,6 +143,18 @@ type runningSources struct {
 	err     error // the first source failure
 	timeout time.Duration
 	prods   []*kafka.Producer
+	runners []*sources.Runner
+}
+
+// busy reports whether a source may still produce without new input
+// (engine.Config.Busy).
+func (rs *runningSources) busy() bool {
+	for _, r := range rs.runners {
+		if r.Busy() {
+			return true
+		}
+	}
+	return false
 }
 
 // startSources starts every source of the application, each producing
@@ -196,6 +208,7 @@ func startSources(ctx context.Context, app *builtins.Application, addr string, c
 			run.Source = &replicator{name: s.Name, rep: s.Replicate, target: n, destTop: s.Topic.Name(), log: log}
 			run.KeepPartitions = true
 		}
+		rs.runners = append(rs.runners, run)
 		rs.timeout = max(rs.timeout, s.ShutdownTimeout)
 		if pos != nil {
 			log.Info("source resumes", "source", s.Name, "topic", run.Topic, "position", string(pos))

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/qstar-dev/qstar/record"
@@ -81,13 +82,23 @@ type Runner struct {
 	// topic's); otherwise the partitioner picks one by key.
 	KeepPartitions bool
 	Logger         *slog.Logger
+
+	// idle: the runner has stopped, or its reader has nothing more yet
+	// and all it read is committed.
+	idle atomic.Bool
 }
+
+// Busy reports whether the runner may still produce without new input:
+// it runs and its reader had more to give at its last read (a file not
+// read to its end). A job stopping when idle waits for a busy source.
+func (r *Runner) Busy() bool { return !r.idle.Load() }
 
 // Run produces the source's records until its input ends (it returns
 // nil) or ctx is done (it commits what it produced and returns nil), or
 // an error. A failed transaction is aborted: nothing of it is visible,
 // and the position stays where it was.
 func (r *Runner) Run(ctx context.Context) error {
+	defer r.idle.Store(true)
 	rd, err := r.Source.Open(r.Position)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", r.Source, err)
@@ -132,9 +143,11 @@ func (r *Runner) Run(ctx context.Context) error {
 				if n > 0 {
 					break
 				}
+				r.idle.Store(true)
 				deadline = time.Now().Add(interval)
 				continue
 			}
+			r.idle.Store(false)
 			wait := r.Delay
 			if r.ReplaySpeed > 0 && rec.Timestamp > 0 {
 				if prevTs >= 0 && rec.Timestamp > prevTs {

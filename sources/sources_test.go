@@ -181,8 +181,8 @@ func (p *txnLog) CommitTransaction() error {
 
 // TestRunnerCommitsWhenNothingComes: a reader with nothing yet (a Kafka
 // topic) has what it returned committed at once, with its position, not
-// held until the commit interval; an idle reader commits nothing; kept
-// partitions stay.
+// held until the commit interval; an idle reader commits nothing, and
+// its runner is not Busy; kept partitions stay.
 func TestRunnerCommitsWhenNothingComes(t *testing.T) {
 	recs := []*record.Record{{Partition: 2, Value: []byte("a")}, {Partition: 1, Value: []byte("b")}}
 	p := &txnLog{commits: make(chan struct{}, 10)}
@@ -196,6 +196,11 @@ func TestRunnerCommitsWhenNothingComes(t *testing.T) {
 		case <-p.commits:
 		case <-time.After(10 * time.Second):
 			t.Fatalf("transaction %d was not committed", i+1)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); r.Busy(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the runner is busy with nothing left to read")
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // idle: no transaction

@@ -164,7 +164,7 @@ func sourceTopicIDs(t *testing.T, addr string) []string {
 
 // TestFileSourceAndErrors: FileSource replays what FileSink wrote (key,
 // value and timestamp of each line, files in name order) into its topic;
-// a CSV row the source cannot read stops the job with an error naming the
+// a job stopping when idle waits for a source still reading; a CSV row the source cannot read stops the job with an error naming the
 // file and line, after the rows before it were produced.
 func TestFileSourceAndErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -203,6 +203,35 @@ app.run()
 		`{"topic":"out","partition":0,"offset":2,"timestamp":1002,"key":"a","value":{"n2":6},"headers":{}}` + "\n"
 	if buf.String() != want {
 		t.Errorf("out holds\n%s\nwant\n%s", buf.String(), want)
+	}
+
+	// --stop-when-idle waits for a source still reading its file: 3 rows
+	// 2.5 s apart, each gap longer than the idle period.
+	slowPath := filepath.Join(dir, "slow.csv")
+	var rows strings.Builder
+	rows.WriteString("id\n")
+	for i := 0; i < 3; i++ {
+		fmt.Fprintf(&rows, "%d\n", i)
+	}
+	if err := os.WriteFile(slowPath, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job = filepath.Join(dir, "slow.star")
+	src = fmt.Sprintf(`app = Application(consumer_group="slow", auto_offset_reset="earliest", commit_interval=0.2)
+sdf = app.dataframe(source=CSVSource(path=%q, name="slow", delay=2.5))
+sdf.to_topic(app.topic("slow_out"))
+app.run()
+`, slowPath)
+	if err := os.WriteFile(job, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runQstar(t, "run", job, "--broker", addr, "--stop-when-idle", "1s"); err != nil {
+		t.Fatalf("qstar run: %v\n%s", err, out)
+	}
+	buf.Reset()
+	n, err := runtime.ConsumeLines(context.Background(), &buf, addr, "slow_out", runtime.ConsumeOptions{FromBeginning: true, StopWhenIdle: time.Second})
+	if err != nil || n != 3 {
+		t.Errorf("slow_out holds %d records (%v), want 3: the job stopped before its source finished", n, err)
 	}
 
 	csvPath := filepath.Join(dir, "bad.csv")
