@@ -275,6 +275,19 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		stop := showProgress(opts.Progress, metrics)
 		defer stop()
 	}
+	// A source that fails stops the job with its error, as a failing
+	// pipeline does.
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	srcs := &jobSources{start: func(app *builtins.Application) (*runningSources, error) {
+		return startSources(runCtx, app, addr, cfg, group, func(name string) *starlark.Thread {
+			return &starlark.Thread{Name: name, Print: printTo(stdout)}
+		}, stopRun, log)
+	}}
+	if err := srcs.replace(s.App); err != nil {
+		_ = prod.Close(time.Second)
+		return err
+	}
 	var reloads chan engine.Reload
 	if opts.Watch {
 		reloads = make(chan engine.Reload)
@@ -283,20 +296,14 @@ func Run(ctx context.Context, s *Script, opts Options) error {
 		w := &watch{running: s, log: log, reloads: reloads, stdout: stdout,
 			setup: func(ctx context.Context, next *Script) error {
 				return setupTopics(ctx, next.App, stores, addr, cfg, log)
+			},
+			switched: func(next *Script) {
+				if err := srcs.replace(next.App); err != nil {
+					stopRun(err)
+				}
 			}}
 		go w.run(wctx)
 		log.Info("watching for changes", "files", fmt.Sprint(s.Files))
-	}
-	// A source that fails stops the job with its error, as a failing
-	// pipeline does.
-	runCtx, stopRun := context.WithCancelCause(ctx)
-	defer stopRun(nil)
-	srcs, err := startSources(runCtx, s.App, addr, cfg, group, func(name string) *starlark.Thread {
-		return &starlark.Thread{Name: name, Print: printTo(stdout)}
-	}, stopRun, log)
-	if err != nil {
-		_ = prod.Close(time.Second)
-		return err
 	}
 	stats, runErr := engine.Run(runCtx, engine.Config{
 		Sources:        s.App.Run().Sources,

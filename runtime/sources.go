@@ -146,6 +146,42 @@ type runningSources struct {
 	runners []*sources.Runner
 }
 
+// jobSources are the sources of the script version running: a reload
+// stops them (each commits what it produced) and starts the new
+// version's from their positions.
+type jobSources struct {
+	start func(app *builtins.Application) (*runningSources, error)
+	mu    sync.Mutex
+	cur   *runningSources
+}
+
+// current returns the running sources (none before the first replace).
+func (j *jobSources) current() *runningSources {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cur == nil {
+		return &runningSources{}
+	}
+	return j.cur
+}
+
+func (j *jobSources) busy() bool { return j.current().busy() }
+
+func (j *jobSources) stop() error { return j.current().stop() }
+
+// replace stops the running sources and starts app's.
+func (j *jobSources) replace(app *builtins.Application) error {
+	_ = j.current().stop() // a source that failed has stopped the job already
+	next, err := j.start(app)
+	if err != nil {
+		next = &runningSources{}
+	}
+	j.mu.Lock()
+	j.cur = next
+	j.mu.Unlock()
+	return err
+}
+
 // busy reports whether a source may still produce without new input
 // (engine.Config.Busy).
 func (rs *runningSources) busy() bool {

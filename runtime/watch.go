@@ -24,6 +24,9 @@ type watch struct {
 	stdout  io.Writer
 	// setup creates the new version's missing topics.
 	setup func(ctx context.Context, s *Script) error
+	// switched runs once the engine runs the new version: the sources
+	// restart with it.
+	switched func(s *Script)
 }
 
 type fileStamp struct {
@@ -74,6 +77,9 @@ func (w *watch) run(ctx context.Context) {
 			continue
 		}
 		w.running = next
+		if w.switched != nil {
+			w.switched(next)
+		}
 		seen = stamps(next.Files)
 		w.log.Info("reloaded", "script", next.Filename, "took", time.Since(changed).Round(time.Millisecond))
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,79 @@ func contains(xs []int, x int) bool {
 		}
 	}
 	return false
+}
+
+const reloadSourceJob = `app = Application(consumer_group="reloadsrc", auto_offset_reset="earliest", commit_interval=0.2)
+rows = CSVSource(path=%q, name="rows", key_extractor=lambda row: "v%%d-%%s" %% (VERSION, row["id"]), delay=0.01)
+sdf = app.dataframe(source=rows)
+app.run()
+`
+
+// TestHotReloadRestartsSources: a reload restarts the application's
+// sources with the new version (its key_extractor here), from where the
+// old version stopped: the source's topic holds each row once, in order,
+// the keys switching from version 1 to version 2 once.
+func TestHotReloadRestartsSources(t *testing.T) {
+	addr := startBroker(t)
+	dir := t.TempDir()
+	const rows = 300
+	csvPath := filepath.Join(dir, "rows.csv")
+	var b strings.Builder
+	b.WriteString("id\n")
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&b, "%d\n", i)
+	}
+	if err := os.WriteFile(csvPath, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	job := filepath.Join(dir, "job.star")
+	write := func(version int) {
+		t.Helper()
+		if err := os.WriteFile(job, []byte(fmt.Sprintf("VERSION = %d\n"+reloadSourceJob, version, csvPath)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(1)
+	s, err := runtime.LoadFile(job, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs, testWriter{t}), nil))
+	done := make(chan error, 1)
+	go func() {
+		done <- runtime.Run(context.Background(), s, runtime.Options{Broker: addr, Watch: true, Stdout: &bytes.Buffer{},
+			Logger: log, Getenv: noEnv, StateDir: filepath.Join(dir, "state"), StopWhenIdle: 2 * time.Second})
+	}()
+	waitLog(t, logs, sourceStarted, 30*time.Second)
+	time.Sleep(time.Second)
+	write(2)
+	waitLog(t, logs, regexp.MustCompile(`msg=reloaded`), 30*time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := consumeTopic(t, addr, "source__rows")
+	switches, v2 := 0, 0
+	for i, r := range got {
+		key := keyOf(r)
+		version, id, _ := strings.Cut(key, "-")
+		if id != fmt.Sprint(i) {
+			t.Fatalf("record %d has key %q: a row was skipped or repeated", i, key)
+		}
+		if version == "v2" {
+			v2++
+		}
+		if i > 0 && version != strings.SplitN(keyOf(got[i-1]), "-", 2)[0] {
+			switches++
+		}
+	}
+	if len(got) != rows || switches != 1 || v2 == 0 || v2 == rows {
+		t.Errorf("source__rows: %d records, %d of version 2, %d version switches; want %d, some, 1", len(got), v2, switches, rows)
+	}
+}
+
+func keyOf(r record) string {
+	var k string
+	_ = json.Unmarshal(r.Key, &k)
+	return k
 }
