@@ -36,6 +36,7 @@ type Source struct {
 	delay                time.Duration
 	replaySpeed          float64
 	shutdownTimeout      time.Duration
+	from                 string // what it reads, for qstar check
 	topic                *Topic // set by add_source
 }
 
@@ -66,6 +67,9 @@ type AppSource struct {
 	Delay           time.Duration
 	ReplaySpeed     float64
 	ShutdownTimeout time.Duration
+	// From says what the source reads: a file's path, a topic and its
+	// brokers.
+	From string
 	// Replicate is a KafkaReplicatorSource's cluster and topic (nil for
 	// the others); the runtime reads it. DefaultTopic: the source
 	// produces to source__<name>, which takes the replicated topic's
@@ -101,7 +105,7 @@ func (a *Application) Sources() []*AppSource {
 	out := make([]*AppSource, len(a.sources))
 	for i, s := range a.sources {
 		out[i] = &AppSource{Name: s.name, Kind: s.kind, Topic: s.topic, Delay: s.delay, ReplaySpeed: s.replaySpeed,
-			ShutdownTimeout: s.shutdownTimeout, Replicate: s.replicate, DefaultTopic: s.topic.Name() == "source__"+s.name,
+			ShutdownTimeout: s.shutdownTimeout, From: s.from, Replicate: s.replicate, DefaultTopic: s.topic.Name() == "source__"+s.name,
 			build: s.build}
 	}
 	return out
@@ -223,7 +227,7 @@ func newCSVSource(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			return sourceRecord(topic, where, key, row, ts)
 		}}
 	}
-	return &Source{kind: "CSVSource", name: name, build: build, keySer: serde.String{}, valueSer: serde.JSON{},
+	return &Source{kind: "CSVSource", name: name, from: path, build: build, keySer: serde.String{}, valueSer: serde.JSON{},
 		keyDeser: serde.String{}, delay: durationOf(delay), shutdownTimeout: durationOf(shutdown)}, nil
 }
 
@@ -325,7 +329,7 @@ func newFileSource(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 			return sourceRecord(topic, where, key, value, ts)
 		}}
 	}
-	return &Source{kind: b.Name(), name: srcName, build: build, keySer: serde.Bytes{}, valueSer: serde.JSON{},
+	return &Source{kind: b.Name(), name: srcName, from: path, build: build, keySer: serde.Bytes{}, valueSer: serde.JSON{},
 		replaySpeed: float64(speed), shutdownTimeout: durationOf(shutdown)}, nil
 }
 
@@ -410,7 +414,7 @@ func newKafkaReplicatorSource(_ *starlark.Thread, b *starlark.Builtin, args star
 	case cfg != nil && cfg.cfg.ConsumerPollTimeout > 0:
 		rep.PollTimeout = cfg.cfg.ConsumerPollTimeout
 	}
-	return &Source{kind: b.Name(), name: name, replicate: rep, keySer: serde.Bytes{}, valueSer: serde.Bytes{},
+	return &Source{kind: b.Name(), name: name, from: fmt.Sprintf("topic %q on %s", topic, rep.Brokers), replicate: rep, keySer: serde.Bytes{}, valueSer: serde.Bytes{},
 		keyDeser: kd.d, valueDeser: vd.d, shutdownTimeout: durationOf(shutdown)}, nil
 }
 

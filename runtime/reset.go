@@ -40,8 +40,9 @@ type ResetOptions struct {
 // output is all there is; on another cluster they are left alone (other
 // applications read them) and Reset needs ResetOptions.Yes; an output
 // another consumer group has offsets on is kept on the embedded broker
-// too. It refuses while the group has members. What it does is written to w, a line per
-// step.
+// too, and so are the application's sources' topics and positions (a
+// source starts its input again). It refuses while the group has
+// members. What it does is written to w, a line per step.
 func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -84,9 +85,24 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 			outputs = append(outputs, t)
 		}
 	}
+	// A source's topic and position (app.add_source): on the embedded
+	// broker both are deleted, so the source starts its input again;
+	// elsewhere both are kept (the topic is read again from its start).
+	var fed []string
+	positions := map[string]string{} // a source's topic -> its position's
+	if embedded {
+		for _, src := range s.App.Sources() {
+			fed = append(fed, src.Topic.Name())
+			positions[src.Topic.Name()] = sourceStateTopic(group, src.Name)
+		}
+		inputs = slices.DeleteFunc(inputs, func(t string) bool { return positions[t] != "" })
+	}
 	del := internal
 	if embedded {
 		del = append(slices.Clone(internal), outputs...)
+		for _, t := range fed {
+			del = append(del, t, positions[t])
+		}
 	}
 	groupDirs := stateOptions(cfg, stateDir, group).GroupDirs()
 
@@ -132,16 +148,21 @@ func Reset(ctx context.Context, s *Script, opts ResetOptions, w io.Writer) error
 		}
 		return fmt.Errorf("consumer group %q has %d active member(s) (%s): stop the job first", group, len(g.Members), strings.Join(hosts, ", "))
 	}
-	if embedded && len(outputs) > 0 {
+	if embedded && len(outputs)+len(fed) > 0 {
 		// An output another group reads (a job downstream on the same
-		// broker) is kept: its offsets would point past the new topic.
-		readers, err := admin.GroupsReading(ctx, outputs, group)
+		// broker) is kept: its offsets would point past the new topic. A
+		// source's topic kept keeps its position too.
+		readers, err := admin.GroupsReading(ctx, append(slices.Clone(outputs), fed...), group)
 		if err != nil {
 			return err
 		}
 		kept := map[string]bool{}
 		for t, groups := range readers {
 			kept[t] = true
+			if p := positions[t]; p != "" {
+				kept[p] = true
+				inputs = append(inputs, t) // read again from its start
+			}
 			fmt.Fprintf(w, "kept topic %s: consumer group(s) %s read it\n", t, strings.Join(groups, ", "))
 		}
 		del = slices.DeleteFunc(del, func(t string) bool { return kept[t] })

@@ -20,8 +20,13 @@ type Topology struct {
 	Guarantee engine.Guarantee
 	Sources   []*engine.Source
 	Internal  map[string]string // repartition topic -> its source topic
-	Stores    []TopologyStore
-	Sinks     []string
+	// Feeds are the application's sources (app.add_source) by the topic
+	// each produces to: `CSVSource "rows" reading rows.csv`.
+	Feeds map[string]string
+	// SourceStates are the sources' position topics.
+	SourceStates []string
+	Stores       []TopologyStore
+	Sinks        []string
 }
 
 // TopologyStore is a state store and its changelog topic ("" if off).
@@ -35,6 +40,11 @@ func TopologyOf(s *Script) *Topology {
 	app := s.App
 	cfg := app.Config()
 	t := &Topology{Script: s.Filename, AppPos: app.Pos(), Group: cfg.ConsumerGroup, Guarantee: cfg.ProcessingGuarantee, Sources: app.Run().Sources, Internal: map[string]string{}}
+	t.Feeds = map[string]string{}
+	for _, s := range app.Sources() {
+		t.Feeds[s.Topic.Name()] = fmt.Sprintf("%s %q reading %s", s.Kind, s.Name, s.From)
+		t.SourceStates = append(t.SourceStates, sourceStateTopic(cfg.ConsumerGroup, s.Name))
+	}
 	for _, tp := range app.Topics() {
 		if src := tp.RepartitionOf(); src != "" {
 			t.Internal[tp.Name()] = src
@@ -121,6 +131,9 @@ func (t *Topology) WriteText(w io.Writer) {
 		if from := t.Internal[tp.Name]; from != "" {
 			fmt.Fprintf(w, ", internal: group_by of %q", from)
 		}
+		if feed := t.Feeds[tp.Name]; feed != "" {
+			fmt.Fprintf(w, ", fed by %s", feed)
+		}
 		fmt.Fprintln(w)
 		var tree func(n *engine.Node, indent string)
 		tree = func(n *engine.Node, indent string) {
@@ -170,6 +183,9 @@ func (t *Topology) WriteText(w io.Writer) {
 		if s.Changelog != "" {
 			internal = append(internal, fmt.Sprintf("  %s (changelog, compacted, partitions of %q)", s.Changelog, s.Topic))
 		}
+	}
+	for _, s := range t.SourceStates {
+		internal = append(internal, fmt.Sprintf("  %s (a source's position, compacted, 1 partition)", s))
 	}
 	if len(internal) > 0 {
 		sort.Strings(internal)

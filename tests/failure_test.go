@@ -616,3 +616,42 @@ func TestReset(t *testing.T) {
 		t.Errorf("after the reset the run wrote\n%s\nwant what the first run wrote\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 }
+
+// resetSourceJob copies a CSV file through a source into "out".
+const resetSourceJob = `app = Application(consumer_group="resetsrc", auto_offset_reset="earliest", commit_interval=0.2)
+sdf = app.dataframe(source=CSVSource(path="rows.csv", name="rows", key_extractor=lambda row: row["id"]))
+sdf.to_topic(app.topic("out"))
+app.run()
+`
+
+// TestResetSources: after qstar reset on the embedded broker, a job's
+// source reads its file again from the start, into a new topic: the
+// second run's source topic and output hold each row once, as the first
+// run's did.
+func TestResetSources(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "job.star"), []byte(resetSourceJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rows.csv"), []byte("id\n1\n2\n3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	count := func(topic string) int {
+		out := qstar(t, dir, "", "consume", topic, "--data-dir", "d", "--from-beginning", "--stop-when-idle", "1s")
+		return strings.Count(out, "\n")
+	}
+	for run := 1; run <= 2; run++ {
+		qstar(t, dir, "", "run", "job.star", "--data-dir", "d", "--stop-when-idle", "2s")
+		if s, o := count("source__rows"), count("out"); s != 3 || o != 3 {
+			t.Fatalf("run %d: source__rows holds %d records, out %d; want 3 each", run, s, o)
+		}
+		if run == 1 {
+			out := qstar(t, dir, "", "reset", "job.star", "--data-dir", "d")
+			for _, want := range []string{"deleted topic source__rows\n", "deleted topic changelog__resetsrc--source-rows\n", "deleted topic out\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("qstar reset printed\n%s\nwant %q", out, want)
+				}
+			}
+		}
+	}
+}
