@@ -3,10 +3,6 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"math/rand"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -16,8 +12,6 @@ import (
 	"time"
 
 	"github.com/qstar-dev/qstar/internal/syncbuf"
-	"github.com/qstar-dev/qstar/kafka"
-	qrecord "github.com/qstar-dev/qstar/record"
 	"github.com/qstar-dev/qstar/runtime"
 )
 
@@ -45,83 +39,6 @@ sdf = sdf.tumbling_window(timedelta(seconds=10)).sum().final()
 sdf.to_topic(sums)
 app.run()
 `
-
-// killRepeatedly runs the job up to kills times, each killed with SIGKILL
-// at a random moment after its partitions were assigned, then once more
-// to the end. How far a run gets before its kill depends on the
-// machine's speed, so the kills stop early once nine tenths of the input
-// are committed (later kills would land on an idle job), and the test
-// asks for at least half of them to have landed mid-stream. The seed is
-// logged so that a failure can be replayed with QSTAR_KILL_SEED.
-func killRepeatedly(t *testing.T, kills int, addr, group, topic string, total int64, start func(extra ...string) (*exec.Cmd, *syncbuf.Buffer)) {
-	t.Helper()
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("QSTAR_KILL_SEED"); s != "" {
-		fmt.Sscan(s, &seed)
-	}
-	t.Logf("kill moments: seed %d (replay with QSTAR_KILL_SEED=%d)", seed, seed)
-	rng := rand.New(rand.NewSource(seed))
-	midStream := 0
-	for i := 0; i < kills; i++ {
-		cmd, stderr := start()
-		waitAssigned(t, stderr, 60*time.Second)
-		after := time.Duration(100+rng.Intn(4000)) * time.Millisecond
-		time.Sleep(after)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-		done := committedTotal(t, addr, group, topic)
-		t.Logf("run %d killed %s after its assignment; %d of %d messages committed", i+1, after, done, total)
-		if done < total {
-			midStream++
-		}
-		if done*10 >= total*9 {
-			break
-		}
-	}
-	if midStream < kills/2 {
-		t.Fatalf("only %d kills landed mid-stream, want at least %d: the job must be slower for the kills to land mid-stream", midStream, kills/2)
-	}
-	cmd, stderr := start("--stop-when-idle", "4s")
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, stderr.String())
-	}
-}
-
-// committedTotal returns how many messages of the 4 partitions of topic
-// the group has committed.
-func committedTotal(t *testing.T, addr, group, topic string) int64 {
-	t.Helper()
-	return committedTotalOf(t, addr, group, topic, 4)
-}
-
-// committedTotalOf is committedTotal for a topic of n partitions.
-func committedTotalOf(t *testing.T, addr, group, topic string, n int32) int64 {
-	t.Helper()
-	// read_uncommitted: a read_committed consumer asks for stable offsets
-	// (KIP-447), which the broker refuses while a killed process's
-	// transaction is still open, until transaction.timeout.ms aborts it.
-	// The offsets of committed transactions are what this counts.
-	c, err := kafka.NewConsumer(kafka.ConsumerConfig{Brokers: addr, GroupID: group,
-		Extra:  map[string]string{"isolation.level": "read_uncommitted"},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var tps []qrecord.TopicPartition
-	for p := int32(0); p < n; p++ {
-		tps = append(tps, qrecord.TopicPartition{Topic: topic, Partition: p})
-	}
-	offs, err := c.Committed(tps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, o := range offs {
-		total += max(o.Offset, 0)
-	}
-	return total
-}
 
 // committedCounts reads the counts topic as a read_committed consumer and
 // returns each key's counts in order.
@@ -175,7 +92,7 @@ func abbreviate(ns []int) string {
 
 // TestExactlyOnceCrash is the exactly-once crash test: a stateful count
 // per key over 20,000 messages on 4 partitions, in exactly-once mode,
-// SIGKILLed at random moments up to ten times and restarted, then run to the
+// SIGKILLed at ten random points of the input and restarted, then run to the
 // end. Read with read_committed, the output holds exactly one record per
 // input, and every key's counts run 1, 2, ... with no duplicate and no
 // gap: what a killed process produced after its last committed
@@ -186,9 +103,10 @@ func TestExactlyOnceCrash(t *testing.T) {
 	dir := t.TempDir()
 	addr, _ := startBrokerProcess(t, dir)
 	produceEvents(t, addr, keys, perKey)
-	killRepeatedly(t, 10, addr, "counter", "events", keys*perKey, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
-		return startJob(t, dir, addr, filepath.Join(dir, "state-count"), eosCountJob, work, extra...)
-	})
+	killAtRandomPoints(t, 10, crashRuns{addr: addr, group: "counter", topic: "events", partitions: 4, total: keys * perKey,
+		start: func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+			return startJob(t, dir, addr, filepath.Join(dir, "state-count"), eosCountJob, work, extra...)
+		}})
 	checkExactlyOnce(t, committedCounts(t, addr), keys, perKey)
 	// For the log: read_uncommitted also sees the aborted transactions'
 	// records.
@@ -207,9 +125,10 @@ func TestExactlyOnceWindowCrash(t *testing.T) {
 	produceKeyed(t, addr, "readings", keys, n, func(_ string, i int) ([]byte, int64) {
 		return []byte(fmt.Sprintf(`{"n":%d}`, i)), int64(i+1) * 1000
 	})
-	killRepeatedly(t, 10, addr, "eos-windows", "readings", keys*n, func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
-		return startJob(t, dir, addr, filepath.Join(dir, "state-windows"), eosWindowJob, work, extra...)
-	})
+	killAtRandomPoints(t, 10, crashRuns{addr: addr, group: "eos-windows", topic: "readings", partitions: 4, total: keys * n,
+		start: func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+			return startJob(t, dir, addr, filepath.Join(dir, "state-windows"), eosWindowJob, work, extra...)
+		}})
 	got := map[string][]string{}
 	for _, r := range readTopic(t, addr, "window-sums", runtime.ReadCommitted, 2*time.Second) {
 		var v struct{ Start, End, Value int64 }

@@ -2,84 +2,85 @@ package tests
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"syscall"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/qstar-dev/qstar/internal/pgtest"
 	"github.com/qstar-dev/qstar/internal/redistest"
+	"github.com/qstar-dev/qstar/internal/syncbuf"
 )
 
-// sinkKillJob writes every event to the four kinds of built-in sink: the
-// upsert sinks keyed by the event's id, the append sinks as they come.
-const sinkKillJob = `app = Application(consumer_group="sinker", auto_offset_reset="earliest", commit_interval=0.3,
+// sinkKillJob writes every event to one built-in sink (the second
+// verb), in a consumer group of its own (the first). The loop of WORK
+// iterations slows the job down, so that the input takes several
+// checkpoints and the kills land between them.
+const sinkKillJob = `app = Application(consumer_group=%q, auto_offset_reset="earliest", commit_interval=0.3,
     consumer_extra_config={"session.timeout.ms": 6000})
+
+def slow(value):
+    for i in range(WORK):
+        pass
+
 sdf = app.dataframe(app.topic("events"))
-sdf.sink(PostgreSQLSink(host="127.0.0.1", port=%d, dbname="qstar", user="qstar", password="qstar",
-                        table_name="events", primary_key_columns="id", upsert_on_primary_key=True))
-sdf.sink(RedisSink(host="127.0.0.1", port=%d, db=0, key_serializer=lambda key, value: value["id"]))
-sdf.sink(FileSink(directory=%q, append=True, max_file_bytes=1000000))
-sdf.sink(CSVSink(path=%q))
-sdf.sink(FileSink(directory=%q, format="parquet"))
+sdf = sdf.update(slow)
+sdf.sink(%s)
 app.run()
 `
 
-// TestSinksSurviveKills is the sinks' crash test: 100,000 events on 4
-// partitions through a job writing each one to PostgreSQLSink,
-// RedisSink, FileSink (JSON Lines, appended, rolled by size; and Parquet,
-// a file per batch) and CSVSink; the job is SIGKILLed at random moments
-// three times and restarted, then run to the end. The upsert sinks hold
-// exactly one row or key per event, with its value, and the Parquet
-// files exactly one row per event (a batch written again replaces its
-// file). The append sinks hold every event;
-// an event is written twice only when a kill came after its checkpoint's
-// flush and before its commit, so each partition's offsets, in file
-// order, are at most four runs of consecutive offsets (one per start),
-// each run starting at or before the end of the one before (no gap).
+// TestSinksSurviveKills is the sinks' crash test, one job per built-in
+// sink: 100,000 events on 4 partitions through a job writing each one to
+// the sink, SIGKILLed at three random points of the input and restarted,
+// then run to the end (killAtRandomPoints). The upsert sinks
+// (PostgreSQLSink keyed by the event's id, RedisSink) hold exactly one
+// row or key per event, with its value; FileSink in Parquet, a file per
+// batch, holds exactly one row per event (a batch written again replaces
+// its file). The append sinks (FileSink in JSON Lines, appended and
+// rolled by size; CSVSink) hold every event; an event is written twice
+// only when a kill came after its checkpoint's flush and before its
+// commit, so each partition's offsets, in file order, are at most four
+// runs of consecutive offsets (one per start), each run starting at or
+// before the end of the one before (no gap); the duplicates are counted
+// and logged.
 func TestSinksSurviveKills(t *testing.T) {
-	const keys, perKey, kills = 100, 1000, 3
+	const keys, perKey, kills, work = 100, 1000, 3, 3000
 	const total = keys * perKey
-	dir := t.TempDir()
-	addr, _ := startBrokerProcess(t, dir)
+	addr, _ := startBrokerProcess(t, t.TempDir())
 	pg, rd := pgtest.Start(t), redistest.Start(t)
 	produceKeyed(t, addr, "events", keys, perKey, func(key string, i int) ([]byte, int64) {
 		return []byte(fmt.Sprintf(`{"id":"%s-%d","k":%q,"i":%d}`, key, i, key, i)), 0
 	})
-	fileDir, csvPath, parquetDir := filepath.Join(dir, "files"), filepath.Join(dir, "events.csv"), filepath.Join(dir, "parquet")
-	src := fmt.Sprintf(sinkKillJob, pg.Port, rd.Port, fileDir, csvPath, parquetDir)
-	stateDir := filepath.Join(dir, "state")
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-	for i := 0; i < kills; i++ {
-		cmd, stderr := startJob(t, dir, addr, stateDir, src, 0)
-		waitAssigned(t, stderr, 30*time.Second)
-		time.Sleep(time.Duration(300+rng.Intn(2000)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-		// The kill may have torn the CSV file's last row (the next run
-		// cuts it): count lines.
-		text, _ := os.ReadFile(csvPath)
-		t.Logf("run %d killed; CSV lines so far: %d", i+1, bytes.Count(text, []byte("\n")))
-	}
-	cmd, stderr := startJob(t, dir, addr, stateDir, src, 0, "--stop-when-idle", "3s")
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, stderr.String())
+	// crash runs a job writing to the sink that sink(dir) configures
+	// through kills and a final run.
+	crash := func(t *testing.T, sink func(dir string) string) string {
+		dir := t.TempDir()
+		group := "sinker-" + strings.ToLower(strings.TrimPrefix(t.Name(), "TestSinksSurviveKills/"))
+		src := fmt.Sprintf(sinkKillJob, group, sink(dir))
+		stateDir := filepath.Join(dir, "state")
+		killAtRandomPoints(t, kills, crashRuns{addr: addr, group: group, topic: "events", partitions: 4, total: total,
+			start: func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+				return startJob(t, dir, addr, stateDir, src, work, extra...)
+			}})
+		return dir
 	}
 
 	t.Run("PostgreSQLSink", func(t *testing.T) {
+		crash(t, func(string) string {
+			return fmt.Sprintf(`PostgreSQLSink(host="127.0.0.1", port=%d, dbname="qstar", user="qstar", password="qstar",
+                        table_name="events", primary_key_columns="id", upsert_on_primary_key=True)`, pg.Port)
+		})
 		ctx := context.Background()
 		conn, err := pgx.Connect(ctx, pg.DSN())
 		if err != nil {
@@ -95,6 +96,9 @@ func TestSinksSurviveKills(t *testing.T) {
 		}
 	})
 	t.Run("RedisSink", func(t *testing.T) {
+		crash(t, func(string) string {
+			return fmt.Sprintf(`RedisSink(host="127.0.0.1", port=%d, db=0, key_serializer=lambda key, value: value["id"])`, rd.Port)
+		})
 		ctx := context.Background()
 		c := rd.Client(t, 0)
 		if n := c.DBSize(ctx).Val(); n != total {
@@ -111,12 +115,15 @@ func TestSinksSurviveKills(t *testing.T) {
 		}
 	})
 	t.Run("FileSink", func(t *testing.T) {
+		dir := crash(t, func(dir string) string {
+			return fmt.Sprintf(`FileSink(directory=%q, append=True, max_file_bytes=1000000)`, filepath.Join(dir, "files"))
+		})
 		// JSON Lines hold no offset: follow each key's rounds (its
 		// events' i, in order in its partition).
 		rounds := map[string][]int64{}
 		files := 0
 		for p := 0; p < 4; p++ {
-			pdir := filepath.Join(fileDir, "events", strconv.Itoa(p))
+			pdir := filepath.Join(dir, "files", "events", strconv.Itoa(p))
 			ents, err := os.ReadDir(pdir)
 			if err != nil {
 				t.Fatal(err)
@@ -152,12 +159,15 @@ func TestSinksSurviveKills(t *testing.T) {
 		checkAppended(t, rounds, total, kills+1)
 	})
 	t.Run("FileSink-parquet", func(t *testing.T) {
+		dir := crash(t, func(dir string) string {
+			return fmt.Sprintf(`FileSink(directory=%q, format="parquet")`, filepath.Join(dir, "parquet"))
+		})
 		// A file per batch, named by its first offset: a batch written
 		// again after a kill replaced its file, so each event is in
 		// exactly one file.
 		seen := map[string]int{}
 		for p := 0; p < 4; p++ {
-			pdir := filepath.Join(parquetDir, "events", strconv.Itoa(p))
+			pdir := filepath.Join(dir, "parquet", "events", strconv.Itoa(p))
 			files, err := filepath.Glob(filepath.Join(pdir, "*.parquet"))
 			if err != nil || len(files) == 0 {
 				t.Fatalf("partition %d: no Parquet files (%v)", p, err)
@@ -181,8 +191,11 @@ func TestSinksSurviveKills(t *testing.T) {
 		}
 	})
 	t.Run("CSVSink", func(t *testing.T) {
+		dir := crash(t, func(dir string) string {
+			return fmt.Sprintf(`CSVSink(path=%q)`, filepath.Join(dir, "events.csv"))
+		})
 		offsets := map[string][]int64{}
-		for _, row := range readSinkCSV(t, csvPath) {
+		for _, row := range readSinkCSV(t, filepath.Join(dir, "events.csv")) {
 			off, err := strconv.ParseInt(row[5], 10, 64)
 			if err != nil || row[3] != "events" {
 				t.Fatalf("row %q", row)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,8 +168,8 @@ func checkCounts(t *testing.T, got map[string]int, keys, want int) {
 
 // TestCrashRecovery is the crash test of the state issue: a stateful count
 // per key over 100,000 messages on 4 partitions, the qstar process killed
-// with SIGKILL at random moments four times and restarted, then run to the
-// end. No count is lost, and none is over-counted: the changelog is
+// with SIGKILL at four random points of the input and restarted, then run
+// to the end. No count is lost, and none is over-counted: the changelog is
 // complete before offsets are committed, and recovery skips changelog
 // records of messages after the last commit, so the state matches the
 // committed offsets exactly. Then the recovery test: the state directory is
@@ -182,21 +181,11 @@ func TestCrashRecovery(t *testing.T) {
 	addr, _ := startBrokerProcess(t, dir)
 	produceEvents(t, addr, keys, perKey)
 	stateDir := filepath.Join(dir, "state")
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-	for i := 0; i < 4; i++ {
-		cmd, stderr := jobProcess(t, dir, addr, stateDir, 0)
-		// Kill it while it processes: at a random moment after it got
-		// partitions (the group waits out the killed member's session).
-		waitAssigned(t, stderr, 30*time.Second)
-		time.Sleep(time.Duration(300+rng.Intn(2000)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-		t.Logf("run %d killed; keys with output so far: %d", i+1, len(lastCounts(t, addr)))
-	}
-	cmd, stderr := jobProcess(t, dir, addr, stateDir, 0, "--stop-when-idle", "3s")
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, stderr.String())
-	}
+	killAtRandomPoints(t, 4, crashRuns{addr: addr, group: "counter", topic: "events", partitions: 4, total: keys * perKey,
+		start: func(extra ...string) (*exec.Cmd, *syncbuf.Buffer) {
+			// Slowed down, so that the input takes many checkpoints.
+			return jobProcess(t, dir, addr, stateDir, 3000, extra...)
+		}})
 	checkCounts(t, lastCounts(t, addr), keys, perKey)
 
 	// Recovery: without the state directory, counts come back from the
@@ -205,7 +194,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	produceEvents(t, addr, keys, 1)
-	cmd, stderr = jobProcess(t, dir, addr, stateDir, 0, "--stop-when-idle", "2s")
+	cmd, stderr := jobProcess(t, dir, addr, stateDir, 0, "--stop-when-idle", "2s")
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("recovery run: %v\n%s", err, stderr.String())
 	}
