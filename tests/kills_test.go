@@ -52,7 +52,7 @@ func killAtRandomPoints(t *testing.T, kills int, runs crashRuns) {
 	sort.Slice(points, func(i, j int) bool { return points[i] < points[j] })
 
 	progress := newCommitWatch(t, runs.addr, runs.group, runs.topic, runs.partitions)
-	defer progress.c.Close()
+	defer progress.Close()
 	for i, point := range points {
 		cmd, stderr := runs.start()
 		exited := make(chan error, 1)
@@ -112,6 +112,9 @@ func newCommitWatch(t *testing.T, addr, group, topic string, partitions int32) *
 	return w
 }
 
+// Close closes the watch's consumer.
+func (w *commitWatch) Close() { w.c.Close() }
+
 // committed returns how many messages the group has committed.
 func (w *commitWatch) committed(t *testing.T) int64 {
 	t.Helper()
@@ -137,6 +140,6 @@ func committedTotal(t *testing.T, addr, group, topic string) int64 {
 func committedTotalOf(t *testing.T, addr, group, topic string, n int32) int64 {
 	t.Helper()
 	w := newCommitWatch(t, addr, group, topic, n)
-	defer w.c.Close()
+	defer w.Close()
 	return w.committed(t)
 }
